@@ -1,0 +1,43 @@
+{#- One row per team per game: what the team scored and how. -#}
+with team_games as (
+    select * from {{ ref('int_team_games__with_opponent') }}
+    where {{ in_run_range('game_date') }}
+),
+
+final as (
+    select
+        game_id,
+        game_date,
+        season_year,
+        season_type,
+        team_abbr,
+        opponent_team_abbr,
+        is_home,
+        points,
+        opp_points as opponent_points,
+        points > opp_points as win_flag,
+        fgm,
+        fga,
+        fg3m,
+        fg3a,
+        ftm,
+        fta,
+        oreb,
+        dreb,
+        reb,
+        ast,
+        tov,
+        2 * (fgm - fg3m) as points_2pt,
+        3 * fg3m as points_3pt,
+        ftm as points_ft,
+        game_minutes,
+        overtime_periods,
+        possessions,
+        pace,
+        offensive_rating,
+        {{ fixed(ratio('points', '2 * (fga + 0.44 * fta)')) }} as ts_pct,
+        {{ fixed(ratio('fgm + 0.5 * fg3m', 'fga')) }} as efg_pct
+    from team_games
+)
+
+select * from final

@@ -1,0 +1,104 @@
+{#-
+  The date window of a run. `--vars '{start_date: ..., end_date: ...}'` wins;
+  otherwise the env vars NBA_START_DATE / NBA_END_DATE (how Dagster passes a
+  partition window without forcing a re-parse); otherwise everything.
+  Dates are validated before any SQL runs. The env vars are read only while
+  executing, so a new window never invalidates the partial-parse cache.
+-#}
+
+{% macro _run_date_setting(var_name, env_name) -%}
+    {%- set value = var(var_name, none) -%}
+    {%- if value is none or value == '' -%}
+        {%- set value = env_var(env_name, '') if execute else '' -%}
+    {%- endif -%}
+    {%- if value is none or value == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(nba_pipeline.validated_iso_date(value, var_name)) }}
+{%- endmacro %}
+
+
+{% macro validated_iso_date(value, name) -%}
+    {%- set text = value | string | trim -%}
+    {%- set problem = 'var ' ~ name ~ '=' ~ (value | string) ~ ' is not a date: expected YYYY-MM-DD, e.g. 2023-11-01' -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
+        {{ exceptions.raise_compiler_error(problem) }}
+    {%- endif -%}
+    {%- set year, month, day = text[0:4] | int, text[5:7] | int, text[8:10] | int -%}
+    {%- if month < 1 or month > 12 or day < 1 -%}
+        {{ exceptions.raise_compiler_error(problem) }}
+    {%- endif -%}
+    {%- set next_month = modules.datetime.date(year + (month // 12), (month % 12) + 1, 1) -%}
+    {%- if day > (next_month - modules.datetime.timedelta(days=1)).day -%}
+        {{ exceptions.raise_compiler_error(problem) }}
+    {%- endif -%}
+    {{ return(text) }}
+{%- endmacro %}
+
+
+{% macro run_start_date() -%}
+    {{ return(nba_pipeline._run_date_setting('start_date', 'NBA_START_DATE')) }}
+{%- endmacro %}
+
+
+{% macro run_end_date() -%}
+    {%- set end = nba_pipeline._run_date_setting('end_date', 'NBA_END_DATE') -%}
+    {%- set start = nba_pipeline.run_start_date() -%}
+    {%- if start is not none and end is not none and end < start -%}
+        {{ exceptions.raise_compiler_error('end_date ' ~ end ~ ' is before start_date ' ~ start) }}
+    {%- endif -%}
+    {{ return(end) }}
+{%- endmacro %}
+
+
+{#- `<column> between start and end` for the dates this run writes. -#}
+{% macro in_run_range(column) -%}
+    {%- set start, end = nba_pipeline.run_start_date(), nba_pipeline.run_end_date() -%}
+    {%- if start is none and end is none -%} (1 = 1)
+    {%- elif end is none -%} ({{ column }} >= {{ nba_pipeline.date_literal(start) }})
+    {%- elif start is none -%} ({{ column }} <= {{ nba_pipeline.date_literal(end) }})
+    {%- else -%} ({{ column }} between {{ nba_pipeline.date_literal(start) }} and {{ nba_pipeline.date_literal(end) }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+  The first date a window model must read: the first game of the season that
+  `start_date` falls in (or precedes), so every "last N games of the season"
+  window of a row in range is complete. Looked up while executing and inlined
+  as a literal, so the warehouse can prune partitions.
+-#}
+{% macro lookback_start_date() -%}
+    {%- set start = nba_pipeline.run_start_date() -%}
+    {%- if start is none or not execute -%}
+        {{ return(start) }}
+    {%- endif -%}
+    {%- set schedule = source('nba_raw', 'nbac_schedule') -%}
+    {%- set query -%}
+        select min(game_date) from {{ schedule }}
+        where season_year = (
+            select min(season_year) from {{ schedule }} where game_date >= {{ nba_pipeline.date_literal(start) }}
+        )
+    {%- endset -%}
+    {%- set season_start = run_query(query).columns[0].values()[0] -%}
+    {%- if season_start is none or (season_start | string) > start -%}
+        {{ return(start) }}
+    {%- endif -%}
+    {{ return(season_start | string) }}
+{%- endmacro %}
+
+
+{#- `<column>` within the lookback buffer: season start of start_date .. end_date. -#}
+{% macro in_lookback_range(column) -%}
+    {%- set start, end = nba_pipeline.lookback_start_date(), nba_pipeline.run_end_date() -%}
+    {%- if start is none and end is none -%} (1 = 1)
+    {%- elif end is none -%} ({{ column }} >= {{ nba_pipeline.date_literal(start) }})
+    {%- elif start is none -%} ({{ column }} <= {{ nba_pipeline.date_literal(end) }})
+    {%- else -%} ({{ column }} between {{ nba_pipeline.date_literal(start) }} and {{ nba_pipeline.date_literal(end) }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro date_literal(iso_date) -%}
+    date '{{ iso_date }}'
+{%- endmacro %}

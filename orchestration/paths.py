@@ -1,0 +1,29 @@
+"""Where things live: the project, the warehouse file, the landing folder, the real data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file: `NBA_PIPELINE_DUCKDB`, default `warehouse/nba.duckdb` under the project."""
+    configured = os.environ.get("NBA_PIPELINE_DUCKDB")
+    path = Path(configured) if configured else PROJECT_ROOT / "warehouse" / "nba.duckdb"
+    return path if path.is_absolute() else (Path.cwd() / path).resolve()
+
+
+def landing_path() -> Path:
+    """The landing folder Dagster's Phase 2 assets read: `NBA_PIPELINE_LANDING`, default `landing/`."""
+    configured = os.environ.get("NBA_PIPELINE_LANDING")
+    path = Path(configured) if configured else PROJECT_ROOT / "landing"
+    return path if path.is_absolute() else (Path.cwd() / path).resolve()
+
+
+def real_data_path() -> Path:
+    """The real NBA files, read where they lie: `NBA_REAL_DATA_DIR`, default `../shared/data/real`."""
+    configured = os.environ.get("NBA_REAL_DATA_DIR")
+    return Path(configured).resolve() if configured else (PROJECT_ROOT.parent / "shared" / "data" / "real").resolve()

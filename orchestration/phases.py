@@ -1,0 +1,64 @@
+"""The pipeline's phases: what each one builds and which tables prove it complete.
+
+One definition used by the CLI backfill, the Dagster assets, the coverage
+report and the gap scanner, so "phase 3 is complete for date D" means the same
+thing everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Phase:
+    number: int
+    name: str
+    schema: str
+    # Tables that must hold rows for both teams of every final game of a date
+    # for the date to count as complete in this phase.
+    completeness_tables: tuple[str, ...]
+    # dbt selector for the phase's models and tests (None: built outside dbt).
+    dbt_selector: str | None = None
+    # Python steps run after the phase's dbt models, before the next phase.
+    python_steps: tuple[str, ...] = field(default_factory=tuple)
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase(
+        2,
+        "raw",
+        "nba_raw",
+        ("nba_raw.nbac_player_boxscore", "nba_raw.nbac_team_boxscore"),
+    ),
+    Phase(
+        3,
+        "analytics",
+        "nba_analytics",
+        (
+            "nba_analytics.player_game_summary",
+            "nba_analytics.team_offense_game_summary",
+            "nba_analytics.team_defense_game_summary",
+            "nba_analytics.upcoming_player_game_context",
+            "nba_analytics.upcoming_team_game_context",
+        ),
+        dbt_selector="tag:phase_3",
+    ),
+)
+
+PHASES_BY_NUMBER: dict[int, Phase] = {phase.number: phase for phase in PHASES}
+DBT_PHASES: tuple[Phase, ...] = tuple(phase for phase in PHASES if phase.dbt_selector)
+
+
+def phases_from_spec(spec: str | None) -> list[Phase]:
+    """`"3,4"` -> those phases in pipeline order; None -> every phase built by a backfill."""
+    if not spec:
+        return list(DBT_PHASES)
+    numbers = set()
+    for part in spec.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) not in PHASES_BY_NUMBER:
+            known = ", ".join(str(p.number) for p in PHASES)
+            raise ValueError(f"unknown phase {part!r}: phases are {known}")
+        numbers.add(int(part))
+    return [phase for phase in PHASES if phase.number in numbers]

@@ -1,0 +1,159 @@
+"""The DuckDB warehouse: connection and the Phase 2 (`nba_raw`) table contract.
+
+dbt owns every schema from `nba_analytics` on; Python owns `nba_raw` (the
+landing tables the loader writes) and `nba_orchestration` (what the
+orchestrator records). Both DDL sets live here so there is one contract.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.paths import warehouse_path
+
+RAW_SCHEMA = "nba_raw"
+ORCHESTRATION_SCHEMA = "nba_orchestration"
+
+# One statement per table. Box score stat columns are integers; minutes are kept
+# exactly as seconds (the source's M:SS) plus a decimal minutes column.
+RAW_TABLES: dict[str, str] = {
+    "nbac_schedule": """
+        create table if not exists nba_raw.nbac_schedule (
+            game_id varchar not null,          -- 10-char NBA game id
+            game_date date not null,           -- US-Eastern game date
+            season_year integer not null,      -- start year: 2021 for 2021-22
+            season_type varchar not null,      -- Regular Season | PlayIn | Playoffs
+            home_team_id bigint,
+            home_team_abbr varchar not null,
+            away_team_id bigint,
+            away_team_abbr varchar not null,
+            game_status integer not null,      -- 3 = final, 1 = scheduled
+            home_points integer,
+            away_points integer,
+            source_file varchar not null,
+            source_line integer not null,
+            loaded_at timestamp not null
+        )""",
+    "nbac_player_boxscore": """
+        create table if not exists nba_raw.nbac_player_boxscore (
+            game_id varchar not null,          -- zero-padded to 10 chars
+            game_date date not null,
+            season_year integer not null,
+            team_id bigint not null,
+            team_abbr varchar not null,
+            player_id bigint not null,
+            player_name varchar not null,
+            position varchar,                  -- G/F/C for starters only
+            is_starter boolean not null,
+            comment varchar,                   -- e.g. DNP - Coach's Decision
+            is_dnp boolean not null,
+            seconds_played integer not null,   -- from M:SS; 0 for DNP
+            minutes decimal(9, 4) not null,    -- seconds_played / 60
+            fgm integer not null, fga integer not null,
+            fg3m integer not null, fg3a integer not null,
+            ftm integer not null, fta integer not null,
+            oreb integer not null, dreb integer not null, reb integer not null,
+            ast integer not null, stl integer not null, blk integer not null,
+            tov integer not null, pf integer not null,
+            points integer not null,
+            plus_minus integer not null,
+            source_file varchar not null,
+            source_line integer not null,
+            loaded_at timestamp not null
+        )""",
+    "nbac_team_boxscore": """
+        create table if not exists nba_raw.nbac_team_boxscore (
+            game_id varchar not null,
+            game_date date not null,
+            season_year integer not null,
+            team_id bigint not null,
+            team_abbr varchar not null,
+            team_name varchar,
+            matchup varchar not null,          -- "BOS vs. MIA" (home) / "MIA @ BOS" (away)
+            is_home boolean not null,
+            opponent_team_abbr varchar not null,
+            wl varchar,
+            game_minutes decimal(6, 2) not null,  -- 48.0 regulation, 53.0 one OT ...
+            fgm integer not null, fga integer not null,
+            fg3m integer not null, fg3a integer not null,
+            ftm integer not null, fta integer not null,
+            oreb integer not null, dreb integer not null, reb integer not null,
+            ast integer not null, stl integer not null, blk integer not null,
+            tov integer not null, pf integer not null,
+            points integer not null,
+            plus_minus integer not null,
+            source_file varchar not null,
+            source_line integer not null,
+            loaded_at timestamp not null
+        )""",
+    "odds_api_player_points_props": """
+        create table if not exists nba_raw.odds_api_player_points_props (
+            game_id varchar not null,
+            game_date date not null,
+            player_id bigint not null,
+            player_name varchar not null,
+            team_abbr varchar,
+            bookmaker varchar not null,
+            points_line decimal(5, 1) not null,
+            over_price integer,
+            under_price integer,
+            source_file varchar not null,
+            source_line integer not null,
+            loaded_at timestamp not null
+        )""",
+    "player_registry": """
+        create table if not exists nba_raw.player_registry (
+            player_id bigint not null primary key,
+            player_name varchar not null,
+            is_active boolean,
+            source varchar not null            -- nba_api | landing reference file
+        )""",
+    "team_registry": """
+        create table if not exists nba_raw.team_registry (
+            team_id bigint not null primary key,
+            team_abbr varchar not null,
+            team_name varchar not null,
+            source varchar not null
+        )""",
+    "unresolved_players": """
+        create table if not exists nba_raw.unresolved_players (
+            player_id bigint not null,
+            player_name varchar,
+            team_abbr varchar,
+            game_id varchar not null,
+            game_date date not null,
+            source_file varchar not null,
+            source_line integer not null,
+            detected_at timestamp not null
+        )""",
+    "load_quarantine": """
+        create table if not exists nba_raw.load_quarantine (
+            target_table varchar not null,
+            source_file varchar not null,
+            line_number integer not null,      -- 1-based line in the file, header = line 1
+            rule varchar not null,
+            raw_text varchar not null,
+            game_date date,                    -- when it could be parsed
+            quarantined_at timestamp not null
+        )""",
+}
+
+# Tables holding one date's rows, replaced per game_date by the loader.
+DATED_RAW_TABLES = ("nbac_schedule", "nbac_player_boxscore", "nbac_team_boxscore", "odds_api_player_points_props")
+
+
+def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file (creating its folder), never a shared in-memory db."""
+    target = path or warehouse_path()
+    if not read_only:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(target), read_only=read_only)
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `nba_raw` and its tables if missing; safe to call on every load."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for ddl in RAW_TABLES.values():
+        con.execute(ddl)
