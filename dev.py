@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Set-up and entry points that need nothing but python3.
+
+    python3 dev.py demo    # create .venv, install pinned deps, run the main job
+    python3 dev.py test    # create .venv, install pinned deps, run the whole test suite
+
+Safe to run twice: the venv is reused and reinstalled only when
+constraints.txt or pyproject.toml change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+STAMP = VENV / ".nba-pipeline-installed"
+INSTALL_INPUTS = ("constraints.txt", "pyproject.toml")
+# Debian packages the web UI tests drive (headless Chromium).
+TEST_DEBIAN_PACKAGES = ("chromium", "chromium-driver")
+
+
+def _run(command: list[str], **kwargs) -> None:
+    print("+", " ".join(command), flush=True)
+    subprocess.run(command, check=True, **kwargs)
+
+
+def _install_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in INSTALL_INPUTS:
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_venv(extras: str) -> None:
+    """A venv with the pinned set from constraints.txt and this project (editable)."""
+    if not (BIN / "python").exists():
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    fingerprint = f"{_install_fingerprint()}:{extras}"
+    if STAMP.exists() and STAMP.read_text() == fingerprint:
+        return
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    _run([*pip, "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[{extras}]"])
+    STAMP.write_text(fingerprint)
+
+
+def ensure_debian_packages(packages: tuple[str, ...]) -> None:
+    """Install Debian packages the tests need when they are missing (root on CI machines)."""
+    missing = [p for p in packages if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0]
+    if not missing or not shutil.which("apt-get"):
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _run([*sudo, "apt-get", "update", "-qq"], env=env)
+    _run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 1 or argv[0] not in {"demo", "test", "setup"}:
+        print(__doc__)
+        return 2
+    action, rest = argv[0], argv[1:]
+    if action == "test":
+        ensure_venv("test,bigquery")
+        ensure_debian_packages(TEST_DEBIAN_PACKAGES)
+        return subprocess.run([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT).returncode
+    ensure_venv("test")
+    if action == "setup":
+        return 0
+    return subprocess.run([str(BIN / "nba-pipeline"), "demo", *rest], cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

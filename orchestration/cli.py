@@ -1,0 +1,139 @@
+"""`nba-pipeline`: the project's own command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from orchestration.dates import InvalidDateError, parse_date_range, parse_iso_date
+from orchestration.paths import warehouse_path
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from orchestration.generator import FaultConfig, generate_seasons, parse_seasons
+
+    played_through = parse_iso_date(args.played_through, "--played-through") if args.played_through else None
+    faults = FaultConfig(
+        missing_dates=args.missing_dates,
+        missing_prop_rate=args.missing_prop_rate,
+        unknown_players=args.unknown_players,
+        malformed_rows=args.malformed_rows,
+    )
+    summary = generate_seasons(parse_seasons(args.seasons), Path(args.out), seed=args.seed, faults=faults,
+                               played_through=played_through)
+    print(summary)
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from orchestration.loading import LandingFileError, load_landing
+    from orchestration.warehouse import connect
+
+    start, end = parse_date_range(args.start, args.end)
+    try:
+        with connect() as con:
+            report = load_landing(Path(args.dir), start=start, end=end, con=con, progress=_say)
+    except LandingFileError as error:
+        print(f"load refused: {error}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from orchestration.backfill import run_backfill
+    from orchestration.phases import phases_from_spec
+
+    start, end = parse_date_range(args.start, args.end)
+    if start is None or end is None:
+        raise InvalidDateError("backfill needs --start and --end")
+    phases = phases_from_spec(args.phases)
+    if any(p.number == 2 for p in phases):
+        from orchestration.loading import load_landing
+        from orchestration.paths import landing_path
+        from orchestration.warehouse import connect
+
+        with connect() as con:
+            print(load_landing(landing_path(), start=start, end=end, con=con, progress=_say).summary())
+        phases = [p for p in phases if p.number != 2]
+    result = run_backfill(start, end, phases, cascade=not args.no_cascade, strict=not args.no_strict,
+                          progress=_say, trigger="manual")
+    print(f"backfill {result.run_id}: {'ok' if result.succeeded else 'FAILED'} in {result.duration_seconds:.1f}s")
+    if not result.succeeded:
+        return 1
+    return 3 if result.blocked else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from orchestration.status import format_coverage, season_coverage
+    from orchestration.warehouse import connect
+
+    with connect() as con:
+        seasons = season_coverage(con)
+    print(f"warehouse: {warehouse_path()}")
+    print(format_coverage(seasons))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.demo import run_main_job
+
+    return run_main_job(_say)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nba-pipeline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write synthetic seasons as landing files (real formats)")
+    generate.add_argument("--seasons", required=True, help="e.g. 2021-22:2024-25")
+    generate.add_argument("--out", required=True)
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--played-through", help="games after this date are scheduled, not played")
+    generate.add_argument("--missing-dates", type=int, default=0, help="fault: N dates without box scores")
+    generate.add_argument("--missing-prop-rate", type=float, default=0.0, help="fault: share of player-games without a prop line")
+    generate.add_argument("--unknown-players", type=int, default=0, help="fault: N players missing from the registry")
+    generate.add_argument("--malformed-rows", type=int, default=0, help="fault: N corrupted player box lines")
+    generate.set_defaults(handler=cmd_generate)
+
+    load = commands.add_parser("load", help="load a landing folder into nba_raw (per game_date, idempotent)")
+    load.add_argument("dir")
+    load.add_argument("--start")
+    load.add_argument("--end")
+    load.set_defaults(handler=cmd_load)
+
+    backfill = commands.add_parser("backfill", help="build phases over a date range as one set-based run")
+    backfill.add_argument("--start", required=True)
+    backfill.add_argument("--end", required=True)
+    backfill.add_argument("--phases", help="comma list, e.g. 3,4 (default: every dbt phase)")
+    backfill.add_argument("--no-cascade", action="store_true", help="do not rebuild later dates of the season")
+    backfill.add_argument("--no-strict", action="store_true", help="run even when the lookback window has gaps")
+    backfill.set_defaults(handler=cmd_backfill)
+
+    status = commands.add_parser("status", help="coverage per season and phase")
+    status.add_argument("--html", help="also write a self-contained HTML page")
+    status.set_defaults(handler=cmd_status)
+    demo = commands.add_parser("demo", help="the main job: generate, load, backfill every phase, report")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except InvalidDateError as error:
+        print(f"nba-pipeline: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(f"nba-pipeline: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Shared fixtures: loaded warehouses built once per session, copied per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestration.paths import real_data_path
+
+GENERATED_SEASONS = [2021, 2022]
+GENERATED_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def real_dir() -> Path:
+    path = real_data_path()
+    if not (path / "player_box").is_dir():
+        pytest.skip(f"real data not found at {path} (set NBA_REAL_DATA_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_raw_warehouse(real_dir: Path, tmp_path_factory) -> Path:
+    """The real playoff files loaded into nba_raw (nothing built)."""
+    from orchestration.loading import load_landing
+    from orchestration.warehouse import connect
+
+    path = tmp_path_factory.mktemp("real") / "raw.duckdb"
+    with connect(path) as con:
+        load_landing(real_dir, con=con)
+    return path
+
+
+@pytest.fixture(scope="session")
+def generated_landing(tmp_path_factory) -> Path:
+    from orchestration.generator import generate_seasons
+
+    out = tmp_path_factory.mktemp("landing") / "generated"
+    generate_seasons(GENERATED_SEASONS, out, seed=GENERATED_SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def generated_raw_warehouse(generated_landing: Path, tmp_path_factory) -> Path:
+    """Two generated seasons loaded into nba_raw (nothing built)."""
+    from orchestration.loading import load_landing
+    from orchestration.warehouse import connect
+
+    path = tmp_path_factory.mktemp("generated") / "raw.duckdb"
+    with connect(path) as con:
+        load_landing(generated_landing, con=con)
+    return path

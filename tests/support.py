@@ -1,0 +1,72 @@
+"""Helpers the test modules share: warehouses, builds, exact table comparison."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from orchestration.dbt_runner import DbtBuildResult, dbt_build
+
+PHASE3_TABLES = (
+    "nba_analytics.player_game_summary",
+    "nba_analytics.team_offense_game_summary",
+    "nba_analytics.team_defense_game_summary",
+    "nba_analytics.upcoming_player_game_context",
+    "nba_analytics.upcoming_team_game_context",
+)
+
+
+def build(warehouse: Path, start: date | None, end: date | None, selector: str = "tag:phase_3",
+          target_path: Path | None = None) -> DbtBuildResult:
+    result = dbt_build([selector], start, end, warehouse, target_path=target_path)
+    return result
+
+
+def copy_warehouse(source: Path, destination: Path) -> Path:
+    shutil.copyfile(source, destination)
+    return destination
+
+
+def table_differences(left: Path, right: Path, table: str) -> tuple[int, int, int, int]:
+    """(rows left, rows right, rows only left, rows only right), compared exactly (EXCEPT ALL)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{left}' as l (read_only)")
+        con.execute(f"attach '{right}' as r (read_only)")
+        count_left = con.execute(f"select count(*) from l.{table}").fetchone()[0]
+        count_right = con.execute(f"select count(*) from r.{table}").fetchone()[0]
+        only_left = con.execute(f"select count(*) from (select * from l.{table} except all select * from r.{table})").fetchone()[0]
+        only_right = con.execute(f"select count(*) from (select * from r.{table} except all select * from l.{table})").fetchone()[0]
+        return count_left, count_right, only_left, only_right
+    finally:
+        con.close()
+
+
+def assert_identical(left: Path, right: Path, tables=PHASE3_TABLES) -> None:
+    problems = []
+    for table in tables:
+        count_left, count_right, only_left, only_right = table_differences(left, right, table)
+        assert count_left > 0, f"{table} is empty in {left}: the comparison would prove nothing"
+        if (count_left, only_left, only_right) != (count_right, 0, 0):
+            problems.append(f"{table}: {count_left} vs {count_right} rows, {only_left} only left, {only_right} only right")
+    assert not problems, "tables differ:\n" + "\n".join(problems)
+
+
+def game_dates(warehouse: Path, start: date | None = None, end: date | None = None) -> list[date]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [row[0] for row in con.execute(
+            "select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ? order by 1",
+            [start or date(1900, 1, 1), end or date(2999, 12, 31)]).fetchall()]
+
+
+def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def execute(warehouse: Path, sql: str, params=None) -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql, params or [])
