@@ -59,6 +59,9 @@ def dbt_env(start: date | None, end: date | None, warehouse: Path | None = None)
     env["NBA_END_DATE"] = end.isoformat() if end else ""
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     env.setdefault("DBT_USE_COLORS", "false")
+    # A test runs only when every model it reads is selected or upstream of the
+    # selection: a phase 3 build must not run phase 4 tests that also read staging.
+    env.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     return env
 
 
@@ -107,7 +110,7 @@ def dbt_build(
 ) -> DbtBuildResult:
     args = ["build"]
     if selectors:
-        args += ["--select", *selectors]
+        args += ["--select", *[part for selector in selectors for part in selector.split()]]
     return run_dbt(args, start, end, warehouse, target_path, progress)
 
 

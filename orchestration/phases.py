@@ -42,7 +42,38 @@ PHASES: tuple[Phase, ...] = (
             "nba_analytics.upcoming_player_game_context",
             "nba_analytics.upcoming_team_game_context",
         ),
-        dbt_selector="tag:phase_3",
+        # staging views over nba_raw are built with the first dbt phase
+        dbt_selector="tag:phase_2 tag:phase_3",
+    ),
+    Phase(
+        4,
+        "precompute",
+        "nba_precompute",
+        (
+            "nba_precompute.team_defense_zone_analysis",
+            "nba_precompute.player_shot_zone_analysis",
+            "nba_precompute.player_daily_cache",
+            "nba_precompute.player_composite_factors",
+            "nba_precompute.ml_feature_store",
+        ),
+        dbt_selector="tag:phase_4",
+    ),
+    Phase(
+        5,
+        "predictions",
+        "nba_predictions",
+        ("nba_predictions.player_prop_predictions",),
+        dbt_selector="tag:phase_5",
+        # the trained model (Python, outside dbt) writes nba_predictions.ml_system_predictions,
+        # which the phase 5 dbt build reads; a failing step leaves the other systems running
+        python_steps=("orchestration.ml:run_trained_model_step",),
+    ),
+    Phase(
+        6,
+        "grading",
+        "nba_predictions",
+        ("nba_predictions.prediction_accuracy",),
+        dbt_selector="tag:phase_6",
     ),
 )
 

@@ -19,7 +19,7 @@ PHASE3_TABLES = (
 )
 
 
-def build(warehouse: Path, start: date | None, end: date | None, selector: str = "tag:phase_3",
+def build(warehouse: Path, start: date | None, end: date | None, selector: str = "tag:phase_2 tag:phase_3",
           target_path: Path | None = None) -> DbtBuildResult:
     result = dbt_build([selector], start, end, warehouse, target_path=target_path)
     return result

@@ -1,0 +1,53 @@
+"""Replace one table's dates: delete those dates' rows, bulk-insert the staged rows.
+
+Runs inside the loader's single transaction. For the player box the same dates
+of `unresolved_players` are replaced too (players missing from the registry).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.loading.duck import registered, scalar
+from orchestration.loading.staging import StagedTable
+
+PLAYER_BOX = "nbac_player_boxscore"
+
+
+def replace_dates(con: duckdb.DuckDBPyConnection, staged: StagedTable, loaded_at: datetime) -> int:
+    """Write `staged`; returns the player-game occurrences left unresolved (player box only)."""
+    table = staged.fmt.table
+    names = [*staged.rows.column_names, *(c for c in staged.fmt.sql if c not in staged.rows.column_names)]
+    exprs = [f"{staged.fmt.sql[c]} as {c}" if c in staged.fmt.sql else c for c in names]
+    dates = pa.table({"d": pa.array(staged.dates, pa.date32())})
+    with registered(con, _load_dates=dates, _load_rows=staged.rows):
+        con.execute(f"delete from nba_raw.{table} where game_date in (select d from _load_dates)")
+        con.execute(f"""
+            insert into nba_raw.{table} ({", ".join(names)}, loaded_at)
+            select {", ".join(exprs)}, ?::timestamp from _load_rows""", [loaded_at])
+        if table != PLAYER_BOX:
+            return 0
+        con.execute("delete from nba_raw.unresolved_players where game_date in (select d from _load_dates)")
+        con.execute("""
+            insert into nba_raw.unresolved_players
+                (player_id, player_name, team_abbr, game_id, game_date, source_file, source_line, detected_at)
+            select b.player_id, b.player_name, b.team_abbr, b.game_id, b.game_date, b.source_file, b.source_line,
+                   ?::timestamp
+            from _load_rows b
+            where not exists (select 1 from nba_raw.player_registry r where r.player_id = b.player_id)""",
+                    [loaded_at])
+        return scalar(con, """
+            select count(*) from _load_rows b
+            where not exists (select 1 from nba_raw.player_registry r where r.player_id = b.player_id)""")
+
+
+def unresolved_names(con: duckdb.DuckDBPyConnection, staged: StagedTable, limit: int = 20) -> list[tuple[int, str]]:
+    """Distinct (player_id, player_name) of the staged player box missing from the registry."""
+    with registered(con, _load_rows=staged.rows):
+        return [tuple(r) for r in con.execute(f"""
+            select distinct b.player_id, b.player_name from _load_rows b
+            where not exists (select 1 from nba_raw.player_registry r where r.player_id = b.player_id)
+            order by 1 limit {int(limit)}""").fetchall()]
