@@ -4,15 +4,10 @@
   rows in the model. Fails with one row per team-game that falls short.
 -#}
 {% test covers_final_games(model, min_rows_per_team=1, max_rows_per_team=none) %}
-with schedule as (
-    select * from {{ ref('stg_nba_raw__schedule') }}
+with team_games as (
+    select game_id, game_date, team_abbr
+    from {{ ref('int_team_schedule') }}
     where is_final and {{ nba_pipeline.in_run_range('game_date') }}
-),
-
-team_games as (
-    select game_id, game_date, home_team_abbr as team_abbr from schedule
-    union all
-    select game_id, game_date, away_team_abbr as team_abbr from schedule
 ),
 
 model_rows as (

@@ -4,8 +4,8 @@
   games. Every window covers the player's games played strictly before the
   row's date in the same season; DNPs never enter a window.
 -#}
-with schedule as (
-    select * from {{ ref('stg_nba_raw__schedule') }}
+with team_schedule as (
+    select * from {{ ref('int_team_schedule') }}
     where {{ in_lookback_range('game_date') }}
 ),
 
@@ -36,16 +36,6 @@ trailing_windows as (
         last_5 as (partition by player_id, season_year order by game_date, game_id rows between 4 preceding and current row),
         last_10 as (partition by player_id, season_year order by game_date, game_id rows between 9 preceding and current row),
         season_to_date as (partition by player_id, season_year order by game_date, game_id rows between unbounded preceding and current row)
-),
-
-team_schedule as (
-    select game_id, game_date, season_year, season_type, is_final,
-           home_team_abbr as team_abbr, away_team_abbr as opponent_team_abbr, true as is_home
-    from schedule
-    union all
-    select game_id, game_date, season_year, season_type, is_final,
-           away_team_abbr as team_abbr, home_team_abbr as opponent_team_abbr, false as is_home
-    from schedule
 ),
 
 upcoming_team_games as (

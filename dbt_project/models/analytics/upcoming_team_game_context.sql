@@ -2,24 +2,14 @@
   One row per team per scheduled game (final or not): rest and the team's
   form over its last 10 final games strictly before the game, same season.
 -#}
-with schedule as (
-    select * from {{ ref('stg_nba_raw__schedule') }}
+with team_schedule as (
+    select * from {{ ref('int_team_schedule') }}
     where {{ in_lookback_range('game_date') }}
 ),
 
 team_games as (
     select * from {{ ref('int_team_games__with_opponent') }}
     where {{ in_lookback_range('game_date') }}
-),
-
-team_schedule as (
-    select game_id, game_date, season_year, season_type, is_final,
-           home_team_abbr as team_abbr, away_team_abbr as opponent_team_abbr, true as is_home
-    from schedule
-    union all
-    select game_id, game_date, season_year, season_type, is_final,
-           away_team_abbr as team_abbr, home_team_abbr as opponent_team_abbr, false as is_home
-    from schedule
 ),
 
 -- windows ending at (and including) each final game
