@@ -186,9 +186,13 @@ def _fix_command(upstream: Phase, missing: list[date], end: date) -> str:
     )
 
 
-def _resolve_step(reference: str) -> Callable[..., StepResult]:
+def resolve_step(reference: str) -> Callable[..., StepResult]:
+    """`module:function` of phases.py's python_steps -> the function (the CLI and Dagster both call it)."""
     module_name, _, attribute = reference.partition(":")
     return getattr(importlib.import_module(module_name), attribute)
+
+
+_resolve_step = resolve_step
 
 
 def run_backfill(

@@ -64,20 +64,79 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     result = run_backfill(start, end, phases, cascade=not args.no_cascade, strict=not args.no_strict,
                           progress=_say, trigger="manual")
     print(f"backfill {result.run_id}: {'ok' if result.succeeded else 'FAILED'} in {result.duration_seconds:.1f}s")
+    from orchestration.monitoring.run_alerts import report_run
+
+    digest = report_run(result, backfill_mode=True)      # one digest per backfill; critical ones went out at once
+    if digest is not None:
+        print("alert digest:\n" + digest.text())
     if not result.succeeded:
         return 1
     return 3 if result.blocked else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from orchestration.status import format_coverage, season_coverage
+    from orchestration.status import format_coverage, season_coverage, status_notes
     from orchestration.warehouse import connect
 
     with connect() as con:
         seasons = season_coverage(con)
+        notes = status_notes(con)
+        if args.html:
+            from orchestration.monitoring.coverage_html import write_coverage_html
+
+            page = write_coverage_html(Path(args.html), con, warehouse=str(warehouse_path()))
     print(f"warehouse: {warehouse_path()}")
     print(format_coverage(seasons))
+    for note in notes:
+        print(note)
+    if args.html:
+        print(f"wrote {page}")
     return 0
+
+
+def _today(args: argparse.Namespace):
+    return parse_iso_date(args.today, "--today") if getattr(args, "today", None) else None
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from orchestration.monitoring.gaps import format_gaps, gaps_json, scan_gaps
+    from orchestration.warehouse import connect
+
+    with connect() as con:
+        result = scan_gaps(con, today=_today(args))
+    if args.json:
+        print(gaps_json(result.open_gaps))
+    else:
+        print(f"warehouse: {warehouse_path()}")
+        print(format_gaps(result))
+    return 0
+
+
+def cmd_heal(args: argparse.Namespace) -> int:
+    from orchestration.monitoring.healing import heal
+
+    if args.max_age_days < 0:
+        raise ValueError("--max-age-days must be 0 or more")
+    report = heal(max_age_days=args.max_age_days, today=_today(args),
+                  landing=Path(args.landing) if args.landing else None, progress=_say, dry_run=args.dry_run)
+    if args.dry_run:
+        print(f"dry run: {len(report.runs)} range(s) would run, {len(report.too_old)} gap(s) too old")
+        for run in report.runs:
+            print(f"  {run.range.describe()}")
+        return 0
+    return 0 if report.ok else 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from orchestration.monitoring.validation import parse_levels, validate_date
+    from orchestration.warehouse import connect
+
+    day = parse_iso_date(args.date, "--date")
+    levels = parse_levels(args.level)
+    with connect() as con:
+        report = validate_date(con, day, levels)
+    print(report.format(verbose=args.verbose))
+    return report.exit_code
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -118,6 +177,25 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="coverage per season and phase")
     status.add_argument("--html", help="also write a self-contained HTML page")
     status.set_defaults(handler=cmd_status)
+
+    gaps = commands.add_parser("gaps", help="dates where a phase lags its upstream (missing or stale), recorded in data_gaps")
+    gaps.add_argument("--json", action="store_true", help="print the open gaps as a JSON array")
+    gaps.add_argument("--today", help=argparse.SUPPRESS)
+    gaps.set_defaults(handler=cmd_gaps)
+
+    heal = commands.add_parser("heal", help="run exactly the gap partitions (forward cascade); old gaps only alert")
+    heal.add_argument("--max-age-days", type=int, default=30, help="heal gaps up to N days old (default 30)")
+    heal.add_argument("--landing", help="landing folder for schedule->2 gaps (default NBA_PIPELINE_LANDING)")
+    heal.add_argument("--dry-run", action="store_true", help="show the runs without starting them")
+    heal.add_argument("--today", help="age gaps relative to this date instead of today (YYYY-MM-DD)")
+    heal.set_defaults(handler=cmd_heal)
+
+    validate = commands.add_parser("validate", help="PASS/WARN/FAIL per level for one date; exit 1 on FAIL")
+    validate.add_argument("--date", required=True)
+    validate.add_argument("--level", default="all",
+                          help="execution|volume|quality|dependencies|business|all (comma list allowed)")
+    validate.add_argument("--verbose", "-v", action="store_true", help="list every check")
+    validate.set_defaults(handler=cmd_validate)
     demo = commands.add_parser("demo", help="the main job: generate, load, backfill every phase, report")
     demo.set_defaults(handler=cmd_demo)
     return parser

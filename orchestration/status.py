@@ -1,13 +1,18 @@
-"""Coverage per season and phase: the table `nba-pipeline status` prints."""
+"""Coverage per season and phase: the table `nba-pipeline status` prints.
+
+Per season and phase: game dates and final games complete / missing / blocked
+(blocked: the latest run for that phase and date was BLOCKED by strict mode),
+and totals. The cells come from `orchestration.monitoring.coverage`, which
+reads the data (schedule vs each phase's tables), never whether a run fired.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.completeness import coverage_by_date
+from orchestration.monitoring.coverage import PhaseCoverage, SeasonPhaseCoverage, coverage_report, format_table
 from orchestration.phases import PHASES
 
 
@@ -18,6 +23,9 @@ class SeasonCoverage:
     complete_dates: dict[int, int]     # phase -> game dates complete
     scheduled_games: int
     complete_games: dict[int, int]     # phase -> final games complete
+    blocked_dates: dict[int, int]      # phase -> game dates blocked
+    blocked_games: dict[int, int]      # phase -> final games on blocked dates not complete
+    detail: SeasonPhaseCoverage
 
     @property
     def season_label(self) -> str:
@@ -27,6 +35,12 @@ class SeasonCoverage:
     def last_phase(self) -> int:
         return max(self.complete_dates)
 
+    def missing_dates(self, phase: int) -> int:
+        return self.scheduled_dates - self.complete_dates[phase] - self.blocked_dates[phase]
+
+    def missing_games(self, phase: int) -> int:
+        return self.scheduled_games - self.complete_games[phase] - self.blocked_games[phase]
+
     @property
     def percent_complete(self) -> float:
         if not self.scheduled_dates:
@@ -34,38 +48,66 @@ class SeasonCoverage:
         return 100.0 * self.complete_dates[self.last_phase] / self.scheduled_dates
 
 
+def _season(detail: SeasonPhaseCoverage) -> SeasonCoverage:
+    first = detail.phases[PHASES[0].number]
+    return SeasonCoverage(
+        season_year=detail.season_year,
+        scheduled_dates=first.dates,
+        complete_dates={n: p.dates_complete for n, p in detail.phases.items()},
+        scheduled_games=first.games,
+        complete_games={n: p.games_complete for n, p in detail.phases.items()},
+        blocked_dates={n: p.dates_blocked for n, p in detail.phases.items()},
+        blocked_games={n: p.games_blocked for n, p in detail.phases.items()},
+        detail=detail,
+    )
+
+
 def season_coverage(con: duckdb.DuckDBPyConnection) -> list[SeasonCoverage]:
-    per_season: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for coverage in coverage_by_date(con, PHASES):
-        per_season[coverage.season_year][coverage.phase].append(coverage)
-    seasons = []
-    for season_year in sorted(per_season):
-        by_phase = per_season[season_year]
-        first = by_phase[PHASES[0].number]
-        seasons.append(
-            SeasonCoverage(
-                season_year=season_year,
-                scheduled_dates=len(first),
-                complete_dates={p.number: sum(c.is_complete for c in by_phase[p.number]) for p in PHASES},
-                scheduled_games=sum(c.final_games for c in first),
-                complete_games={p.number: sum(c.complete_games for c in by_phase[p.number]) for p in PHASES},
-            )
-        )
-    return seasons
+    _, summaries = coverage_report(con, PHASES)
+    return [_season(s) for s in summaries if s.season_year is not None]
 
 
 def format_coverage(seasons: list[SeasonCoverage]) -> str:
-    phase_headers = [f"Phase {p.number} dates" for p in PHASES]
-    header = ["season", "scheduled game dates", *phase_headers, "% complete"]
-    rows = [
-        [s.season_label, str(s.scheduled_dates), *[str(s.complete_dates[p.number]) for p in PHASES], f"{s.percent_complete:.1f}%"]
-        for s in seasons
-    ]
-    if seasons:
-        total_dates = sum(s.scheduled_dates for s in seasons)
-        totals = [sum(s.complete_dates[p.number] for s in seasons) for p in PHASES]
-        percent = 100.0 * totals[-1] / total_dates if total_dates else 100.0
-        rows.append(["total", str(total_dates), *[str(t) for t in totals], f"{percent:.1f}%"])
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda cells: " | ".join(cell.rjust(width) for cell, width in zip(cells, widths))
-    return "\n".join([line(header), "-+-".join("-" * w for w in widths), *[line(r) for r in rows]])
+    """Per season and phase: dates and games complete / missing / blocked, then the totals."""
+    if not seasons:
+        return format_table([])
+    details = [s.detail for s in seasons]
+    total = SeasonPhaseCoverage(None, min(d.first_date for d in details), max(d.last_date for d in details))
+    for phase in PHASES:
+        merged = PhaseCoverage(phase.number)
+        for d in details:
+            p = d.phases[phase.number]
+            merged.dates += p.dates
+            merged.dates_complete += p.dates_complete
+            merged.dates_blocked += p.dates_blocked
+            merged.dates_stale += p.dates_stale
+            merged.games += p.games
+            merged.games_complete += p.games_complete
+            merged.games_blocked += p.games_blocked
+        total.phases[phase.number] = merged
+    return format_table([*details, total])
+
+
+def status_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line on the gaps the data shows now, one on open circuit breakers (when any)."""
+    from orchestration.completeness import existing_tables
+    from orchestration.monitoring.circuit_breaker import CLOSED
+    from orchestration.monitoring.gaps import find_gaps, pair_label
+
+    gaps = find_gaps(con)
+    if gaps:
+        per_pair: dict[str, int] = {}
+        for gap in gaps:
+            label = pair_label(gap.phase_from, gap.phase_to) + (" stale" if gap.kind == "stale" else "")
+            per_pair[label] = per_pair.get(label, 0) + 1
+        counts = ", ".join(f"{label} {count}" for label, count in per_pair.items())
+        lines = [f"gaps: {len(gaps)} date(s) ({counts}); list them with `nba-pipeline gaps`, "
+                 f"fill them with `nba-pipeline heal`"]
+    else:
+        lines = ["gaps: none"]
+    if "nba_orchestration.circuit_breaker_state" in existing_tables(con):
+        tripped = con.execute("select breaker_key, state from nba_orchestration.circuit_breaker_state "
+                              "where state <> ? order by 1", [CLOSED]).fetchall()
+        if tripped:
+            lines.append("circuit breakers not closed: " + ", ".join(f"{key} {state}" for key, state in tripped))
+    return lines

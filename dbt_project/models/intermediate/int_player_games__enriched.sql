@@ -1,16 +1,22 @@
 {#- One row per player per game with its game context and per-game rates.
     Ephemeral: Phase 3 models read it with their own date filter, so their
-    windows are always computed from Phase 2, never from their own output. -#}
+    windows are always computed from Phase 2, never from their own output.
+    Every source is read over the run's lookback range only (season start of
+    start_date .. end_date), so on BigQuery a range run scans only those
+    partitions of each table. -#}
 with player_box as (
     select * from {{ ref('stg_nba_raw__player_boxscores') }}
+    where {{ in_lookback_range('game_date') }}
 ),
 
 schedule as (
     select * from {{ ref('stg_nba_raw__schedule') }}
+    where {{ in_lookback_range('game_date') }}
 ),
 
 team_box as (
     select * from {{ ref('stg_nba_raw__team_boxscores') }}
+    where {{ in_lookback_range('game_date') }}
 ),
 
 joined as (

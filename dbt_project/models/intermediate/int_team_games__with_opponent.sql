@@ -1,11 +1,16 @@
 {#- One row per team per game with the opponent's box beside it, and the
-    shared possession estimate (Basketball-Reference formula, both teams). -#}
+    shared possession estimate (Basketball-Reference formula, both teams).
+    Every source is read over the run's lookback range only (season start of
+    start_date .. end_date), so on BigQuery a range run scans only those
+    partitions of each table. -#}
 with team_box as (
     select * from {{ ref('stg_nba_raw__team_boxscores') }}
+    where {{ in_lookback_range('game_date') }}
 ),
 
 schedule as (
     select * from {{ ref('stg_nba_raw__schedule') }}
+    where {{ in_lookback_range('game_date') }}
 ),
 
 paired as (

@@ -1,7 +1,10 @@
 {#- One row per team per scheduled game (final or not): the schedule seen
-    from each side. Readers filter it to their own date range. -#}
+    from each side. Readers filter it to their own date range; the schedule is
+    read over the run's lookback range only (season start of start_date ..
+    end_date), so on BigQuery a range run scans only those partitions. -#}
 with schedule as (
     select * from {{ ref('stg_nba_raw__schedule') }}
+    where {{ in_lookback_range('game_date') }}
 ),
 
 home_side as (

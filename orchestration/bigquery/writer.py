@@ -1,0 +1,255 @@
+"""Phase 2 on BigQuery: the same load as `load_landing`, written to BigQuery's `nba_raw`.
+
+Reading, rule checks, quarantine, de-duplication and the registry upsert are the
+DuckDB loader's own code, run unchanged against a scratch in-memory DuckDB that
+starts with BigQuery's current registries. Only the write differs: per table,
+the scratch rows go up as one CSV load job into a staging table, then one MERGE
+replaces exactly the loaded dates' partitions of the target:
+
+    merge nba_raw.T using nba_raw._load_T on false
+    when not matched by source and T.game_date in (date '2024-04-20', ...) then delete
+    when not matched then insert (...)
+
+Each MERGE is atomic, so a table is never seen half-loaded; the tables are
+written one after the other (registries, dated tables, unresolved players,
+quarantine), and a load that fails midway is repaired by running it again
+(every step is idempotent). CSV is the one load format both BigQuery and the
+local emulator accept.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from orchestration.bigquery.client import BigQuerySettings
+from orchestration.bigquery.raw_tables import RawTable, raw_tables
+from orchestration.loading import load_landing
+from orchestration.loading.report import LoadReport
+from orchestration.warehouse import RAW_SCHEMA, ensure_raw_schema
+
+Progress = Callable[[str], None]
+PLAYER_BOX = "nbac_player_boxscore"
+REGISTRY_KEYS = {"player_registry": "player_id", "team_registry": "team_id"}
+STAGING_PREFIX = "_load_"
+
+
+@dataclass
+class BigQueryRaw:
+    """The `nba_raw` dataset of one BigQuery project, reached through a google-cloud-bigquery client."""
+
+    client: object
+    project: str
+    dataset: str = RAW_SCHEMA
+    location: str = "US"
+
+    @classmethod
+    def from_env(cls) -> BigQueryRaw:
+        settings = BigQuerySettings.from_env()
+        return cls(settings.client(), settings.project, RAW_SCHEMA, settings.location)
+
+    def table_id(self, name: str) -> str:
+        return f"{self.project}.{self.dataset}.{name}"
+
+    def quoted(self, name: str) -> str:
+        return f"`{self.table_id(name)}`"
+
+    def query(self, sql: str):
+        return self.client.query(sql).result()
+
+    def delete_where(self, name: str, condition: str) -> None:
+        """Delete the rows of `name` (alias `target`) matching `condition`. A MERGE with an empty source
+        rather than DELETE: the same single atomic statement on BigQuery, and one the emulator runs."""
+        self.query(f"""
+            merge {self.quoted(name)} as target
+            using (select 1 as nothing) as source
+            on false
+            when not matched by source and ({condition}) then delete""")
+
+    def ensure_tables(self, tables: dict[str, RawTable]) -> None:
+        from google.cloud import bigquery
+        dataset = bigquery.Dataset(f"{self.project}.{self.dataset}")
+        dataset.location = self.location
+        self.client.create_dataset(dataset, exists_ok=True)
+        for table in tables.values():
+            self.query(table.ddl(self.project, self.dataset))
+
+
+def load_landing_bigquery(
+    landing_dir: Path,
+    start: date | None = None,
+    end: date | None = None,
+    raw: BigQueryRaw | None = None,
+    tables: Collection[str] | None = None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """`load_landing` with BigQuery as the warehouse (the prod target); same arguments, same report."""
+    began = time.perf_counter()
+    raw = raw or BigQueryRaw.from_env()
+    contract = raw_tables()
+    raw.ensure_tables(contract)
+    with duckdb.connect() as scratch, tempfile.TemporaryDirectory(prefix="nba-bq-load-") as tmp:
+        ensure_raw_schema(scratch)
+        _copy_registries_down(raw, scratch, contract)
+        report = load_landing(landing_dir, start, end, con=scratch, tables=tables, progress=progress)
+        uploader = _Uploader(raw, scratch, Path(tmp), progress)
+        for name, key in REGISTRY_KEYS.items():
+            uploader.upsert(contract[name], key)
+        for name, table_report in report.tables.items():
+            uploader.replace_dates(contract[name], table_report.dates_replaced)
+        if PLAYER_BOX in report.tables:
+            uploader.replace_dates(contract["unresolved_players"], report.tables[PLAYER_BOX].dates_replaced)
+        uploader.replace_quarantine(contract["load_quarantine"], report)
+    report.seconds = time.perf_counter() - began
+    if progress:
+        progress(f"written to BigQuery {raw.project}.{raw.dataset} in {report.seconds:.2f} s")
+    return report
+
+
+def _copy_registries_down(raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, contract: dict[str, RawTable]) -> None:
+    """Start the scratch registries from BigQuery's, so the upsert and the unresolved check see what DuckDB
+    would; a copy (`_bq_<registry>`) tells afterwards which rows the load added or changed."""
+    for name in REGISTRY_KEYS:
+        columns = contract[name].column_names
+        rows = raw.client.query(f"select {', '.join(columns)} from {raw.quoted(name)}").result()
+        scratch.register("_bq_registry", rows.to_arrow(create_bqstorage_client=False))
+        try:
+            scratch.execute(f"create table _bq_{name} as select {', '.join(columns)} from _bq_registry")
+            scratch.execute(f"insert into {RAW_SCHEMA}.{name} ({', '.join(columns)}) "
+                            f"select {', '.join(columns)} from _bq_{name}")
+        finally:
+            scratch.unregister("_bq_registry")
+
+
+def _date_list(dates: Collection[date]) -> str:
+    return ", ".join(f"date '{d.isoformat()}'" for d in sorted(dates))
+
+
+class _Uploader:
+    def __init__(self, raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, tmp: Path, progress: Progress | None):
+        self.raw, self.scratch, self.tmp, self.progress = raw, scratch, tmp, progress
+
+    def _say(self, message: str) -> None:
+        if self.progress:
+            self.progress(message)
+
+    def _stage(self, table: RawTable, source: str) -> tuple[str, int]:
+        """Upload the scratch rows `select <columns> <source>` into a staging table; returns (name, rows)."""
+        from google.cloud import bigquery
+        staging = STAGING_PREFIX + table.name
+        select = ", ".join(
+            f"strftime({c.name}, '%Y-%m-%d %H:%M:%S.%f')" if c.type == "TIMESTAMP" else c.name
+            for c in table.columns)
+        rows = self.scratch.execute(f"select count(*) {source}").fetchall()[0][0]
+        text_columns = [c.name for c in table.columns if c.type == "STRING"]
+        multiline = bool(text_columns) and self.scratch.execute(
+            f"select count(*) from (select * {source}) "
+            f"where {' or '.join(f'contains({c}, chr(10))' for c in text_columns)}").fetchall()[0][0] > 0
+        path = self.tmp / f"{table.name}.csv"
+        self.scratch.execute(f"copy (select {select} {source}) to '{path}' (format csv, header false)")
+        config = bigquery.LoadJobConfig(
+            schema=[bigquery.SchemaField(c.name, c.type) for c in table.columns],
+            source_format=bigquery.SourceFormat.CSV,
+            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+        )
+        if multiline:
+            config.allow_quoted_newlines = True   # real BigQuery only; the emulator refuses it loudly
+        with open(path, "rb") as data:
+            self.raw.client.load_table_from_file(data, self.raw.table_id(staging), job_config=config).result()
+        return staging, rows
+
+    def _drop(self, staging: str) -> None:
+        self.raw.client.delete_table(self.raw.table_id(staging), not_found_ok=True)
+
+    def _insert_branch(self, table: RawTable) -> str:
+        columns = ", ".join(f"`{c}`" for c in table.column_names)
+        return f"when not matched then insert ({columns}) values ({columns})"
+
+    def replace_dates(self, table: RawTable, dates: Collection[date]) -> None:
+        """Replace the partitions of `dates` with the scratch rows of those dates, in one statement."""
+        if not dates:
+            return
+        in_dates = f"game_date in ({_date_list(dates)})"
+        source = f"from {RAW_SCHEMA}.{table.name} where {in_dates}"
+        rows = self.scratch.execute(f"select count(*) {source}").fetchall()[0][0]
+        if not rows:
+            self.raw.delete_where(table.name, f"target.{in_dates}")
+        else:
+            staging, rows = self._stage(table, source)
+            try:
+                self.raw.query(f"""
+                    merge {self.raw.quoted(table.name)} as target
+                    using {self.raw.quoted(staging)} as source
+                    on false
+                    when not matched by source and target.{in_dates} then delete
+                    {self._insert_branch(table)}""")
+            finally:
+                self._drop(staging)
+        self._say(f"BigQuery {table.name}: {rows:,} rows over {len(dates):,} dates")
+
+    def upsert(self, table: RawTable, key: str) -> None:
+        """Insert new registry rows, update changed ones, never delete (like the DuckDB registry upsert).
+        Only the rows this load added or changed go up."""
+        columns = table.column_names
+        others = [c for c in columns if c != key]
+        source = (f"from {RAW_SCHEMA}.{table.name} as loaded where not exists ("
+                  f"select 1 from _bq_{table.name} as stored where stored.{key} = loaded.{key} and "
+                  + " and ".join(f"stored.{c} is not distinct from loaded.{c}" for c in others) + ")")
+        if not self.scratch.execute(f"select count(*) {source}").fetchall()[0][0]:
+            self._say(f"BigQuery {table.name}: unchanged")
+            return
+        staging, rows = self._stage(table, source)
+        changed = " or ".join(f"target.{c} is distinct from source.{c}" for c in others)
+        try:
+            self.raw.query(f"""
+                merge {self.raw.quoted(table.name)} as target
+                using {self.raw.quoted(staging)} as source
+                on target.{key} = source.{key}
+                when matched and ({changed}) then update set {", ".join(f"{c} = source.{c}" for c in others)}
+                {self._insert_branch(table)}""")
+        finally:
+            self._drop(staging)
+        self._say(f"BigQuery {table.name}: {rows:,} rows added or changed")
+
+    def replace_quarantine(self, table: RawTable, report: LoadReport) -> None:
+        """The quarantine rows of what this load owns: its (table, date) pairs and the date-less rows of its files."""
+        scope = getattr(report, "quarantine_scope", None)
+        if scope is None:
+            raise RuntimeError("LoadReport.quarantine_scope is missing: the BigQuery writer needs the loader's scope")
+        pairs = sorted({f"{t}|{d.isoformat()}" for t, d in scope.dates})
+        files = sorted({f"{t}|{f}" for t, f in scope.files})
+        dates = sorted({d for _, d in scope.dates})
+        conditions = []
+        if pairs:
+            conditions.append(f"(target.game_date in ({_date_list(dates)}) and "
+                              f"concat(target.target_table, '|', cast(target.game_date as string)) in ({_strings(pairs)}))")
+        if files:
+            conditions.append(f"(target.game_date is null and "
+                              f"concat(target.target_table, '|', target.source_file) in ({_strings(files)}))")
+        owned = " or ".join(conditions) or "false"
+        source = f"from {RAW_SCHEMA}.{table.name}"
+        rows = self.scratch.execute(f"select count(*) {source}").fetchall()[0][0]
+        if not rows:
+            self.raw.delete_where(table.name, owned)
+        else:
+            staging, rows = self._stage(table, source)
+            try:
+                self.raw.query(f"""
+                    merge {self.raw.quoted(table.name)} as target
+                    using {self.raw.quoted(staging)} as source
+                    on false
+                    when not matched by source and ({owned}) then delete
+                    {self._insert_branch(table)}""")
+            finally:
+                self._drop(staging)
+        self._say(f"BigQuery {table.name}: {rows:,} rows")
+
+
+def _strings(values: Collection[str]) -> str:
+    return ", ".join("'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'" for v in values)

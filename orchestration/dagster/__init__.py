@@ -1,0 +1,19 @@
+"""Dagster orchestration of the pipeline, in small modules assembled by `orchestration.definitions`.
+
+| module | what |
+|---|---|
+| `partitions`   | the one daily partitions definition on game_date, the backfill policy, the run window |
+| `modes`        | strict / backfill mode and the trigger of a run, from its tags and the settings |
+| `resources`    | `PipelineResource` (warehouse, landing folder, mode defaults), the dbt CLI resource |
+| `dbt_project`  | the dbt project and its manifest, parsed at load time when missing or out of date |
+| `translator`   | dbt nodes -> asset keys, groups and tags per phase; dbt sources -> raw / step assets |
+| `runtime`      | what every warehouse-writing step shares: plan (strict check + cascade), BLOCKED, run history, alerts |
+| `raw_assets`   | Phase 2: the `nba_raw` tables loaded from the landing folder |
+| `dbt_assets`   | phases 3+ from the dbt project, one `@dbt_assets` per stretch of dbt phases |
+| `step_assets`  | the Python steps of phases.py (e.g. the trained model) as assets between dbt stretches |
+| `checks`       | asset checks written in Python (dbt tests become checks through dagster-dbt) |
+| `alerts`       | the alerts log and the one-digest-per-backfill delivery |
+| `concurrency`  | the single-writer pool, and freeing the slots of runs whose process was killed |
+| `executor`     | the in-process executor that frees those slots before claiming |
+| `jobs`, `schedules`, `sensors` | the daily job and schedule (stopped by default), the digest job and sensor |
+"""

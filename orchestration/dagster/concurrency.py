@@ -1,0 +1,121 @@
+"""DuckDB has one writer: every warehouse-writing step claims a slot of one Dagster pool.
+
+The pool's limit is the instance's `concurrency: pools: default_limit: 1`
+(the project's `dagster.yaml`), so two concurrent runs queue at the pool
+instead of failing with `Conflicting lock is held`.
+
+Two things a pool alone does not cover:
+- a run process killed with SIGKILL never frees its slot, and a CLI run has no
+  daemon to notice; `reclaim_orphaned_slots` marks such runs failed and frees
+  their slots (our executor calls it before claiming; `run_monitoring` in
+  dagster.yaml does the same for daemon-launched runs);
+- a process outside Dagster (a `dbt build` in a terminal, an orphaned dbt
+  child of a killed run) can hold the file: `wait_for_warehouse` waits for it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from orchestration.warehouse import connect
+
+WAREHOUSE_POOL = "nba_warehouse"
+PID_TAG = "nba/pid"
+PID_START_TAG = "nba/pid_start"
+HOST_TAG = "nba/host"
+
+
+def _process_start_ticks(pid: int) -> str | None:
+    """Start time of a process (clock ticks since boot), to tell a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def process_alive(pid: int, start_ticks: str | None = None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state in {"Z", "X"}:      # killed, not yet reaped by its parent
+            return False
+    except OSError:
+        pass
+    if start_ticks and _process_start_ticks(pid) not in (None, start_ticks):
+        return False                 # the pid now belongs to another process
+    return True
+
+
+def run_process_tags() -> dict[str, str]:
+    pid = os.getpid()
+    return {PID_TAG: str(pid), PID_START_TAG: _process_start_ticks(pid) or "", HOST_TAG: socket.gethostname()}
+
+
+def reclaim_orphaned_slots(instance, log: Callable[[str], None] = print) -> list[str]:
+    """Free pool slots held by runs that finished or whose run process on this host is gone."""
+    from dagster import DagsterRunStatus
+
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return []
+    freed: list[str] = []
+    host = socket.gethostname()
+    for run_id in storage.get_concurrency_run_ids():
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            storage.free_concurrency_slots_for_run(run_id)
+            freed.append(run_id)
+            continue
+        if run.status not in (DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.CANCELING):
+            continue
+        pid = run.tags.get(PID_TAG)
+        if not pid or run.tags.get(HOST_TAG) != host or process_alive(int(pid), run.tags.get(PID_START_TAG)):
+            continue
+        message = (f"run process (pid {pid}) is gone while the run held the warehouse pool: "
+                   "marked failed and its slots freed, so the same range can be launched again")
+        instance.report_run_failed(run, message)
+        storage.free_concurrency_slots_for_run(run_id)
+        log(f"run {run_id}: {message}")
+        freed.append(run_id)
+    return freed
+
+
+def _is_lock_error(error: Exception) -> bool:
+    text = str(error).lower()
+    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
+
+
+def connect_when_free(path: Path, timeout: float = 300.0, read_only: bool = False,
+                      log: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting (up to `timeout` s) while another process holds its lock."""
+    deadline = time.monotonic() + timeout
+    delay, told = 0.2, False
+    while True:
+        try:
+            return connect(path, read_only=read_only)
+        except duckdb.IOException as error:
+            if not _is_lock_error(error) or time.monotonic() >= deadline:
+                raise
+            if log and not told:
+                log(f"waiting for another process to release {path} ({error})")
+                told = True
+            time.sleep(delay)
+            delay = min(delay * 1.5, 2.0)
+
+
+def wait_for_warehouse(path: Path, timeout: float = 300.0, log: Callable[[str], None] | None = None) -> None:
+    """Block until nobody holds the warehouse file (before a dbt subprocess opens it)."""
+    connect_when_free(path, timeout, log=log).close()

@@ -1,0 +1,32 @@
+"""Jobs: the daily pipeline (every asset over yesterday..today) and the backfill alert digest."""
+
+
+from dagster import AssetSelection, Config, OpExecutionContext, define_asset_job, job, op
+
+from orchestration.dagster.alerts import alert_sink, send_backfill_digest
+from orchestration.dagster.concurrency import WAREHOUSE_POOL, connect_when_free
+from orchestration.dagster.resources import PipelineResource
+
+daily_pipeline_job = define_asset_job(
+    "daily_pipeline",
+    selection=AssetSelection.all(),
+    description="Every phase over a window of game dates (the daily schedule: yesterday's results through "
+                "grading, today's context and predictions), one run for the window.",
+)
+
+
+class DigestConfig(Config):
+    backfill_id: str
+
+
+@op(pool=WAREHOUSE_POOL)
+def send_alert_digest(context: OpExecutionContext, config: DigestConfig, pipeline: PipelineResource) -> None:
+    with connect_when_free(pipeline.warehouse(), pipeline.lock_wait_seconds, log=context.log.info) as con:
+        digest = send_backfill_digest(con, config.backfill_id, alert_sink(context.log))
+    context.log.info(f"digest for backfill {config.backfill_id}: "
+                     + (f"{len(digest.alerts)} alert(s) delivered" if digest else "nothing pending"))
+
+
+@job(description="Deliver the pending alerts of one finished backfill as one digest.")
+def backfill_alert_digest_job():
+    send_alert_digest()

@@ -1,0 +1,60 @@
+"""Running the definitions on one machine: a DAGSTER_HOME with the project's dagster.yaml,
+the `dagster asset materialize` command line, and the tags of a single-run range.
+
+Used by the tests and the benchmarks (and handy in a shell:
+`python -m orchestration.dagster.localrun HOME` prepares a DAGSTER_HOME).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+from orchestration.paths import PROJECT_ROOT
+
+DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def prepare_dagster_home(home: Path) -> Path:
+    """A DAGSTER_HOME folder configured like the project (pool of one, fast event log)."""
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    return home
+
+
+def range_tags(start: date | str, end: date | str) -> dict[str, str]:
+    """Tags that make one run cover a partition range (what --partition-range does)."""
+    return {RANGE_START_TAG: str(start), RANGE_END_TAG: str(end)}
+
+
+def dagster_bin(name: str = "dagster") -> str:
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def materialize_command(start: date | str, end: date | str, select: str = "*", tags: dict | None = None) -> list[str]:
+    command = [dagster_bin(), "asset", "materialize", "-m", "orchestration.definitions",
+               "--select", select, "--partition-range", f"{start}...{end}"]
+    if tags:
+        import json
+
+        command += ["--tags", json.dumps(tags)]
+    return command
+
+
+def pipeline_env(home: Path, warehouse: Path, landing: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"DAGSTER_HOME": str(home), "NBA_PIPELINE_DUCKDB": str(warehouse),
+                "NBA_PIPELINE_LANDING": str(landing), "DAGSTER_DISABLE_TELEMETRY": "1"})
+    env.update(extra)
+    return env
+
+
+if __name__ == "__main__":
+    print(prepare_dagster_home(Path(sys.argv[1] if len(sys.argv) > 1 else PROJECT_ROOT / ".dagster_home")))

@@ -1,0 +1,36 @@
+"""Dagster definitions: every phase as date-partitioned assets, one run per range.
+
+    dagster asset materialize -m orchestration.definitions --select '*' --partition-range 2022-04-16...2022-06-17
+    dagster dev -m orchestration.definitions        # the web UI (Launch backfill)
+
+Assembled from the small modules of `orchestration.dagster` (see its docstring).
+The dbt manifest is parsed here when missing or out of date, so a fresh
+checkout needs no manual `dbt parse`.
+"""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orchestration.dagster.dbt_assets import build_dbt_assets
+from orchestration.dagster.dbt_project import ensure_manifest
+from orchestration.dagster.executor import pipeline_executor
+from orchestration.dagster.jobs import backfill_alert_digest_job, daily_pipeline_job
+from orchestration.dagster.raw_assets import nba_raw_landing
+from orchestration.dagster.resources import make_resources
+from orchestration.dagster.schedules import daily_pipeline_schedule
+from orchestration.dagster.sensors import backfill_alert_digest
+from orchestration.dagster.step_assets import build_step_assets
+from orchestration.dagster.translator import PipelineLayout
+
+MANIFEST = ensure_manifest()
+LAYOUT = PipelineLayout(MANIFEST)
+
+defs = Definitions(
+    assets=[nba_raw_landing, *build_dbt_assets(LAYOUT, MANIFEST), *build_step_assets(LAYOUT)],
+    jobs=[daily_pipeline_job, backfill_alert_digest_job],
+    schedules=[daily_pipeline_schedule],
+    sensors=[backfill_alert_digest],
+    resources=make_resources(),
+    executor=pipeline_executor,
+)

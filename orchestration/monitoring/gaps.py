@@ -1,0 +1,375 @@
+"""Gaps between phases, found from the data and recorded in `nba_orchestration.data_gaps`.
+
+For every phase pair (schedule->2, 2->3, 3->4, 4->5, 5->6) a game date is a gap
+when
+- **missing**: upstream is complete for the date and downstream is not
+  (for schedule->2: the schedule has final games whose box scores are absent);
+- **stale**: downstream is complete but was processed before some upstream date
+  of its lookback window (season start .. the date) was processed again, so its
+  windows were computed from data that has since changed.
+
+A rescan never duplicates an open gap (pending / triggered / failed): it
+refreshes it; an open gap no longer found is closed as `complete`; a gap
+someone marked `ignored` stays ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from orchestration.completeness import DateCoverage, coverage_by_date, season_bounds, season_of
+from orchestration.monitoring.run_state import processed_at
+from orchestration.phases import PHASES, Phase
+
+SCHEDULE_PHASE = 1          # phase_from of schedule->2: the schedule of the landing files (phase 1)
+OPEN_STATUSES = ("pending", "triggered", "failed")
+HEALING_STATUSES = ("pending", "triggered", "complete", "failed", "ignored")
+GAP_KINDS = ("missing", "stale")
+
+DATA_GAPS_DDL = """
+create table if not exists nba_orchestration.data_gaps (
+    gap_id varchar not null,
+    detected_at timestamp not null,
+    phase_from integer not null,      -- 1 = the schedule (landing files), else the upstream phase
+    phase_to integer not null,
+    game_date date not null,
+    gap_kind varchar not null,        -- missing | stale
+    gap_age_days integer not null,    -- days from game_date to the day of the latest scan
+    healing_status varchar not null,  -- pending | triggered | complete | failed | ignored
+    healed_at timestamp,
+    last_seen_at timestamp not null,
+    heal_run_id varchar,              -- the heal run (or Dagster run key) launched for it
+    triggered_at timestamp,
+    alerted_at timestamp,             -- when an alert said the gap is too old to heal
+    detail varchar
+)
+"""
+
+
+def ensure_gaps_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists nba_orchestration")
+    con.execute(DATA_GAPS_DDL)
+
+
+@dataclass(frozen=True)
+class PhasePair:
+    upstream: int
+    downstream: int
+
+    @property
+    def label(self) -> str:
+        source = "schedule" if self.upstream == SCHEDULE_PHASE else str(self.upstream)
+        return f"{source}->{self.downstream}"
+
+
+def phase_pairs(phases: tuple[Phase, ...] = PHASES) -> list[PhasePair]:
+    numbers = [phase.number for phase in phases]
+    return [PhasePair(SCHEDULE_PHASE, numbers[0])] + [PhasePair(a, b) for a, b in zip(numbers, numbers[1:])]
+
+
+def pair_label(phase_from: int, phase_to: int) -> str:
+    return PhasePair(phase_from, phase_to).label
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A gap as the data shows it now (not yet recorded)."""
+
+    phase_from: int
+    phase_to: int
+    game_date: date
+    season_year: int
+    kind: str
+    detail: str
+
+    @property
+    def key(self) -> tuple[int, int, date]:
+        return (self.phase_from, self.phase_to, self.game_date)
+
+
+@dataclass
+class GapRecord:
+    """A row of `data_gaps`."""
+
+    gap_id: str
+    detected_at: datetime
+    phase_from: int
+    phase_to: int
+    game_date: date
+    gap_kind: str
+    gap_age_days: int
+    healing_status: str
+    healed_at: datetime | None
+    last_seen_at: datetime
+    heal_run_id: str | None
+    triggered_at: datetime | None
+    alerted_at: datetime | None
+    detail: str | None
+
+    @property
+    def key(self) -> tuple[int, int, date]:
+        return (self.phase_from, self.phase_to, self.game_date)
+
+    @property
+    def pair(self) -> str:
+        return pair_label(self.phase_from, self.phase_to)
+
+    def to_json(self) -> dict:
+        payload = asdict(self)
+        payload["pair"] = self.pair
+        for name, value in payload.items():
+            if isinstance(value, (date, datetime)):
+                payload[name] = value.isoformat()
+        return payload
+
+
+@dataclass
+class ScanResult:
+    found: list[Gap]
+    open_gaps: list[GapRecord]
+    new: int
+    closed: int
+
+    def by_pair(self) -> dict[str, list[GapRecord]]:
+        grouped: dict[str, list[GapRecord]] = {}
+        for gap in self.open_gaps:
+            grouped.setdefault(gap.pair, []).append(gap)
+        return grouped
+
+
+# ---------------------------------------------------------------- finding
+
+def _index(coverage: list[DateCoverage]) -> dict[int, dict[date, DateCoverage]]:
+    by_phase: dict[int, dict[date, DateCoverage]] = {}
+    for item in coverage:
+        by_phase.setdefault(item.phase, {})[item.game_date] = item
+    return by_phase
+
+
+def stale_dates(
+    upstream_processed: dict[date, datetime],
+    downstream_processed: dict[date, datetime],
+    dates: list[date],
+    bounds: dict[int, tuple[date, date]],
+) -> dict[date, tuple[date, datetime, datetime]]:
+    """Dates (of `dates`) processed downstream before an upstream date of their window was processed.
+
+    Returns date -> (the earliest such upstream date, its processed-at, the date's processed-at).
+    A date never processed downstream (no run history) cannot be told stale.
+    """
+    result: dict[date, tuple[date, datetime, datetime]] = {}
+    ordered = sorted(dates)
+    for day in ordered:
+        done = downstream_processed.get(day)
+        season = season_of(day, bounds)
+        if done is None or season is None:
+            continue
+        season_start = bounds[season][0]
+        for upstream_day in ordered:
+            if upstream_day < season_start:
+                continue
+            if upstream_day > day:
+                break
+            changed = upstream_processed.get(upstream_day)
+            if changed is not None and changed > done:
+                result[day] = (upstream_day, changed, done)
+                break
+    return result
+
+
+def find_gaps(
+    con: duckdb.DuckDBPyConnection,
+    phases: tuple[Phase, ...] = PHASES,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[Gap]:
+    """Every gap the data shows now, in phase-pair then date order."""
+    coverage = _index(coverage_by_date(con, phases))
+    if not coverage:
+        return []
+    bounds = season_bounds(con)
+    processed = processed_at(con)
+    in_range = lambda day: (start is None or day >= start) and (end is None or day <= end)
+    gaps: list[Gap] = []
+    for pair in phase_pairs(phases):
+        downstream = coverage.get(pair.downstream, {})
+        dates = sorted(downstream)
+        upstream = coverage.get(pair.upstream, {})
+        stale = {}
+        if pair.upstream != SCHEDULE_PHASE:
+            stale = stale_dates(processed.get(pair.upstream, {}), processed.get(pair.downstream, {}), dates, bounds)
+        for day in dates:
+            if not in_range(day):
+                continue
+            down = downstream[day]
+            if pair.upstream == SCHEDULE_PHASE:
+                upstream_complete = True
+            else:
+                upstream_complete = day in upstream and upstream[day].is_complete
+            if upstream_complete and not down.is_complete:
+                source = "the schedule" if pair.upstream == SCHEDULE_PHASE else f"phase {pair.upstream}"
+                detail = (f"{down.complete_games} of {down.final_games} final games complete in phase "
+                          f"{pair.downstream}; {source} has them all")
+                gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "missing", detail))
+            elif down.is_complete and day in stale:
+                changed_day, changed_at, done_at = stale[day]
+                detail = (f"stale: phase {pair.upstream} date {changed_day} was processed at "
+                          f"{changed_at:%Y-%m-%d %H:%M:%S}, after phase {pair.downstream} processed this date "
+                          f"at {done_at:%Y-%m-%d %H:%M:%S}")
+                gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "stale", detail))
+    return gaps
+
+
+# ---------------------------------------------------------------- recording
+
+_COLUMNS = [
+    "gap_id", "detected_at", "phase_from", "phase_to", "game_date", "gap_kind", "gap_age_days",
+    "healing_status", "healed_at", "last_seen_at", "heal_run_id", "triggered_at", "alerted_at", "detail",
+]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, where: str, params: list | None = None) -> list[GapRecord]:
+    ensure_gaps_table(con)
+    rows = con.execute(
+        f"select {', '.join(_COLUMNS)} from nba_orchestration.data_gaps where {where} "
+        "order by phase_from, phase_to, game_date", params or []
+    ).fetchall()
+    return [GapRecord(*row) for row in rows]
+
+
+def open_gaps(con: duckdb.DuckDBPyConnection) -> list[GapRecord]:
+    statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+    return _rows(con, f"healing_status in ({statuses})")
+
+
+def all_gaps(con: duckdb.DuckDBPyConnection) -> list[GapRecord]:
+    return _rows(con, "true")
+
+
+def record_gaps(
+    con: duckdb.DuckDBPyConnection, found: list[Gap], today: date | None = None, now: datetime | None = None
+) -> ScanResult:
+    """Merge what a scan found into data_gaps: insert new, refresh open, close healed."""
+    ensure_gaps_table(con)
+    today = today or date.today()
+    now = now or datetime.now()
+    existing_open = {gap.key: gap for gap in open_gaps(con)}
+    ignored = {gap.key for gap in _rows(con, "healing_status = 'ignored'")}
+    found_keys = {gap.key for gap in found}
+
+    inserts = []
+    refreshed = []
+    for gap in found:
+        age = (today - gap.game_date).days
+        if gap.key in existing_open:
+            refreshed.append((gap.kind, age, now, gap.detail, existing_open[gap.key].gap_id))
+        elif gap.key not in ignored:
+            inserts.append((uuid.uuid4().hex[:16], now, gap.phase_from, gap.phase_to, gap.game_date, gap.kind, age,
+                            "pending", None, now, None, None, None, gap.detail))
+    closed = [gap.gap_id for key, gap in existing_open.items() if key not in found_keys]
+
+    con.execute("begin transaction")
+    try:
+        if inserts:
+            frame = pd.DataFrame(inserts, columns=_COLUMNS)
+            frame["healed_at"] = pd.to_datetime(frame["healed_at"])
+            frame["alerted_at"] = pd.to_datetime(frame["alerted_at"])
+            frame["triggered_at"] = pd.to_datetime(frame["triggered_at"])
+            frame["heal_run_id"] = frame["heal_run_id"].astype("object")
+            con.register("new_gaps", frame)
+            con.execute("insert into nba_orchestration.data_gaps by name select * from new_gaps")
+            con.unregister("new_gaps")
+        if refreshed:
+            con.executemany(
+                "update nba_orchestration.data_gaps set gap_kind = ?, gap_age_days = ?, last_seen_at = ?, detail = ? "
+                "where gap_id = ?", refreshed)
+        if closed:
+            con.executemany(
+                "update nba_orchestration.data_gaps set healing_status = 'complete', healed_at = ? where gap_id = ?",
+                [(now, gap_id) for gap_id in closed])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return ScanResult(found, open_gaps(con), len(inserts), len(closed))
+
+
+def scan_gaps(
+    con: duckdb.DuckDBPyConnection,
+    today: date | None = None,
+    now: datetime | None = None,
+    phases: tuple[Phase, ...] = PHASES,
+) -> ScanResult:
+    """Find the gaps in the data and record them: what `nba-pipeline gaps` and the healer start with."""
+    return record_gaps(con, find_gaps(con, phases), today, now)
+
+
+def set_gap_status(
+    con: duckdb.DuckDBPyConnection,
+    gap_ids: list[str],
+    status: str,
+    run_id: str | None = None,
+    detail: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    if status not in HEALING_STATUSES:
+        raise ValueError(f"healing status {status!r} is not one of {HEALING_STATUSES}")
+    if not gap_ids:
+        return
+    ensure_gaps_table(con)
+    now = now or datetime.now()
+    con.executemany(
+        "update nba_orchestration.data_gaps set healing_status = ?, heal_run_id = coalesce(?, heal_run_id), "
+        "detail = coalesce(?, detail), "
+        "healed_at = case when ? = 'complete' then ? else healed_at end, "
+        "triggered_at = case when ? = 'triggered' then ? else triggered_at end "
+        "where gap_id = ?",
+        [(status, run_id, detail, status, now, status, now, gap_id) for gap_id in gap_ids],
+    )
+
+
+def mark_alerted(con: duckdb.DuckDBPyConnection, gap_ids: list[str], now: datetime | None = None) -> None:
+    if gap_ids:
+        con.executemany("update nba_orchestration.data_gaps set alerted_at = ? where gap_id = ?",
+                        [(now or datetime.now(), gap_id) for gap_id in gap_ids])
+
+
+def ignore_gaps(con: duckdb.DuckDBPyConnection, phase_to: int, dates: list[date]) -> int:
+    """Mark open gaps of phase_to on these dates `ignored` (a known hole of the source, say)."""
+    targets = [gap.gap_id for gap in open_gaps(con) if gap.phase_to == phase_to and gap.game_date in set(dates)]
+    set_gap_status(con, targets, "ignored")
+    return len(targets)
+
+
+def gaps_json(gaps: list[GapRecord]) -> str:
+    return json.dumps([gap.to_json() for gap in gaps], indent=2)
+
+
+def format_gaps(result: ScanResult, limit_per_pair: int = 12) -> str:
+    """The text `nba-pipeline gaps` prints: per phase pair, the open gaps grouped into date ranges."""
+    from orchestration.dates import contiguous_ranges
+
+    lines = [f"scan: {len(result.found)} gap(s) found, {result.new} new, {result.closed} closed since the last scan"]
+    grouped = result.by_pair()
+    for pair in phase_pairs():
+        gaps = grouped.get(pair.label, [])
+        if not gaps:
+            lines.append(f"{pair.label:>12}: no gaps")
+            continue
+        kinds = {kind: sum(1 for g in gaps if g.gap_kind == kind) for kind in GAP_KINDS}
+        ages = [g.gap_age_days for g in gaps]
+        lines.append(
+            f"{pair.label:>12}: {len(gaps)} date(s) ({kinds['missing']} missing, {kinds['stale']} stale), "
+            f"age {min(ages)}-{max(ages)} days"
+        )
+        ranges = contiguous_ranges([g.game_date for g in gaps])
+        shown = ranges[:limit_per_pair]
+        lines.append("              " + ", ".join(
+            str(a) if a == b else f"{a}..{b}" for a, b in shown) + (" ..." if len(ranges) > len(shown) else ""))
+    return "\n".join(lines)

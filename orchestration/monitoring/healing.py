@@ -1,0 +1,410 @@
+"""Self-healing: launch runs for exactly the partitions the gap scanner found.
+
+    report = heal(max_age_days=30)        # what `nba-pipeline heal` does
+
+- Gaps younger than `max_age_days` (age = days from the game date to `today`)
+  are healed; older ones raise one alert per phase pair (once per gap) instead.
+- Phase pairs are healed in pipeline order (schedule->2 first), rescanning in
+  between, because one run heals everything downstream of it (see
+  `HealPlan.next_runs` for how a run folds in the later pairs' gaps).
+- Gap dates group into contiguous ranges (contiguous over the season's game
+  dates, so an off day does not split a range). Each run goes through
+  `run_backfill`, which extends it forward over the later dates of the season
+  already built (the forward cascade) and applies strict mode; since the
+  cascade joins the ranges of one season, they are one run (`next_runs`).
+  A schedule->2 gap reloads its dates from the landing folder first.
+- Each run goes through the circuit breaker of the processor it starts with;
+  an open circuit skips the range (run history: skipped, `circuit_open`).
+- A gap still open after its run is marked `failed`; a BLOCKED run raises a
+  critical alert; a healed gap is closed `complete` by the final rescan.
+
+`plan_healing` is the same decision without running anything; the Dagster
+sensor (`orchestration.monitoring.dagster_hooks`) turns its first pair's
+ranges into run requests instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from orchestration.backfill import BackfillResult, run_backfill
+from orchestration.dates import contiguous_ranges
+from orchestration.monitoring.alerts import Alerter
+from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key
+from orchestration.monitoring.gaps import (
+    SCHEDULE_PHASE,
+    GapRecord,
+    PhasePair,
+    mark_alerted,
+    phase_pairs,
+    scan_gaps,
+    set_gap_status,
+)
+from orchestration.phases import PHASES, Phase
+from orchestration.run_history import RunRecord, record_runs
+from orchestration.warehouse import connect
+
+DEFAULT_MAX_AGE_DAYS = 30
+Progress = Callable[[str], None]
+
+
+@dataclass
+class HealRange:
+    pair: PhasePair
+    season_year: int | None
+    start: date
+    end: date
+    gaps: list[GapRecord]
+
+    @property
+    def dates(self) -> list[date]:
+        return sorted({gap.game_date for gap in self.gaps})
+
+    @property
+    def phases(self) -> list[Phase]:
+        """What the run builds: the downstream phase and every later one (a load is not a dbt phase)."""
+        return [p for p in PHASES if p.number >= self.pair.downstream and (p.dbt_selector or p.python_steps)]
+
+    def describe(self) -> str:
+        span = str(self.start) if self.start == self.end else f"{self.start}..{self.end}"
+        others = sorted({g.pair for g in self.gaps} - {self.pair.label})
+        folded = f", with the {', '.join(others)} gaps in it" if others else ""
+        return f"{self.pair.label} {span} ({len(self.dates)} gap date(s){folded})"
+
+
+@dataclass
+class HealPlan:
+    ranges: list[HealRange]             # every healable range, per pair in phase order
+    too_old: list[GapRecord]
+    waiting: list[GapRecord]            # triggered earlier, their run not finished
+
+    def next_runs(self) -> list[HealRange]:
+        """The runs to start now: for the first phase pair (in phase order) with healable gaps,
+        one run per season.
+
+        A run of pair k builds phase k and every later phase from its start date to the
+        end of what the season has built (the forward cascade), so the contiguous ranges
+        of one season are joined by the cascade into one stretch: one run covers them
+        (one dbt build per dbt stretch instead of one per range). The later pairs' gaps
+        of that season are folded in: the run starts at the earliest of them when that
+        is earlier (otherwise strict mode would BLOCK the run on that older hole) and
+        reaches the latest. Another season, or a pair whose season has no gap of pair k,
+        waits for the next round (after a rescan).
+        """
+        if not self.ranges:
+            return []
+        first = self.ranges[0].pair
+        runs: list[HealRange] = []
+        by_season: dict = {}
+        for r in self.ranges:
+            if r.pair != first:
+                continue
+            if r.season_year is None:                 # not a final game date any more: on its own
+                runs.append(HealRange(r.pair, None, r.start, r.end, list(r.gaps)))
+                continue
+            if r.season_year in by_season:
+                run = by_season[r.season_year]
+                run.start, run.end = min(run.start, r.start), max(run.end, r.end)
+                run.gaps.extend(r.gaps)
+            else:
+                by_season[r.season_year] = HealRange(r.pair, r.season_year, r.start, r.end, list(r.gaps))
+                runs.append(by_season[r.season_year])
+        for season, run in by_season.items():
+            later = [g for r in self.ranges if r.pair != first and r.season_year == season for g in r.gaps]
+            if later:
+                run.start = min(run.start, min(g.game_date for g in later))
+                run.end = max(run.end, max(g.game_date for g in later))
+                run.gaps.extend(later)
+        return sorted(runs, key=lambda r: r.start)
+
+
+@dataclass
+class HealRun:
+    range: HealRange
+    run_id: str
+    status: str                         # success | failed | blocked | skipped
+    message: str = ""
+    cascaded_end: date | None = None
+    duration_seconds: float = 0.0
+
+    def describe(self) -> str:
+        cascade = f" (cascade to {self.cascaded_end})" if self.cascaded_end and self.cascaded_end > self.range.end else ""
+        phases = ",".join(str(p.number) for p in self.range.phases)
+        load = "load + " if self.range.pair.upstream == SCHEDULE_PHASE else ""
+        return (f"{self.range.describe()}{cascade}: {load}phases {phases}: {self.status}"
+                f" in {self.duration_seconds:.1f}s" + (f" - {self.message}" if self.message else ""))
+
+
+@dataclass
+class HealReport:
+    runs: list[HealRun] = field(default_factory=list)
+    too_old: list[GapRecord] = field(default_factory=list)
+    alerted_old: int = 0
+    healed: int = 0
+    remaining: list[GapRecord] = field(default_factory=list)
+    failed: list[GapRecord] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(run.status in {"success", "skipped"} for run in self.runs) and not self.failed
+
+    def summary(self) -> str:
+        if not self.runs and not self.too_old and not self.remaining:
+            return "heal: no gaps: nothing to do"
+        lines = [f"heal: {len(self.runs)} run(s), {self.healed} gap(s) healed, {len(self.remaining)} still open"
+                 + (f" ({len(self.failed)} failed)" if self.failed else "")]
+        lines.extend(f"  run {index}: {run.describe()}" for index, run in enumerate(self.runs, 1))
+        if self.too_old:
+            pairs = sorted({gap.pair for gap in self.too_old})
+            lines.append(f"  {len(self.too_old)} gap(s) older than the age limit, not healed ({', '.join(pairs)})"
+                         + (f"; {self.alerted_old} newly alerted" if self.alerted_old else "; already alerted"))
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- planning
+
+def season_game_dates(con: duckdb.DuckDBPyConnection) -> dict[int, list[date]]:
+    from orchestration.completeness import existing_tables
+
+    if "nba_raw.nbac_schedule" not in existing_tables(con):
+        return {}
+    rows = con.execute(
+        "select season_year, game_date from nba_raw.nbac_schedule where game_status = 3 group by all order by 1, 2"
+    ).fetchall()
+    result: dict[int, list[date]] = {}
+    for season, day in rows:
+        result.setdefault(season, []).append(day)
+    return result
+
+
+def group_ranges(gaps: list[GapRecord], game_dates: dict[int, list[date]]) -> list[tuple[int | None, date, date, list[GapRecord]]]:
+    """Contiguous runs of gap dates over each season's game dates: (season, start, end, gaps)."""
+    position: dict[date, tuple[int, int]] = {}
+    for season, dates in game_dates.items():
+        for index, day in enumerate(dates):
+            position[day] = (season, index)
+    groups: list[tuple[int | None, date, date, list[GapRecord]]] = []
+    last_key: tuple[int, int] | None = None
+    for gap in sorted(gaps, key=lambda g: g.game_date):
+        key = position.get(gap.game_date)
+        if key is None:           # not a final game date any more: its own range (calendar contiguity)
+            groups.append((None, gap.game_date, gap.game_date, [gap]))
+            last_key = None
+            continue
+        if groups and last_key is not None and key[0] == last_key[0] and key[1] - last_key[1] <= 1:
+            season, start, _, members = groups[-1]
+            groups[-1] = (season, start, gap.game_date, members + [gap])
+        else:
+            groups.append((key[0], gap.game_date, gap.game_date, [gap]))
+        last_key = key
+    return groups
+
+
+def plan_healing(
+    con: duckdb.DuckDBPyConnection,
+    open_gaps: list[GapRecord],
+    today: date | None = None,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+) -> HealPlan:
+    """Which open gaps get a run (grouped into ranges, in phase order), which are too old, which wait."""
+    today = today or date.today()
+    game_dates = season_game_dates(con)
+    # dates after `today` (only possible with an explicit `today` in the past) are not due yet
+    due = [g for g in open_gaps if g.game_date <= today]
+    too_old = [g for g in due if (today - g.game_date).days > max_age_days]
+    waiting = [g for g in due if g.healing_status == "triggered" and g not in too_old]
+    healable = [g for g in due if g not in too_old and g.healing_status in {"pending", "failed"}]
+    ranges = []
+    for pair in phase_pairs():
+        members = [g for g in healable if (g.phase_from, g.phase_to) == (pair.upstream, pair.downstream)]
+        for season, start, end, gaps in group_ranges(members, game_dates):
+            ranges.append(HealRange(pair, season, start, end, gaps))
+    return HealPlan(ranges, too_old, waiting)
+
+
+def alert_old_gaps(con: duckdb.DuckDBPyConnection, too_old: list[GapRecord], alerter: Alerter,
+                   max_age_days: int) -> int:
+    """One alert per phase pair for old gaps not alerted yet; returns how many gaps it covered."""
+    fresh = [g for g in too_old if g.alerted_at is None]
+    by_pair: dict[str, list[GapRecord]] = {}
+    for gap in fresh:
+        by_pair.setdefault(gap.pair, []).append(gap)
+    for pair, gaps in by_pair.items():
+        ranges = contiguous_ranges([g.game_date for g in gaps])
+        shown = ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in ranges[:6]) + (" ..." if len(ranges) > 6 else "")
+        oldest = max(g.gap_age_days for g in gaps)
+        alerter.alert(
+            "gap_too_old",
+            f"{len(gaps)} gap date(s) {pair} older than {max_age_days} days are not healed automatically: {shown}. "
+            f"Heal them with: nba-pipeline heal --max-age-days {oldest}",
+            severity="warning", source="healer",
+            context={"pair": pair, "dates": [g.game_date.isoformat() for g in gaps], "oldest_days": oldest},
+            start_date=min(g.game_date for g in gaps), end_date=max(g.game_date for g in gaps),
+        )
+    mark_alerted(con, [g.gap_id for g in fresh])
+    return len(fresh)
+
+
+# ---------------------------------------------------------------- running
+
+def heal(
+    warehouse: Path | None = None,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+    today: date | None = None,
+    landing: Path | None = None,
+    trigger: str = "manual",
+    alerter: Alerter | None = None,
+    progress: Progress | None = None,
+    target_path: Path | None = None,
+    clock: Callable[[], datetime] = datetime.now,
+    dry_run: bool = False,
+) -> HealReport:
+    """Scan, alert on old gaps, heal young ones pair by pair in phase order, rescan."""
+    say = progress or (lambda message: None)
+    today = today or date.today()
+    alerter = alerter or Alerter(warehouse=warehouse, source="healer")
+    report = HealReport()
+    attempted: set[str] = set()
+    covered: list[tuple[date, date, int]] = []      # (start, cascaded end, first phase) of runs done
+
+    with connect(warehouse) as con:
+        scan = scan_gaps(con, today)
+        plan = plan_healing(con, scan.open_gaps, today, max_age_days)
+        open_before = {g.gap_id for g in scan.open_gaps}
+        report.too_old = plan.too_old
+        if not dry_run:
+            report.alerted_old = alert_old_gaps(con, plan.too_old, alerter, max_age_days)
+    say(f"scan: {len(scan.open_gaps)} open gap(s), {len(plan.too_old)} older than {max_age_days} days")
+    if dry_run:
+        report.runs = [HealRun(r, "", "planned") for r in plan.next_runs()]
+        report.remaining = scan.open_gaps
+        return report
+
+    held_back: set[str] = set()                      # skipped (open circuit): left pending, not failed
+    while True:
+        with connect(warehouse) as con:
+            scan = scan_gaps(con, today)
+            fresh = [g for g in scan.open_gaps if g.gap_id not in attempted | held_back]
+            runs = plan_healing(con, fresh, today, max_age_days).next_runs()
+        if not runs:
+            break
+        for heal_range in runs:
+            if any(g.gap_id in attempted for g in heal_range.gaps) or _covered(heal_range, covered):
+                # a run of this heal already covered these dates and they are still gaps:
+                # running again would not fix them; they end up `failed`
+                attempted.update(g.gap_id for g in heal_range.gaps)
+                continue
+            run = _heal_range(heal_range, warehouse, landing, trigger, alerter, say, target_path, clock)
+            report.runs.append(run)
+            (held_back if run.status == "skipped" else attempted).update(g.gap_id for g in heal_range.gaps)
+            if run.status == "success":
+                covered.append((heal_range.start, run.cascaded_end or heal_range.end, heal_range.pair.downstream))
+
+    with connect(warehouse) as con:
+        final = scan_gaps(con, today)
+        still_open = {g.gap_id for g in final.open_gaps}
+        failed = [g for g in final.open_gaps if g.gap_id in attempted]
+        set_gap_status(con, [g.gap_id for g in failed if g.healing_status != "failed"], "failed")
+        report.remaining = final.open_gaps
+        report.failed = failed
+    report.healed = len(open_before - still_open)
+    say(report.summary())
+    return report
+
+
+def _covered(heal_range: HealRange, covered: list[tuple[date, date, int]]) -> bool:
+    return any(start <= heal_range.start and heal_range.end <= end and first <= heal_range.pair.downstream
+               for start, end, first in covered)
+
+
+def _heal_range(
+    heal_range: HealRange,
+    warehouse: Path | None,
+    landing: Path | None,
+    trigger: str,
+    alerter: Alerter,
+    say: Progress,
+    target_path: Path | None,
+    clock: Callable[[], datetime],
+) -> HealRun:
+    run_id = f"heal-{uuid.uuid4().hex[:10]}"
+    started = datetime.now()
+    gap_ids = [g.gap_id for g in heal_range.gaps]
+    key = processor_key(heal_range.pair.downstream)
+    with connect(warehouse) as con:
+        breaker = CircuitBreaker(con, key, backfill_mode=False, clock=clock, alerter=alerter)
+        decision = breaker.check()
+        if not decision.allowed:
+            _record_circuit_skip(con, heal_range, run_id, trigger, decision.message)
+            say(f"skip {heal_range.describe()}: {decision.message}")
+            return HealRun(heal_range, run_id, "skipped", decision.message)
+        set_gap_status(con, gap_ids, "triggered", run_id)
+    say(f"heal {heal_range.describe()}: run {run_id}")
+
+    message = ""
+    ok = True
+    result: BackfillResult | None = None
+    if heal_range.pair.upstream == SCHEDULE_PHASE:
+        ok, message = _load_range(heal_range, warehouse, landing, say)
+    if ok and heal_range.phases:
+        result = run_backfill(heal_range.start, heal_range.end, heal_range.phases, warehouse=warehouse,
+                              trigger=trigger, is_backfill=False, run_id=run_id, progress=say,
+                              target_path=target_path)
+        if result.blocked:
+            ok = False
+            message = "; ".join(b.message() for b in result.plan.blocked)
+        elif not result.succeeded:
+            ok = False
+            message = "; ".join(build.failure_summary() for build in result.dbt_results if not build.succeeded)[:1500]
+    status = "success" if ok else ("blocked" if result is not None and result.blocked else "failed")
+
+    with connect(warehouse) as con:
+        breaker = CircuitBreaker(con, key, backfill_mode=False, clock=clock, alerter=alerter)
+        if ok:
+            breaker.record_success()
+        else:
+            breaker.record_failure(message)
+            set_gap_status(con, gap_ids, "failed", run_id, f"heal run {run_id} {status}: {message[:500]}")
+    if status == "blocked":
+        alerter.alert("phase_blocked", f"healing {heal_range.describe()} was BLOCKED: {message}", severity="critical",
+                      source="healer", run_id=run_id, start_date=heal_range.start, end_date=heal_range.end)
+    elif status == "failed":
+        alerter.alert("heal_failed", f"healing {heal_range.describe()} failed: {message}", severity="error",
+                      source="healer", run_id=run_id, start_date=heal_range.start, end_date=heal_range.end)
+    return HealRun(heal_range, run_id, status, message if not ok else "",
+                   result.plan.end if result is not None else heal_range.end,
+                   (datetime.now() - started).total_seconds())
+
+
+def _load_range(heal_range: HealRange, warehouse: Path | None, landing: Path | None, say: Progress) -> tuple[bool, str]:
+    """Phase 2: reload the landing files for the range (the loader replaces exactly those dates)."""
+    from orchestration.loading import LandingFileError, load_landing
+    from orchestration.paths import landing_path
+
+    folder = landing or landing_path()
+    if not folder.is_dir():
+        return False, f"no landing folder at {folder}: cannot reload Phase 2 (nba-pipeline heal --landing DIR)"
+    # only the schedule->2 gap dates are reloaded (the range may start earlier for later pairs' gaps)
+    missing = [g.game_date for g in heal_range.gaps if g.phase_from == SCHEDULE_PHASE] or [heal_range.start]
+    try:
+        with connect(warehouse) as con:
+            loaded = load_landing(folder, start=min(missing), end=max(missing), con=con)
+    except LandingFileError as error:
+        return False, f"load refused: {error}"
+    say(loaded.summary())
+    return True, ""
+
+
+def _record_circuit_skip(con, heal_range: HealRange, run_id: str, trigger: str, message: str) -> None:
+    now = datetime.now()
+    phase = heal_range.phases[0] if heal_range.phases else None
+    number = phase.number if phase else heal_range.pair.downstream
+    name = phase.name if phase else "raw"
+    record_runs(con, [RunRecord(run_id, name, number, day, "skipped", "circuit_open", 0, now, now, 0.0, False,
+                                trigger, message) for day in heal_range.dates])

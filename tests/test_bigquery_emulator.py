@@ -1,0 +1,439 @@
+"""The prod target (BigQuery) on a local emulator, compared with the DuckDB build.
+
+One module-scoped scenario on real playoff dates (2022-23, season start
+2023-04-15):
+
+- BigQuery: the Phase 2 BigQuery writer loads the landing files of
+  [SEASON_START, END]; dbt runs phases 2-6 (whatever exists) on the prod
+  target in two overlapping chunks: `dbt run` of [SEASON_START, CHUNK1_END]
+  creates the tables, `dbt build` (models and every test) of
+  [CHUNK2_START, END] MERGEs into them with insert_overwrite, replacing the
+  overlap's partitions and adding the new ones.
+- DuckDB: the same files loaded by `load_landing`, one `dbt build` of
+  [SEASON_START, END].
+
+Every table of both warehouses must hold the same keys and the same values
+(floats within 1e-9); every phase 3-6 table is partitioned by day on game_date
+and clustered; the compiled prod SQL of the second chunk reads every partitioned
+relation through literal date filters within [season start, END] and replaces
+exactly the chunk's partitions.
+
+The emulator (crucible-emulator, own venv .venv-bq-emulator/) starts on a free
+port with a bounded timeout and is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.dbt_runner import DbtBuildResult, run_dbt
+
+pytestmark = pytest.mark.bigquery
+
+SEASON_START = date(2023, 4, 15)    # first date of the 2022-23 playoffs, the season's first date in the real data
+CHUNK1_END = date(2023, 4, 20)
+CHUNK2_START = date(2023, 4, 19)
+END = date(2023, 4, 24)
+CHUNK2 = (CHUNK2_START, END)
+
+DATASETS = ("nba_raw", "nba_analytics", "nba_precompute", "nba_predictions")
+MODEL_DATASETS = DATASETS[1:]
+STAMP_COLUMNS = {"loaded_at", "detected_at", "quarantined_at"}
+RAW_KEYS = {
+    "nbac_schedule": ("game_id",),
+    "nbac_player_boxscore": ("game_id", "player_id"),
+    "nbac_team_boxscore": ("game_id", "team_abbr"),
+    "odds_api_player_points_props": ("game_id", "player_id", "bookmaker"),
+    "player_registry": ("player_id",),
+    "team_registry": ("team_id",),
+    "unresolved_players": ("game_id", "player_id"),
+    "load_quarantine": ("target_table", "source_file", "line_number"),
+}
+FLOAT_TOLERANCE = 1e-9
+
+
+@dataclass
+class Build:
+    results: list[tuple[str, DbtBuildResult]] = field(default_factory=list)
+    target_paths: dict[str, Path] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def run(self, name: str, command: str, start: date, end: date, target_path: Path,
+            warehouse: Path | None = None) -> None:
+        began = time.monotonic()
+        result = run_dbt([command], start, end, warehouse=warehouse, target_path=target_path)
+        self.seconds[name] = time.monotonic() - began
+        self.results.append((name, result))
+        self.target_paths[name] = target_path
+        assert result.succeeded, f"dbt {command} {name} ({start}..{end}) failed:\n{result.failure_summary()}"
+
+
+# ---------------------------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    from orchestration.bigquery.emulator import BigQueryEmulator
+
+    emulator = BigQueryEmulator.start(timeout=60, log_dir=tmp_path_factory.mktemp("bq_emulator"))
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+        assert emulator.process.poll() is not None, "the emulator outlived the tests"
+
+
+@pytest.fixture(scope="module")
+def bigquery(emulator, real_dir, tmp_path_factory):
+    """Load and build on the prod target (the emulator); returns (client, Build, load report)."""
+    from orchestration.bigquery import BigQueryRaw, load_landing_bigquery
+
+    build = Build()
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in emulator.env().items():
+            env.setenv(name, value)
+        env.setenv("NBA_STRICT_MODE", "true")
+        began = time.monotonic()
+        report = load_landing_bigquery(real_dir, SEASON_START, END)
+        build.seconds["load"] = time.monotonic() - began
+        build.run("chunk1", "run", SEASON_START, CHUNK1_END, tmp_path_factory.mktemp("bq_chunk1"))
+        build.run("chunk2", "build", *CHUNK2, tmp_path_factory.mktemp("bq_chunk2"))
+        raw = BigQueryRaw.from_env()
+    print("bigquery seconds:", {k: round(v, 1) for k, v in build.seconds.items()})
+    return raw, build, report
+
+
+@pytest.fixture(scope="module")
+def duck(real_dir, tmp_path_factory):
+    """The same range on DuckDB (the dev target), built in one run."""
+    from orchestration.loading import load_landing
+    from orchestration.warehouse import connect
+
+    path = tmp_path_factory.mktemp("duck") / "nba.duckdb"
+    with connect(path) as con:
+        load_landing(real_dir, SEASON_START, END, con=con)
+    build = Build()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("NBA_PIPELINE_TARGET", "dev")
+        env.setenv("NBA_STRICT_MODE", "true")
+        build.run("range", "build", SEASON_START, END, tmp_path_factory.mktemp("duck_target"), warehouse=path)
+    return path, build
+
+
+# ---------------------------------------------------------------------------------------------
+# reading both warehouses
+
+
+def duckdb_tables(path: Path) -> dict[str, list[dict]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = con.execute(f"""
+            select table_schema || '.' || table_name from information_schema.tables
+            where table_type = 'BASE TABLE' and table_schema in ({", ".join(f"'{d}'" for d in DATASETS)})
+            order by 1""").fetchall()
+        out = {}
+        for (name,) in names:
+            cursor = con.execute(f"select * from {name}")
+            columns = [d[0] for d in cursor.description]
+            out[name] = [dict(zip(columns, row)) for row in cursor.fetchall()]
+        return out
+
+
+def bigquery_tables(raw) -> dict[str, list[dict]]:
+    client = raw.client
+    out = {}
+    for dataset in DATASETS:
+        for item in client.list_tables(f"{raw.project}.{dataset}"):
+            if item.table_type != "TABLE":
+                continue
+            rows = client.query(f"select * from `{raw.project}.{dataset}.{item.table_id}`").result()
+            out[f"{dataset}.{item.table_id}"] = rows.to_arrow(create_bqstorage_client=False).to_pylist()
+    return out
+
+
+def model_keys(manifest_path: Path) -> dict[str, tuple[str, ...]]:
+    """`schema.table` -> its declared unique key (unique_combination_of_columns / unique tests)."""
+    manifest = json.loads(manifest_path.read_text())
+    relations = {uid: f"{node['schema']}.{node['alias']}" for uid, node in manifest["nodes"].items()
+                 if node["resource_type"] == "model"}
+    keys: dict[str, tuple[str, ...]] = {}
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        attached = node.get("attached_node")
+        if node["resource_type"] != "test" or attached not in relations:
+            continue
+        kwargs = meta.get("kwargs") or {}
+        if meta.get("name") == "unique_combination_of_columns":
+            keys[relations[attached]] = tuple(kwargs["combination_of_columns"])
+        elif meta.get("name") == "unique" and kwargs.get("column_name"):
+            keys.setdefault(relations[attached], (kwargs["column_name"],))
+    return keys
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def same_value(left, right) -> bool:
+    if left is None or right is None:
+        return left is None and right is None
+    if _number(left) and _number(right):
+        if isinstance(left, float) or isinstance(right, float):
+            left, right = float(left), float(right)
+            if math.isnan(left) or math.isnan(right):
+                return math.isnan(left) and math.isnan(right)
+            return math.isclose(left, right, rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_TOLERANCE)
+        return Decimal(left) == Decimal(right)          # integers and decimals: exact
+    return left == right
+
+
+def compare_table(name: str, left: list[dict], right: list[dict], key: tuple[str, ...] | None) -> list[str]:
+    """Problems found between the DuckDB rows (left) and the BigQuery rows (right); [] when equal."""
+    problems: list[str] = []
+    left_columns = set(left[0]) if left else set()
+    right_columns = set(right[0]) if right else set()
+    if left and right and left_columns != right_columns:
+        problems.append(f"{name}: columns only in DuckDB {sorted(left_columns - right_columns)}, "
+                        f"only in BigQuery {sorted(right_columns - left_columns)}")
+    columns = sorted((left_columns | right_columns) - STAMP_COLUMNS)
+    if len(left) != len(right):
+        problems.append(f"{name}: {len(left)} rows in DuckDB, {len(right)} in BigQuery")
+    if key is None:
+        key = tuple(c for c in columns if not any(isinstance(r.get(c), float) for r in left[:50] + right[:50]))
+    index_left = {tuple(r[c] for c in key): r for r in left}
+    index_right = {tuple(r[c] for c in key): r for r in right}
+    if len(index_left) != len(left) or len(index_right) != len(right):
+        problems.append(f"{name}: key {key} is not unique ({len(index_left)}/{len(left)} DuckDB, "
+                        f"{len(index_right)}/{len(right)} BigQuery)")
+    only_left = sorted(set(index_left) - set(index_right), key=str)
+    only_right = sorted(set(index_right) - set(index_left), key=str)
+    if only_left or only_right:
+        problems.append(f"{name}: {len(only_left)} keys only in DuckDB (e.g. {only_left[:3]}), "
+                        f"{len(only_right)} only in BigQuery (e.g. {only_right[:3]})")
+    differing: dict[str, list] = {}
+    for k in set(index_left) & set(index_right):
+        a, b = index_left[k], index_right[k]
+        for column in columns:
+            if column in a and column in b and not same_value(a[column], b[column]):
+                differing.setdefault(column, []).append((k, a[column], b[column]))
+    for column, cases in sorted(differing.items()):
+        problems.append(f"{name}.{column}: {len(cases)} rows differ, e.g. {sorted(cases, key=str)[:3]}")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# tests
+
+
+def test_every_table_matches_the_duckdb_build(bigquery, duck):
+    raw, bq_build, _ = bigquery
+    duck_path, duck_build = duck
+    left, right = duckdb_tables(duck_path), bigquery_tables(raw)
+    keys = {**{f"nba_raw.{t}": k for t, k in RAW_KEYS.items()},
+            **model_keys(duck_build.target_paths["range"] / "manifest.json")}
+
+    leftovers = sorted(t for t in right if "__dbt_tmp" in t or ".__load_" in t or t.split(".")[1].startswith("_load_"))
+    assert not leftovers, f"temporary tables left on BigQuery: {leftovers}"
+    assert sorted(left) == sorted(right), (
+        f"tables only in DuckDB: {sorted(set(left) - set(right))}, only in BigQuery: {sorted(set(right) - set(left))}")
+
+    problems, compared = [], {}
+    for name in sorted(left):
+        problems += compare_table(name, left[name], right[name], keys.get(name))
+        compared[name] = len(left[name])
+    print("rows compared per table:", compared)
+    assert not problems, "BigQuery differs from DuckDB:\n" + "\n".join(problems)
+
+    # the comparison proves something: every model table and the loaded raw tables hold rows
+    built = [n for n in left if n.split(".")[0] in MODEL_DATASETS and not n.endswith("ml_system_predictions")]
+    assert built and all(compared[n] > 0 for n in built), {n: compared[n] for n in built}
+    for name in ("nba_raw.nbac_schedule", "nba_raw.nbac_player_boxscore", "nba_raw.nbac_team_boxscore"):
+        assert compared[name] > 0
+
+
+def test_prod_tables_are_partitioned_by_game_date_and_clustered(bigquery):
+    raw, build, _ = bigquery
+    manifest = json.loads((build.target_paths["chunk2"] / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values()
+              if n["resource_type"] == "model" and n["config"]["materialized"] in ("incremental", "table")]
+    assert len(models) >= 5
+    problems = []
+    for node in models:
+        config = node["config"]
+        name = f"{node['schema']}.{node['alias']}"
+        if config.get("incremental_strategy") != "insert_overwrite":
+            problems.append(f"{name}: incremental_strategy {config.get('incremental_strategy')}")
+        table = raw.client.get_table(f"{raw.project}.{name}")
+        partitioning = table.time_partitioning
+        if partitioning is None or partitioning.field != "game_date" or partitioning.type_ != "DAY":
+            problems.append(f"{name}: partitioning {partitioning}")
+        if not table.clustering_fields:
+            problems.append(f"{name}: not clustered (add `+cluster_by: [<lookup key>]` in dbt_project.yml)")
+        elif table.clustering_fields != list(config.get("cluster_by") or []):
+            problems.append(f"{name}: clustered by {table.clustering_fields}, configured {config.get('cluster_by')}")
+    for name in ("nbac_schedule", "nbac_player_boxscore", "nbac_team_boxscore", "odds_api_player_points_props"):
+        table = raw.client.get_table(raw.table_id(name))
+        if table.time_partitioning is None or table.time_partitioning.field != "game_date":
+            problems.append(f"nba_raw.{name}: partitioning {table.time_partitioning}")
+    assert not problems, "\n".join(problems)
+
+
+# --- partition pruning, read from the compiled prod SQL ---------------------------------------
+
+_DATE_LITERAL = re.compile(r"^date '(\d{4}-\d{2}-\d{2})'$", re.IGNORECASE)
+
+
+def _literal_date(node) -> date | None:
+    from sqlglot import exp
+
+    text = node.sql(dialect="bigquery")
+    match = _DATE_LITERAL.match(text) or re.match(r"^CAST\('(\d{4}-\d{2}-\d{2})' AS DATE\)$", text)
+    if match:
+        return date.fromisoformat(match.group(1))
+    if isinstance(node, exp.Literal) and node.is_string and re.fullmatch(r"\d{4}-\d{2}-\d{2}", node.this):
+        return date.fromisoformat(node.this)
+    return None
+
+
+def _date_bounds(where, alias: str | None) -> tuple[date | None, date | None]:
+    """The literal bounds the WHERE clause puts on game_date (of `alias`, or unqualified)."""
+    from sqlglot import exp
+
+    low = high = None
+
+    def ours(column) -> bool:
+        return (isinstance(column, exp.Column) and column.name == "game_date"
+                and (not column.table or column.table == alias))
+
+    for node in where.find_all(exp.Between, exp.GTE, exp.GT, exp.LTE, exp.LT, exp.EQ, exp.In):
+        if isinstance(node, exp.Between) and ours(node.this):
+            low, high = _literal_date(node.args["low"]), _literal_date(node.args["high"])
+        elif isinstance(node, (exp.GTE, exp.GT)) and ours(node.this):
+            low = _literal_date(node.expression)
+        elif isinstance(node, (exp.LTE, exp.LT)) and ours(node.this):
+            high = _literal_date(node.expression)
+        elif isinstance(node, exp.EQ) and ours(node.this):
+            low = high = _literal_date(node.expression)
+        elif isinstance(node, exp.In) and ours(node.this):
+            values = [_literal_date(v) for v in node.expressions]
+            if values and None not in values:
+                low, high = min(values), max(values)
+    return low, high
+
+
+def partitioned_reads(sql: str, project: str) -> list[tuple[str, date | None, date | None]]:
+    """Every read of a pipeline table or view in `sql`: (relation, lowest date read, highest date read)."""
+    import sqlglot
+    from sqlglot import exp
+
+    reads = []
+    for table in sqlglot.parse_one(sql, dialect="bigquery").find_all(exp.Table):
+        if table.catalog != project or table.db not in ("nba_raw", "nba_staging", *MODEL_DATASETS):
+            continue
+        if table.name in ("player_registry", "team_registry"):
+            continue
+        select = table.find_ancestor(exp.Select)
+        where = select.args.get("where") if select else None
+        alias = table.alias_or_name
+        low, high = _date_bounds(where, alias) if where is not None else (None, None)
+        reads.append((f"{table.db}.{table.name}", low, high))
+    return reads
+
+
+def test_range_backfill_reads_only_the_partitions_it_needs(bigquery):
+    """Chunk 2 ([CHUNK2_START, END]) reads [season start, END] at most, and replaces exactly its own partitions."""
+    raw, build, _ = bigquery
+    target = build.target_paths["chunk2"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    models = {uid: n for uid, n in manifest["nodes"].items()
+              if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental"}
+    chunk_days = [CHUNK2[0] + timedelta(days=i) for i in range((CHUNK2[1] - CHUNK2[0]).days + 1)]
+    expected_merge = ("DBT_INTERNAL_DEST.game_date in ("
+                      + ", ".join(f"date '{d.isoformat()}'" for d in chunk_days) + ")")
+    problems, lowest = [], {}
+    for node in models.values():
+        path = node["original_file_path"]
+        compiled = (target / "compiled" / "nba_pipeline" / path).read_text()
+        reads = partitioned_reads(compiled, raw.project)
+        if not reads:
+            problems.append(f"{path}: no pipeline table read found")
+        for relation, low, high in reads:
+            if low is None or high is None:
+                problems.append(f"{path}: reads {relation} without a literal game_date range (full scan)")
+            elif low < SEASON_START or high > CHUNK2[1]:
+                problems.append(f"{path}: reads {relation} over {low}..{high}, outside {SEASON_START}..{CHUNK2[1]}")
+            else:
+                lowest[path] = min(lowest.get(path, low), low)
+        executed = (target / "run" / "nba_pipeline" / path).read_text()
+        if expected_merge not in executed:
+            problems.append(f"{path}: the MERGE does not replace exactly {chunk_days[0]}..{chunk_days[-1]}")
+        if re.search(r"\bdeclare\b", executed, re.IGNORECASE):
+            problems.append(f"{path}: scripting (DECLARE) in the executed SQL")
+    assert not problems, "\n".join(problems)
+    # the lookback buffer reaches back to the season start, no further
+    assert min(lowest.values()) == SEASON_START, lowest
+
+
+def test_phase2_writer_quarantine_unresolved_and_reload(emulator, real_dir, tmp_path):
+    """A landing folder with a bad row and an unknown player, loaded twice into BigQuery (its own project on
+    the emulator): nba_raw equals the DuckDB load, quarantine and unresolved players included."""
+    import gzip
+
+    from orchestration.bigquery import BigQueryRaw, BigQuerySettings, load_landing_bigquery
+    from orchestration.loading import load_landing
+    from orchestration.warehouse import connect
+
+    day = date(2023, 4, 16)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for folder in ("schedule", "team_box", "reference"):
+        (landing / folder).symlink_to(real_dir / folder)
+    (landing / "player_box").mkdir()
+    source = real_dir / "player_box" / "nba_playoffs_player_box_2022-23.csv.gz"
+    (landing / "player_box" / source.name).symlink_to(source)
+    with gzip.open(source, "rt") as f:
+        header = f.readline().rstrip("\n")
+        row = next(line.rstrip("\n").split(",") for line in f if line.split(",")[1] == day.isoformat()
+                   and ",DNP" not in line)
+    columns = header.split(",")
+    bad = dict(zip(columns, row), points="abc")                             # quarantined: not a number
+    unknown = dict(zip(columns, row), personId="999999999", personName="Nobody, Jr.")   # unresolved player
+    with open(landing / "player_box" / "extra.csv", "w") as f:
+        f.write(header + "\n")
+        for record in (bad, unknown):
+            f.write(",".join(f'"{record[c]}"' if "," in record[c] else record[c] for c in columns) + "\n")
+
+    duck_path = tmp_path / "raw.duckdb"
+    with connect(duck_path) as con:
+        duck_report = load_landing(landing, day, day, con=con)
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in emulator.env().items():
+            env.setenv(name, value)
+        raw = BigQueryRaw(BigQuerySettings.from_env().client(), "writer-test-project")
+        reports = [load_landing_bigquery(landing, day, day, raw=raw) for _ in range(2)]
+
+    assert duck_report.rows_quarantined >= 1 and duck_report.unresolved_occurrences == 1
+    left = {k: v for k, v in duckdb_tables(duck_path).items() if k.startswith("nba_raw.")}
+    right = {}
+    for name in left:
+        rows = raw.client.query(f"select * from `{raw.project}.{name}`").result()
+        right[name] = rows.to_arrow(create_bqstorage_client=False).to_pylist()
+    problems = []
+    for name in sorted(left):
+        problems += compare_table(name, left[name], right[name], RAW_KEYS.get(name.split(".")[1]))
+    assert not problems, "\n".join(problems)
+    assert len(right["nba_raw.load_quarantine"]) == duck_report.rows_quarantined
+    assert len(right["nba_raw.unresolved_players"]) == 1
+    for report in reports:
+        assert (report.rows_loaded, report.rows_quarantined, report.unresolved_occurrences) == (
+            duck_report.rows_loaded, duck_report.rows_quarantined, duck_report.unresolved_occurrences)

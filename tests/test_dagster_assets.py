@@ -1,0 +1,319 @@
+"""Dagster definitions through the Python API: one run per partition range over every phase,
+no-game dates, the forward cascade, strict mode BLOCKED with its message, backfill mode's
+alert digest, dbt gates as blocking asset checks, run history, and the definitions' shape."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, DagsterInstance, materialize
+
+from orchestration.dagster.localrun import prepare_dagster_home, range_tags
+from orchestration.dagster.resources import PipelineResource, make_resources
+from support import query
+
+RANGE = (date(2022, 4, 16), date(2022, 4, 30))      # first round of the real 2022 playoffs; 04-30 has no games
+PLAYER_BOX = AssetKey(["nba_raw", "nbac_player_boxscore"])
+PLAYER_SUMMARY = AssetKey(["nba_analytics", "player_game_summary"])
+GRADING = AssetKey(["nba_predictions", "prediction_accuracy"])
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory):
+    """A persistent instance configured by the project's dagster.yaml (pool of one)."""
+    home = prepare_dagster_home(tmp_path_factory.mktemp("dagster_home"))
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DAGSTER_HOME", str(home))
+    with DagsterInstance.get() as dagster_instance:
+        yield dagster_instance
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def definitions():
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def _assets(defs):
+    return list(defs.assets)
+
+
+def _resources(warehouse: Path, landing: Path):
+    resources = make_resources()
+    resources["pipeline"] = PipelineResource(duckdb_path=str(warehouse), landing_dir=str(landing))
+    return resources
+
+
+def _run(defs, instance, warehouse, landing, start, end, selection=None, tags=None, raise_on_error=True):
+    return materialize(
+        _assets(defs),
+        selection=selection,
+        instance=instance,
+        resources=_resources(warehouse, landing),
+        tags={**range_tags(start, end), **(tags or {})},
+        raise_on_error=raise_on_error,
+    )
+
+
+def _history(warehouse: Path, run_id: str) -> list[tuple]:
+    return query(warehouse, """
+        select asset, phase, game_date, status, skip_reason, rows_written, trigger, is_backfill, message
+        from nba_orchestration.pipeline_run_history where run_id = ? order by phase, asset, game_date""", [run_id])
+
+
+def _failure_text(result) -> str:
+    texts = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            data = event.step_failure_data
+            texts.append(str(data.user_failure_data.description if data.user_failure_data else data.error))
+    return "\n".join(texts)
+
+
+@pytest.fixture(scope="module")
+def built(definitions, instance, real_dir, tmp_path_factory):
+    """The first round of the 2022 playoffs through every phase, as ONE run."""
+    warehouse = tmp_path_factory.mktemp("api") / "range.duckdb"
+    result = _run(definitions, instance, warehouse, real_dir, *RANGE)
+    return warehouse, result
+
+
+def test_one_run_materializes_the_range_through_every_phase(built, instance, definitions):
+    warehouse, result = built
+    assert result.success
+    keys = {key for assets_def in definitions.assets for key in assets_def.keys}
+    expected_partitions = {(RANGE[0] + timedelta(days=i)).isoformat() for i in range((RANGE[1] - RANGE[0]).days + 1)}
+    for key in keys:   # every asset, every partition of the range, in this one run
+        assert instance.get_materialized_partitions(key) >= expected_partitions, key
+    # the data: every phase holds rows only inside the range
+    for table in ("nba_raw.nbac_player_boxscore", "nba_analytics.player_game_summary",
+                  "nba_precompute.ml_feature_store", "nba_predictions.player_prop_predictions",
+                  "nba_predictions.prediction_accuracy"):
+        count, first, last = query(warehouse, f"select count(*), min(game_date), max(game_date) from {table}")[0]
+        assert count > 0 and first == RANGE[0] and last <= RANGE[1], table
+    # dbt tests came back as asset checks, all evaluated and passing
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) >= 40
+    assert all(evaluation.passed for evaluation in evaluations), [e.check_name for e in evaluations if not e.passed]
+
+
+def test_every_asset_partition_run_writes_run_history(built, definitions):
+    warehouse, result = built
+    rows = _history(warehouse, result.run_id)
+    keys = {key.to_user_string() for assets_def in definitions.assets for key in assets_def.keys}
+    days = (RANGE[1] - RANGE[0]).days + 1
+    assert {row[0] for row in rows} == keys
+    assert len(rows) == len(keys) * days
+    assert {row[3] for row in rows} == {"success"}
+    assert {(row[6], row[7]) for row in rows} == {("manual", False)}
+    # the date without games is an empty success; game dates count what they wrote
+    no_games = {row[0]: row for row in rows if row[2] == date(2022, 4, 30)}
+    assert {row[4] for row in no_games.values()} == {"no_games"}
+    summary = [row for row in rows if row[0] == "nba_analytics/player_game_summary" and row[2] == date(2022, 4, 16)]
+    assert summary[0][5] == query(warehouse, "select count(*) from nba_analytics.player_game_summary "
+                                             "where game_date = '2022-04-16'")[0][0] > 0
+    phases = {row[0]: row[1] for row in rows}
+    assert phases["nba_raw/nbac_schedule"] == 2 and phases["nba_predictions/prediction_accuracy"] == 6
+
+
+def test_a_date_without_games_is_an_empty_success(built, definitions, instance, real_dir):
+    warehouse, _ = built
+    result = _run(definitions, instance, warehouse, real_dir, date(2022, 5, 5), date(2022, 5, 5))
+    assert result.success
+    rows = _history(warehouse, result.run_id)
+    assert rows and {(row[3], row[4]) for row in rows} == {("success", "no_games")}
+    assert "no_games" in str(result.asset_materializations_for_node("dbt_phases_2_3_4")[0].metadata)
+    assert "2022-05-05" in instance.get_materialized_partitions(GRADING)
+
+
+def test_rebuilding_a_date_cascades_forward(built, definitions, instance, real_dir):
+    """A rerun of 04-20 rebuilds the later dates of the season already built (same plan as the CLI)."""
+    warehouse, _ = built
+    before = query(warehouse, "select * from nba_analytics.upcoming_player_game_context order by all")
+    phase3_and_4 = [key for assets_def in definitions.assets for key in assets_def.keys
+                    if key.path[0] in {"nba_analytics", "nba_precompute", "nba_staging"}]
+    result = _run(definitions, instance, warehouse, real_dir, date(2022, 4, 20), date(2022, 4, 20),
+                  selection=phase3_and_4)
+    assert result.success
+    rows = _history(warehouse, result.run_id)
+    dates = {row[2] for row in rows}
+    assert min(dates) == date(2022, 4, 20) and max(dates) >= date(2022, 4, 29)
+    assert all("forward cascade" in (row[8] or "") for row in rows if row[2] > date(2022, 4, 20))
+    assert query(warehouse, "select * from nba_analytics.upcoming_player_game_context order by all") == before
+
+
+@pytest.fixture
+def gap_warehouse(built, tmp_path):
+    """The built range with the player box of 2022-04-20 lost: a gap in every later lookback."""
+    warehouse = tmp_path / "gap.duckdb"
+    shutil.copyfile(built[0], warehouse)
+    import duckdb
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from nba_raw.nbac_player_boxscore where game_date = '2022-04-20'")
+    return warehouse
+
+
+def _phase3_selection(definitions):
+    return [key for assets_def in definitions.assets for key in assets_def.keys if key.path[0] == "nba_analytics"]
+
+
+def test_strict_mode_blocks_with_the_missing_dates_and_the_fix(gap_warehouse, definitions, instance, real_dir):
+    result = _run(definitions, instance, gap_warehouse, real_dir, date(2022, 4, 25), date(2022, 4, 26),
+                  selection=_phase3_selection(definitions), raise_on_error=False)
+    assert not result.success
+    message = _failure_text(result)
+    assert "BLOCKED: phase 3" in message
+    assert "2022-04-20" in message                              # the missing date
+    assert "nba-pipeline load <landing-dir> --start 2022-04-20 --end 2022-04-20" in message   # the fix
+    assert "dagster asset materialize -m orchestration.definitions --select '*' --partition-range 2022-04-20..." in message
+    rows = _history(gap_warehouse, result.run_id)
+    blocked = {row[2] for row in rows if row[3] == "blocked"}
+    assert {date(2022, 4, 25), date(2022, 4, 26)} <= blocked   # and the cascade's later dates
+    assert all(row[3] in {"blocked", "skipped"} for row in rows)
+    alerts = query(gap_warehouse, "select severity, delivery from nba_orchestration.alerts")
+    assert alerts == [("error", "immediate")]
+    # nothing was rebuilt from the incomplete window
+    assert query(gap_warehouse, "select count(*) from nba_analytics.player_game_summary "
+                                "where game_date = '2022-04-20'")[0][0] > 0
+
+
+def test_backfill_mode_collects_alerts_into_one_digest(gap_warehouse, definitions, instance, real_dir):
+    from orchestration.dagster.alerts import LogAlertSink, send_backfill_digest
+    from orchestration.warehouse import connect
+
+    tags = {"dagster/backfill": "bf-test-1"}
+    for day in (date(2022, 4, 25), date(2022, 4, 27)):
+        result = _run(definitions, instance, gap_warehouse, real_dir, day, day,
+                      selection=_phase3_selection(definitions), tags=tags, raise_on_error=False)
+        assert not result.success
+        assert instance.get_run_by_id(result.run_id).tags.get("nba/pending_alerts") == "true"
+        rows = _history(gap_warehouse, result.run_id)
+        assert {(row[6], row[7]) for row in rows} == {("backfill", True)}
+    assert query(gap_warehouse, "select count(*) from nba_orchestration.alerts where delivery = 'pending_digest'"
+                 )[0][0] == 2
+    delivered = []
+
+    class Sink(LogAlertSink):
+        def deliver_digest(self, digest):
+            delivered.append(digest)
+
+    with connect(gap_warehouse) as con:
+        digest = send_backfill_digest(con, "bf-test-1", Sink())
+        assert send_backfill_digest(con, "bf-test-1", Sink()) is None     # once
+    assert len(delivered) == 1 and len(digest.alerts) == 2 and "BLOCKED" in digest.text()
+    assert query(gap_warehouse, "select count(*) from nba_orchestration.alerts where delivery = 'digest'")[0][0] == 1
+
+
+def test_a_failing_error_gate_stops_downstream_assets(built, definitions, instance, real_dir, tmp_path):
+    """A duplicated box score row fails dbt's uniqueness test: a failed blocking check, nothing downstream."""
+    warehouse = tmp_path / "broken.duckdb"
+    shutil.copyfile(built[0], warehouse)
+    import duckdb
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into nba_raw.nbac_player_boxscore select * from nba_raw.nbac_player_boxscore "
+                    "where game_date = '2022-04-29' limit 1")
+    result = _run(definitions, instance, warehouse, real_dir, date(2022, 4, 29), date(2022, 4, 29),
+                  selection=[key for assets_def in definitions.assets for key in assets_def.keys
+                             if key.path[0] != "nba_raw"], raise_on_error=False)
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert failed and all(e.severity.value == "ERROR" for e in failed)
+    executed = {event.step_key for event in result.all_events if event.event_type_value == "STEP_START"}
+    assert "dbt_phases_2_3_4" in executed
+    assert "step_trained_model" not in executed and "dbt_phases_5_6" not in executed
+    assert "dbt build 2022-04-29..2022-04-29 failed" in _failure_text(result)
+    statuses = {row[3] for row in _history(warehouse, result.run_id)}
+    assert "failed" in statuses or "skipped" in statuses
+
+
+# -- the definitions themselves ------------------------------------------------------------------
+
+def test_definitions_share_one_partitioning_single_run_policy_and_the_warehouse_pool(definitions):
+    from orchestration.dagster.concurrency import WAREHOUSE_POOL
+    from orchestration.dagster.partitions import GAME_DATE_PARTITIONS
+
+    graph = definitions.resolve_asset_graph()
+    for assets_def in definitions.assets:
+        assert assets_def.partitions_def == GAME_DATE_PARTITIONS
+        assert assets_def.backfill_policy.max_partitions_per_run is None      # single run
+        assert assets_def.op.pool == WAREHOUSE_POOL
+    assert GAME_DATE_PARTITIONS.start.date() <= date(2010, 10, 1)
+    # the trained-model step sits between the two dbt stretches, generically from phases.py
+    step = AssetKey(["nba_predictions", "ml_system_predictions"])
+    assert AssetKey(["nba_precompute", "ml_feature_store"]) in graph.get(step).parent_keys
+    assert step in graph.get(AssetKey(["nba_predictions", "player_prop_predictions"])).parent_keys
+    # dbt sources nba_raw.* are the raw assets
+    assert PLAYER_BOX in graph.get(AssetKey(["nba_staging", "stg_nba_raw__player_boxscores"])).parent_keys
+    # dbt error-severity tests are blocking asset checks
+    checks = [spec for assets_def in definitions.assets for spec in assets_def.check_specs]
+    assert sum(1 for spec in checks if spec.blocking) >= 40
+
+
+def test_chunked_backfill_policy_from_the_environment(monkeypatch):
+    from orchestration.dagster.partitions import make_backfill_policy
+
+    monkeypatch.setenv("NBA_PIPELINE_BACKFILL_CHUNK_DAYS", "30")
+    assert make_backfill_policy().max_partitions_per_run == 30
+    monkeypatch.setenv("NBA_PIPELINE_BACKFILL_CHUNK_DAYS", "")
+    assert make_backfill_policy().max_partitions_per_run is None
+
+
+def test_modes_follow_the_run_tags():
+    from orchestration.dagster.modes import resolve_mode
+
+    manual = resolve_mode({})
+    assert (manual.backfill, manual.strict, manual.trigger) == (False, True, "manual")
+    backfill = resolve_mode({"dagster/backfill": "abc"})
+    assert (backfill.backfill, backfill.trigger, backfill.backfill_id) == (True, "backfill", "abc")
+    assert resolve_mode({"dagster/schedule_name": "daily"}).trigger == "schedule"
+    assert resolve_mode({"nba/strict": "false"}).strict is False
+    assert resolve_mode({"nba/mode": "backfill"}).backfill is True
+    sensor = resolve_mode({"dagster/sensor_name": "s"})
+    assert sensor.skips_as_historical(date(2022, 1, 1), today=date(2024, 1, 1))
+    assert not backfill.skips_as_historical(date(2022, 1, 1), today=date(2024, 1, 1))
+    assert not manual.skips_as_historical(date(2022, 1, 1), today=date(2024, 1, 1))
+
+
+def test_daily_schedule_is_stopped_and_covers_yesterday_and_today(definitions):
+    from dagster import DefaultScheduleStatus, build_schedule_context
+
+    from orchestration.dagster.schedules import daily_pipeline_schedule
+
+    assert daily_pipeline_schedule.default_status == DefaultScheduleStatus.STOPPED
+    from datetime import datetime, timezone
+
+    context = build_schedule_context(scheduled_execution_time=datetime(2024, 3, 2, 15, 0, tzinfo=timezone.utc))
+    request = daily_pipeline_schedule.evaluate_tick(context).run_requests[0]
+    assert request.tags["dagster/asset_partition_range_start"] == "2024-03-01"
+    assert request.tags["dagster/asset_partition_range_end"] == "2024-03-02"
+    job = definitions.resolve_job_def("daily_pipeline")
+    assert len(job.asset_layer.selected_asset_keys) == sum(len(a.keys) for a in definitions.assets)
+
+
+def test_the_manifest_is_parsed_when_missing(tmp_path):
+    """A fresh checkout has no dbt_project/target: loading the definitions parses it."""
+    from dagster_dbt import DbtProject
+
+    from orchestration.dagster.dbt_project import ensure_manifest
+    from orchestration.paths import PROJECT_ROOT
+
+    for folder in ("dbt_project", "macros", "seeds"):
+        shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder,
+                        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    project = DbtProject(project_dir=tmp_path / "dbt_project", profiles_dir=tmp_path / "dbt_project")
+    assert not Path(project.manifest_path).exists()
+    manifest = ensure_manifest(project)
+    assert manifest.exists()
+    stamp = manifest.stat().st_mtime_ns
+    assert ensure_manifest(project).stat().st_mtime_ns == stamp          # current: not parsed again
+    (tmp_path / "dbt_project" / "models" / "analytics" / "_analytics__models.yml").touch()
+    with open(tmp_path / "dbt_project" / "models" / "analytics" / "_analytics__models.yml", "a") as handle:
+        handle.write("\n# edited\n")
+    assert ensure_manifest(project).stat().st_mtime_ns != stamp          # edited: parsed again

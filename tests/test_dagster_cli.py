@@ -1,0 +1,170 @@
+"""The command users run, as a real process:
+
+    dagster asset materialize -m orchestration.definitions --select '*' --partition-range 2022-04-16...2022-06-17
+
+over the real 2022 playoffs (NBA_PIPELINE_LANDING = the real data, a temporary
+warehouse and DAGSTER_HOME), and the same command killed with SIGKILL mid-way
+through its dbt build and launched again: identical tables, no duplicate keys.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.dagster.localrun import materialize_command, pipeline_env, prepare_dagster_home
+
+START, END = "2022-04-16", "2022-06-17"
+COMPARED_SCHEMAS = ("nba_raw", "nba_staging", "nba_analytics", "nba_precompute", "nba_predictions")
+RUN_TIMEOUT = 420
+
+
+def _launch(home: Path, warehouse: Path, landing: Path, workdir: Path, log: Path, **env) -> subprocess.Popen:
+    return subprocess.Popen(materialize_command(START, END), cwd=workdir,
+                            env=pipeline_env(home, warehouse, landing, **env),
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _finish(process: subprocess.Popen, log: Path) -> str:
+    try:
+        process.wait(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        pytest.fail(f"dagster asset materialize did not finish in {RUN_TIMEOUT}s:\n{log.read_text()[-3000:]}")
+    output = log.read_text()
+    assert process.returncode == 0, output[-5000:]
+    return output
+
+
+def _tables(con, catalog: str) -> list[str]:
+    rows = con.execute("select table_schema || '.' || table_name from information_schema.tables "
+                       f"where table_catalog = ? and table_schema in {COMPARED_SCHEMAS} order by 1",
+                       [catalog]).fetchall()
+    return [row[0] for row in rows]
+
+
+def differences(left: Path, right: Path) -> list[str]:
+    """Every table compared exactly (EXCEPT ALL both ways), load timestamps left out."""
+    con = duckdb.connect()
+    con.execute(f"attach '{left}' as l (read_only)")
+    con.execute(f"attach '{right}' as r (read_only)")
+    problems = []
+    tables = _tables(con, "l")
+    missing = sorted(set(tables) ^ set(_tables(con, "r")))
+    if missing:
+        problems.append(f"tables in only one warehouse: {missing}")
+    for table in tables:
+        schema, name = table.split(".")
+        columns = [row[0] for row in con.execute(
+            "select column_name from information_schema.columns where table_catalog = 'l' and table_schema = ? "
+            "and table_name = ? and data_type not like 'TIMESTAMP%' order by ordinal_position", [schema, name]
+        ).fetchall()]
+        if not columns:
+            continue
+        cols = ", ".join(f'"{c}"' for c in columns)
+        try:
+            only_left = con.execute(f"select count(*) from (select {cols} from l.{table} except all "
+                                    f"select {cols} from r.{table})").fetchone()[0]
+            only_right = con.execute(f"select count(*) from (select {cols} from r.{table} except all "
+                                     f"select {cols} from l.{table})").fetchone()[0]
+        except duckdb.Error as error:
+            problems.append(f"{table}: {error}")
+            continue
+        if only_left or only_right:
+            problems.append(f"{table}: {only_left} rows only in {left.name}, {only_right} only in {right.name}")
+    con.close()
+    return problems
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(real_dir, tmp_path_factory):
+    work = tmp_path_factory.mktemp("cli")
+    home = prepare_dagster_home(work / "dagster_home")
+    warehouse = work / "uninterrupted.duckdb"
+    started = time.monotonic()
+    log = work / "uninterrupted.log"
+    output = _finish(_launch(home, warehouse, real_dir, work, log), log)
+    return warehouse, home, output, time.monotonic() - started
+
+
+def test_cli_partition_range_materializes_every_phase_in_one_run(uninterrupted):
+    warehouse, home, output, seconds = uninterrupted
+    assert "RUN_SUCCESS" in output
+    assert output.count("RUN_START") == 1                      # the whole range is ONE run
+    for step in ("nba_raw_landing", "dbt_phases_2_3_4", "step_trained_model", "dbt_phases_5_6"):
+        assert f'Finished execution of step "{step}"' in output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in ("nba_analytics.player_game_summary", "nba_predictions.prediction_accuracy"):
+            count, first, last = con.execute(f"select count(*), min(game_date), max(game_date) from {table}").fetchone()
+            assert count > 0 and str(first) == START and str(last) <= END
+        history = con.execute("select count(distinct game_date), count(distinct asset), min(trigger), "
+                              "count(*) filter (where skip_reason = 'no_games') "
+                              "from nba_orchestration.pipeline_run_history").fetchone()
+    days = (date.fromisoformat(END) - date.fromisoformat(START)).days + 1
+    assert history[0] == days and history[1] >= 20 and history[2] == "manual" and history[3] > 0
+    print(f"dagster asset materialize {START}...{END}: {seconds:.1f}s")
+
+
+def _wait_for_dbt_progress(target_root: Path, process: subprocess.Popen, timeout: float = 240) -> None:
+    """Until the first dbt build of the run has written at least one model (mid-way)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail("the run finished before it could be killed")
+        for log in target_root.glob("*/dbt.log"):
+            text = log.read_text(errors="ignore")
+            if "OK created" in text and "incremental model" in text:
+                return
+        time.sleep(0.1)
+    pytest.fail("dbt never started writing")
+
+
+def test_killed_backfill_relaunched_gives_identical_tables(uninterrupted, real_dir, tmp_path):
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    reference = uninterrupted[0]
+    home = prepare_dagster_home(tmp_path / "dagster_home")
+    warehouse = tmp_path / "killed.duckdb"
+    targets = tmp_path / "dbt_targets"
+    targets.mkdir()
+    first = _launch(home, warehouse, real_dir, tmp_path, tmp_path / "killed.log",
+                    NBA_PIPELINE_DBT_TARGET_ROOT=str(targets))
+    _wait_for_dbt_progress(targets, first)
+    os.killpg(first.pid, signal.SIGKILL)                       # the run process and its dbt child
+    first.wait()
+
+    os.environ["DAGSTER_HOME"], saved = str(home), os.environ.get("DAGSTER_HOME")
+    try:
+        with DagsterInstance.get() as instance:
+            (killed,) = instance.get_runs()
+            assert killed.status == DagsterRunStatus.STARTED           # nobody told Dagster
+            assert killed.run_id in instance.event_log_storage.get_concurrency_run_ids()   # slot still held
+
+            output = _finish(_launch(home, warehouse, real_dir, tmp_path, tmp_path / "rerun.log"),
+                             tmp_path / "rerun.log")
+            assert "is gone while the run held the warehouse pool" in output
+            assert instance.get_run_by_id(killed.run_id).status == DagsterRunStatus.FAILURE
+            assert not instance.event_log_storage.get_concurrency_run_ids()
+    finally:
+        if saved is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = saved
+
+    assert differences(warehouse, reference) == []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table, key in (("nba_raw.nbac_player_boxscore", "game_id, player_id"),
+                           ("nba_analytics.player_game_summary", "game_id, player_id"),
+                           ("nba_precompute.ml_feature_store", "game_id, player_id"),
+                           ("nba_predictions.player_prop_predictions", "game_id, player_id, system_id")):
+            duplicates = con.execute(f"select count(*) from (select {key} from {table} group by all "
+                                     "having count(*) > 1)").fetchone()[0]
+            assert duplicates == 0, table

@@ -1,0 +1,152 @@
+"""`status` (text, HTML, Dagster metadata) and `validate` on a built generated season:
+blocked dates come from run history; validate passes on a clean build and fails
+on corrupted values, missing rows, failed runs and stale dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from orchestration.backfill import run_backfill
+from orchestration.cli import main
+from orchestration.loading import load_landing
+from orchestration.monitoring.coverage import coverage_report, format_markdown
+from orchestration.monitoring.validation import validate_date
+from orchestration.phases import phases_from_spec
+from orchestration.run_history import RunRecord, record_runs
+from orchestration.status import season_coverage
+from orchestration.warehouse import connect
+from test_monitoring_support import built_generated, copy_to, dbt_target_dir, sql
+
+DAY = date(2021, 11, 9)
+
+
+def _game_dates(warehouse: Path) -> int:
+    return sql(warehouse, "select count(distinct game_date) from nba_raw.nbac_schedule where game_status = 3")[0][0]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, generated_landing) -> Path:
+    return built_generated(tmp_path_factory, generated_landing)
+
+
+@pytest.fixture(scope="module")
+def blocked_warehouse(built, tmp_path_factory) -> Path:
+    """Box scores of 11-10 deleted and phase 3 of 11-12..11-14 deleted; a strict backfill of 11-12..11-14
+    is BLOCKED (its window has the 11-10 hole), which run history records."""
+    warehouse = copy_to(built, tmp_path_factory.mktemp("blocked"))
+    sql(warehouse, "delete from nba_raw.nbac_player_boxscore where game_date = '2021-11-10'")
+    sql(warehouse, "delete from nba_raw.nbac_team_boxscore where game_date = '2021-11-10'")
+    for table in ("player_game_summary", "team_offense_game_summary"):
+        sql(warehouse, f"delete from nba_analytics.{table} where game_date between '2021-11-12' and '2021-11-14'")
+    result = run_backfill(date(2021, 11, 12), date(2021, 11, 14), phases_from_spec("3,4,5,6"), warehouse=warehouse,
+                          target_path=dbt_target_dir(tmp_path_factory))
+    assert result.blocked and not result.dbt_results          # nothing ran: every date was blocked
+    return warehouse
+
+
+def test_status_counts_complete_missing_and_blocked(blocked_warehouse, monkeypatch, capsys):
+    with connect(blocked_warehouse) as con:
+        (season,) = season_coverage(con)
+    games_on = lambda *days: sum(r[0] for r in sql(
+        blocked_warehouse, "select count(*) from nba_raw.nbac_schedule where game_date in (" +
+        ", ".join(f"'{d}'" for d in days) + ") group by game_date"))
+    n = _game_dates(blocked_warehouse)
+    assert season.scheduled_dates == n
+    assert (season.complete_dates[2], season.missing_dates(2), season.blocked_dates[2]) == (n - 1, 1, 0)
+    assert (season.complete_dates[3], season.missing_dates(3), season.blocked_dates[3]) == (n - 3, 0, 3)
+    assert season.blocked_games[3] == games_on("2021-11-12", "2021-11-13", "2021-11-14")
+    assert season.missing_games(2) == games_on("2021-11-10")
+    # phase 4 still holds those dates: complete, even though its last run was blocked
+    assert (season.complete_dates[4], season.blocked_dates[4]) == (n, 0)
+
+    monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(blocked_warehouse))
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "3 analytics" in line and line.startswith("2021-22") is False
+               and "total" not in line)
+    numbers = [int(n) for n in re.findall(r"\b\d+\b", row.split("analytics", 1)[1].replace("%", ""))][:8]
+    assert numbers[:4] == [n, n - 3, 0, 3]
+    assert "total" in out and "blocked" in out
+
+
+def test_status_html_is_self_contained_with_table_and_heatmap(blocked_warehouse, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(blocked_warehouse))
+    page = tmp_path / "coverage.html"
+    assert main(["status", "--html", str(page)]) == 0
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<table>" in html
+    # no external assets: no scripts, stylesheets, images or fonts fetched from anywhere
+    assert not re.search(r"<(script|link|img|iframe)\b", html)
+    assert not re.search(r"(src|href)=['\"](https?:)?//", html) and "@import" not in html and "url(" not in html
+    # the heatmap has one cell per phase and game date, blocked ones in their colour with a tooltip
+    assert html.count("<rect") >= 5 * _game_dates(blocked_warehouse)
+    assert "2021-11-12 phase 3: blocked" in html and "2021-11-10 phase 2: missing" in html
+    assert "Needs attention" in html
+
+
+def test_coverage_markdown_for_dagster(blocked_warehouse):
+    with connect(blocked_warehouse) as con:
+        _, summaries = coverage_report(con)
+        markdown = format_markdown(summaries)
+    lines = markdown.splitlines()
+    assert lines[0].startswith("| season | phase | dates |") and len(lines) == 2 + 2 * 5
+    n = _game_dates(blocked_warehouse)
+    assert f"| 2021-22 | 2 raw | {n} | {n - 1} | 1 | 0 |" in markdown
+    assert f"| 3 analytics | {n} | {n - 3} | 0 | 3 |" in markdown
+    metadata = pytest.importorskip("orchestration.monitoring.dagster_hooks").coverage_metadata
+    with connect(blocked_warehouse) as con:
+        values = metadata(con)
+    assert values["phase_3_dates_blocked"].value == 3 and "2021-22" in values["coverage"].value
+
+
+def test_validate_passes_on_a_clean_build(built, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(copy_to(built, tmp_path)))
+    assert main(["validate", "--date", DAY.isoformat()]) == 0
+    out = capsys.readouterr().out
+    for level in ("execution", "volume", "quality", "dependencies", "business"):
+        assert re.search(rf"{level}\s+PASS", out), out
+    assert re.search(r"overall\s+PASS", out)
+    assert main(["validate", "--date", DAY.isoformat(), "--level", "nonsense"]) == 2
+
+
+def test_validate_fails_on_corrupted_values(built, tmp_path, monkeypatch, capsys):
+    warehouse = copy_to(built, tmp_path)
+    sql(warehouse, "update nba_analytics.upcoming_player_game_context set points_avg_last_10 = points_avg_last_10 + 2 "
+                   "where game_date = ?", [DAY])
+    sql(warehouse, "update nba_analytics.team_offense_game_summary set offensive_rating = offensive_rating + 7.5 "
+                   "where game_date = ?", [DAY])
+    sql(warehouse, "update nba_analytics.player_game_summary set points = -3 where game_date = ? and player_id = "
+                   "(select min(player_id) from nba_analytics.player_game_summary where game_date = ?)", [DAY, DAY])
+    monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(warehouse))
+    assert main(["validate", "--date", DAY.isoformat(), "--verbose"]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"business\s+FAIL", out) and re.search(r"quality\s+FAIL", out)
+    assert re.search(r"volume\s+PASS", out) and re.search(r"overall\s+FAIL", out)
+    assert re.search(r"FAIL\s+nba_analytics.upcoming_player_game_context.points_avg_last_10: 25 of 25", out)
+    assert re.search(r"FAIL\s+nba_analytics.team_offense_game_summary.offensive_rating: \d+ of \d+", out)
+    assert "negative stats: 1 of" in out
+    assert main(["validate", "--date", DAY.isoformat(), "--level", "volume,execution"]) == 0
+
+
+def test_validate_fails_on_missing_rows_failed_runs_and_stale_dates(built, tmp_path, generated_landing):
+    warehouse = copy_to(built, tmp_path)
+    sql(warehouse, "delete from nba_precompute.ml_feature_store where game_date = ? and team_abbr = "
+                   "(select min(team_abbr) from nba_precompute.ml_feature_store where game_date = ?)", [DAY, DAY])
+    with connect(warehouse) as con:
+        report = validate_date(con, DAY)
+        assert report.level("volume").status == "FAIL" and report.level("dependencies").status == "FAIL"
+        assert report.level("execution").status == "PASS" and report.exit_code == 1
+        now = datetime.now()
+        record_runs(con, [RunRecord("r-failed", "grading", 6, DAY, "failed", None, None, now, now, 1.0, False,
+                                    "schedule", "dbt build failed")])
+        assert validate_date(con, DAY, ["execution"]).status == "FAIL"
+        # a reload of an earlier date after the build makes the date stale
+        other = date(2021, 11, 20)
+        assert validate_date(con, other, ["dependencies"]).status == "PASS"
+        load_landing(generated_landing, start=date(2021, 11, 15), end=date(2021, 11, 15), con=con)
+        stale = validate_date(con, other, ["dependencies"])
+        assert stale.status == "FAIL" and "stale" in stale.level("dependencies").summary()

@@ -1,0 +1,95 @@
+"""Warehouses the monitoring tests share, built once per session and copied per test.
+
+- generated: one generated season (the conftest landing, seed 7), Phase 2
+  loaded for 2021-10-19..2021-11-20 only, with nothing downstream, then built
+  through every phase by `heal` itself (the issue's acceptance scenario, checked
+  by test_monitoring_healing): small enough to copy and rebuild fast.
+- real: the real playoff files, every phase built in strict mode (the partial
+  2023-24 playoffs stay blocked / missing, as they should).
+
+Each build is cached under pytest's session temp folder, so the test modules
+that need it share one build.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from orchestration.backfill import run_backfill
+from orchestration.loading import load_landing
+from orchestration.monitoring.gaps import find_gaps
+from orchestration.monitoring.healing import heal
+from orchestration.warehouse import connect
+
+GENERATED_START = date(2021, 10, 19)
+GENERATED_END = date(2021, 11, 20)
+GENERATED_TODAY = date(2021, 11, 22)     # generated data is historical: gap ages are counted from here
+
+_CACHE: dict[str, Path] = {}
+
+
+def dbt_target_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.getbasetemp() / "monitoring_dbt_target"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def built_generated(tmp_path_factory, landing: Path) -> Path:
+    """The generated season's first month: Phase 2 loaded, then healed through every phase (cached)."""
+    if "generated" not in _CACHE:
+        folder = tmp_path_factory.mktemp("monitoring_generated")
+        path = folder / "built.duckdb"
+        with connect(path) as con:
+            load_landing(landing, start=GENERATED_START, end=GENERATED_END, con=con)
+            _CACHE["generated_gaps_before"] = find_gaps(con)
+        report = heal(path, today=GENERATED_TODAY, max_age_days=60, target_path=dbt_target_dir(tmp_path_factory))
+        assert report.ok and report.runs, report.summary()
+        _CACHE["generated_heal_report"] = report
+        _CACHE["generated"] = path
+    return _CACHE["generated"]
+
+
+def generated_heal(tmp_path_factory, landing: Path):
+    """(gaps found after the Phase 2 load, the heal report) of the generated warehouse's build."""
+    built_generated(tmp_path_factory, landing)
+    return _CACHE["generated_gaps_before"], _CACHE["generated_heal_report"]
+
+
+def built_real(tmp_path_factory, raw: Path) -> Path:
+    """The real playoffs built through every phase in strict mode (cached)."""
+    if "real" not in _CACHE:
+        folder = tmp_path_factory.mktemp("monitoring_real")
+        path = folder / "built.duckdb"
+        shutil.copyfile(raw, path)
+        with connect(path) as con:
+            first, last = con.execute("select min(game_date), max(game_date) from nba_raw.nbac_schedule").fetchone()
+        result = run_backfill(first, last, warehouse=path, trigger="manual",
+                              target_path=dbt_target_dir(tmp_path_factory))
+        assert result.succeeded, result.plan.describe()
+        _CACHE["real"] = path
+    return _CACHE["real"]
+
+
+def copy_to(source: Path, folder: Path, name: str = "work.duckdb") -> Path:
+    destination = folder / name
+    shutil.copyfile(source, destination)
+    return destination
+
+
+def sql(warehouse: Path, statement: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(warehouse)) as con:
+        return con.execute(statement, params or []).fetchall()
+
+
+def test_support_copies_are_independent(tmp_path):
+    """The copy helper gives each test its own file (a sanity check of the helper itself)."""
+    source = tmp_path / "a.duckdb"
+    sql(source, "create table t as select 1 as x")
+    copy = copy_to(source, tmp_path, "b.duckdb")
+    sql(copy, "insert into t values (2)")
+    assert sql(source, "select count(*) from t") == [(1,)]
+    assert sql(copy, "select count(*) from t") == [(2,)]
