@@ -139,6 +139,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from orchestration.ml.report import accuracy_report, format_accuracy_report
+    from orchestration.warehouse import connect
+
+    with connect(read_only=True) as con:
+        print(format_accuracy_report(accuracy_report(con, args.season), args.season))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from orchestration.demo import run_main_job
 
@@ -196,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="execution|volume|quality|dependencies|business|all (comma list allowed)")
     validate.add_argument("--verbose", "-v", action="store_true", help="list every check")
     validate.set_defaults(handler=cmd_validate)
+    report = commands.add_parser("report", help="reports; `report accuracy` = per-system MAE and hit rate")
+    report.add_argument("kind", choices=["accuracy"])
+    report.add_argument("--season", type=int, help="season start year, e.g. 2022 for 2022-23")
+    report.set_defaults(handler=cmd_report)
+
     demo = commands.add_parser("demo", help="the main job: generate, load, backfill every phase, report")
     demo.set_defaults(handler=cmd_demo)
     return parser
