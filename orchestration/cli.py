@@ -31,13 +31,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from orchestration.loading import LandingFileError, load_landing
-    from orchestration.warehouse import connect
+    from orchestration.loading import LandingFileError, load_landing_into_target
 
     start, end = parse_date_range(args.start, args.end)
     try:
-        with connect() as con:
-            report = load_landing(Path(args.dir), start=start, end=end, con=con, progress=_say)
+        report = load_landing_into_target(Path(args.dir), start=start, end=end, progress=_say)
     except LandingFileError as error:
         print(f"load refused: {error}", file=sys.stderr)
         return 2
@@ -54,12 +52,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise InvalidDateError("backfill needs --start and --end")
     phases = phases_from_spec(args.phases)
     if any(p.number == 2 for p in phases):
-        from orchestration.loading import load_landing
+        from orchestration.loading import load_landing_into_target
         from orchestration.paths import landing_path
-        from orchestration.warehouse import connect
 
-        with connect() as con:
-            print(load_landing(landing_path(), start=start, end=end, con=con, progress=_say).summary())
+        print(load_landing_into_target(landing_path(), start=start, end=end, progress=_say).summary())
         phases = [p for p in phases if p.number != 2]
     result = run_backfill(start, end, phases, cascade=not args.no_cascade, strict=not args.no_strict,
                           progress=_say, trigger="manual")

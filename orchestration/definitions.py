@@ -10,7 +10,9 @@ checkout needs no manual `dbt parse`.
 
 from __future__ import annotations
 
-from dagster import Definitions
+from functools import reduce
+
+from dagster import AssetSelection, Definitions
 
 from orchestration.dagster.dbt_assets import build_dbt_assets
 from orchestration.dagster.dbt_project import ensure_manifest
@@ -21,16 +23,26 @@ from orchestration.dagster.resources import make_resources
 from orchestration.dagster.schedules import daily_pipeline_schedule
 from orchestration.dagster.sensors import backfill_alert_digest
 from orchestration.dagster.step_assets import build_step_assets
-from orchestration.dagster.translator import PipelineLayout
+from orchestration.dagster.translator import PHASE_TAG, PipelineLayout
+from orchestration.monitoring.dagster_hooks import build_gap_healing_sensor
 
 MANIFEST = ensure_manifest()
 LAYOUT = PipelineLayout(MANIFEST)
+
+
+def assets_of_phases(phases: list[int]) -> AssetSelection:
+    """The assets of some phases (tag nba/phase), for the gap healer's runs."""
+    return reduce(lambda left, right: left | right, [AssetSelection.tag(PHASE_TAG, str(n)) for n in phases])
+
+
+# stopped by default: turn it on in the UI (Automation) once the warehouse is backfilled
+gap_healing_sensor = build_gap_healing_sensor(assets_of_phases)
 
 defs = Definitions(
     assets=[nba_raw_landing, *build_dbt_assets(LAYOUT, MANIFEST), *build_step_assets(LAYOUT)],
     jobs=[daily_pipeline_job, backfill_alert_digest_job],
     schedules=[daily_pipeline_schedule],
-    sensors=[backfill_alert_digest],
+    sensors=[backfill_alert_digest, gap_healing_sensor],
     resources=make_resources(),
     executor=pipeline_executor,
 )

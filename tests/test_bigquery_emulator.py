@@ -437,3 +437,47 @@ def test_phase2_writer_quarantine_unresolved_and_reload(emulator, real_dir, tmp_
     for report in reports:
         assert (report.rows_loaded, report.rows_quarantined, report.unresolved_occurrences) == (
             duck_report.rows_loaded, duck_report.rows_quarantined, duck_report.unresolved_occurrences)
+
+
+def test_cli_load_writes_bigquery_on_the_prod_target(emulator, real_dir, tmp_path):
+    """`nba-pipeline load DIR` with NBA_PIPELINE_TARGET=prod writes nba_raw on BigQuery (its own project on the
+    emulator), not the DuckDB file: per game_date the same player box rows as the DuckDB loader, twice over."""
+    import os
+    import subprocess
+    import sys
+
+    from orchestration.bigquery import BigQueryRaw, BigQuerySettings
+    from orchestration.loading import load_landing
+    from orchestration.paths import PROJECT_ROOT
+    from orchestration.warehouse import connect
+
+    start, end = date(2023, 4, 15), date(2023, 4, 16)
+    project = "cli-load-test-project"
+    duck_file = tmp_path / "untouched.duckdb"           # where a DuckDB load would have gone
+    env = {**os.environ, **emulator.env(), "NBA_BQ_PROJECT": project, "NBA_PIPELINE_DUCKDB": str(duck_file)}
+    command = [str(Path(sys.executable).parent / "nba-pipeline"), "load", str(real_dir),
+               "--start", start.isoformat(), "--end", end.isoformat()]
+
+    with connect(tmp_path / "expected.duckdb") as con:
+        load_landing(real_dir, start, end, con=con)
+        expected = dict(con.execute("select game_date, count(*) from nba_raw.nbac_player_boxscore "
+                                    "group by 1 order by 1").fetchall())
+    assert sorted(expected) == [start, end] and all(n > 0 for n in expected.values()), expected
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in emulator.env().items():
+            patch.setenv(name, value)
+        raw = BigQueryRaw(BigQuerySettings.from_env().client(), project)
+
+    counts = []
+    for _ in range(2):
+        done = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+        assert f"written to BigQuery {project}.nba_raw" in done.stdout, done.stdout
+        rows = raw.query(f"select game_date, count(*) as n from {raw.quoted('nbac_player_boxscore')} "
+                         "group by game_date order by game_date")
+        counts.append({row["game_date"]: row["n"] for row in rows})
+
+    assert counts[0] == expected, f"BigQuery {counts[0]}, DuckDB loader {expected}"
+    assert counts[1] == counts[0], f"a second load changed the counts: {counts[0]} -> {counts[1]}"
+    assert not duck_file.exists(), "the prod target load wrote the DuckDB warehouse"

@@ -184,7 +184,7 @@ def test_strict_mode_blocks_with_the_missing_dates_and_the_fix(gap_warehouse, de
 
 
 def test_backfill_mode_collects_alerts_into_one_digest(gap_warehouse, definitions, instance, real_dir):
-    from orchestration.dagster.alerts import LogAlertSink, send_backfill_digest
+    from orchestration.dagster.alerts import send_backfill_digest
     from orchestration.warehouse import connect
 
     tags = {"dagster/backfill": "bf-test-1"}
@@ -197,17 +197,14 @@ def test_backfill_mode_collects_alerts_into_one_digest(gap_warehouse, definition
         assert {(row[6], row[7]) for row in rows} == {("backfill", True)}
     assert query(gap_warehouse, "select count(*) from nba_orchestration.alerts where delivery = 'pending_digest'"
                  )[0][0] == 2
-    delivered = []
-
-    class Sink(LogAlertSink):
-        def deliver_digest(self, digest):
-            delivered.append(digest)
-
     with connect(gap_warehouse) as con:
-        digest = send_backfill_digest(con, "bf-test-1", Sink())
-        assert send_backfill_digest(con, "bf-test-1", Sink()) is None     # once
-    assert len(delivered) == 1 and len(digest.alerts) == 2 and "BLOCKED" in digest.text()
+        digest = send_backfill_digest(con, "bf-test-1")
+        assert send_backfill_digest(con, "bf-test-1") is None     # once
+    assert digest.total == 2 and "BLOCKED" in digest.text()
+    assert [entry.category for entry in digest.entries] == ["phase_blocked"] * len(digest.entries)
     assert query(gap_warehouse, "select count(*) from nba_orchestration.alerts where delivery = 'digest'")[0][0] == 1
+    assert query(gap_warehouse, "select count(*) from nba_orchestration.alerts "
+                                "where delivery = 'pending_digest' and delivered_at is null")[0][0] == 0
 
 
 def test_a_failing_error_gate_stops_downstream_assets(built, definitions, instance, real_dir, tmp_path):
@@ -295,6 +292,9 @@ def test_daily_schedule_is_stopped_and_covers_yesterday_and_today(definitions):
     assert request.tags["dagster/asset_partition_range_end"] == "2024-03-02"
     job = definitions.resolve_job_def("daily_pipeline")
     assert len(job.asset_layer.selected_asset_keys) == sum(len(a.keys) for a in definitions.assets)
+    sensors = {sensor.name: sensor for sensor in definitions.sensors}
+    assert sensors["gap_healing_sensor"].default_status.value == "STOPPED"
+    assert sensors["backfill_alert_digest"].default_status.value == "RUNNING"
 
 
 def test_the_manifest_is_parsed_when_missing(tmp_path):

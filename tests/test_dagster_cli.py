@@ -168,3 +168,65 @@ def test_killed_backfill_relaunched_gives_identical_tables(uninterrupted, real_d
             duplicates = con.execute(f"select count(*) from (select {key} from {table} group by all "
                                      "having count(*) > 1)").fetchone()[0]
             assert duplicates == 0, table
+
+
+def test_concurrent_runs_queue_at_the_warehouse_pool(real_dir, tmp_path):
+    """Another writer holds the pool's only slot: two runs launched together wait (no
+    `Conflicting lock is held`), then take turns, and both succeed."""
+    from dagster import DagsterInstance, job, op
+
+    from orchestration.dagster.concurrency import WAREHOUSE_POOL, run_process_tags
+
+    home = prepare_dagster_home(tmp_path / "dagster_home")
+    warehouse = tmp_path / "shared.duckdb"
+    ranges = [("2022-04-16", "2022-04-18"), ("2023-04-15", "2023-04-17")]   # two seasons, one warehouse
+
+    @op
+    def other_writer():
+        pass
+
+    @job
+    def holder():
+        other_writer()
+
+    saved = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with DagsterInstance.get() as instance:
+            storage = instance.event_log_storage
+            holder_run = instance.create_run_for_job(holder, tags=run_process_tags())
+            storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+            assert storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1       # dagster.yaml: pool of one
+            assert storage.claim_concurrency_slot(WAREHOUSE_POOL, holder_run.run_id, "other_writer").is_claimed
+
+            processes = []
+            for index, (start, end) in enumerate(ranges):
+                log = tmp_path / f"run{index}.log"
+                process = subprocess.Popen(materialize_command(start, end), cwd=tmp_path,
+                                           env=pipeline_env(home, warehouse, real_dir), stdout=open(log, "w"),
+                                           stderr=subprocess.STDOUT, start_new_session=True)
+                processes.append((process, log))
+
+            def both_waiting() -> bool:
+                return all("Step blocked by limit for pool nba_warehouse" in log.read_text(errors="ignore")
+                           for _, log in processes)
+
+            deadline = time.monotonic() + 180
+            while not both_waiting():
+                assert time.monotonic() < deadline, "runs never queued at the pool"
+                assert all(p.poll() is None for p, _ in processes), "a run ended while the pool was held"
+                time.sleep(0.5)
+            storage.free_concurrency_slot_for_step(holder_run.run_id, "other_writer")
+            outputs = [_finish(process, log) for process, log in processes]
+    finally:
+        if saved is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = saved
+
+    assert all("Conflicting lock" not in output for output in outputs)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        seasons = con.execute("select season_year, count(*) from nba_analytics.player_game_summary "
+                              "group by 1 order by 1").fetchall()
+        runs = con.execute("select count(distinct run_id) from nba_orchestration.pipeline_run_history").fetchone()[0]
+    assert [season for season, _ in seasons] == [2021, 2022] and runs == 2

@@ -12,8 +12,13 @@
 | `dbt_assets`   | phases 3+ from the dbt project, one `@dbt_assets` per stretch of dbt phases |
 | `step_assets`  | the Python steps of phases.py (e.g. the trained model) as assets between dbt stretches |
 | `checks`       | asset checks written in Python (dbt tests become checks through dagster-dbt) |
-| `alerts`       | the alerts log and the one-digest-per-backfill delivery |
-| `concurrency`  | the single-writer pool, and freeing the slots of runs whose process was killed |
+| `alerts`       | step alerts through `orchestration.monitoring.alerts` (one table, one digest per backfill) |
+| `concurrency`  | the single-writer pool, freeing the slots of runs whose process was killed, waiting for the file |
 | `executor`     | the in-process executor that frees those slots before claiming |
+| `storage`      | the SQLite event log for long single-run ranges (configured in dagster.yaml) |
 | `jobs`, `schedules`, `sensors` | the daily job and schedule (stopped by default), the digest job and sensor |
+| `localrun`     | a DAGSTER_HOME with the project's dagster.yaml, the CLI command, range tags (tests, bench) |
+
+`orchestration.definitions` also wires the gap-healing sensor and the circuit
+breakers / smart skip of `orchestration.monitoring` (`dagster_hooks`).
 """

@@ -101,6 +101,9 @@ def run_stretch(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: P
     phases = [PHASES_BY_NUMBER[n] for n in sorted({t.phase for t in targets})
               if n in PHASES_BY_NUMBER and PHASES_BY_NUMBER[n].dbt_selector]
     start, end = run.apply_plan(run.plan(phases), targets) if phases else (run.start, run.end)
+    numbers = [phase.number for phase in phases]
+    if run.guard(targets, numbers):
+        return
     window = MetadataValue.text(f"{start}..{end}")
 
     with run.connect() as con:
@@ -108,6 +111,7 @@ def run_stretch(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: P
         if not games:
             run.record(con, targets, start, end, "success")
     if not games:
+        run.finish(numbers, True)
         context.log.info(f"no games in {start}..{end}: empty success, nothing to build")
         for target in topological(targets, context.assets_def.asset_deps):
             yield MaterializeResult(asset_key=target.key, metadata={"window": window,
@@ -143,7 +147,9 @@ def run_stretch(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: P
         run.record(con, targets, start, end, "success", status_by_target=statuses,
                    message=None if succeeded else "dbt build failed: " + "; ".join(failures)[:2000])
         if not succeeded:
-            run.alert(con, "error", f"dbt build {start}..{end} failed: " + "; ".join(failures)[:2000])
+            run.alert(con, "error", f"dbt build {start}..{end} failed: " + "; ".join(failures)[:2000],
+                      category="dbt_failure")
+    run.finish(numbers, succeeded, "; ".join(failures)[:2000])
     if not succeeded:
         raise Failure(description=f"dbt build {start}..{end} failed (gates stop downstream):\n" + "\n".join(failures),
                       metadata={"failed_nodes": MetadataValue.int(len(failures))})

@@ -3,7 +3,7 @@
 
 from dagster import AssetSelection, Config, OpExecutionContext, define_asset_job, job, op
 
-from orchestration.dagster.alerts import alert_sink, send_backfill_digest
+from orchestration.dagster.alerts import LogAlertSink, send_backfill_digest
 from orchestration.dagster.concurrency import WAREHOUSE_POOL, connect_when_free
 from orchestration.dagster.resources import PipelineResource
 
@@ -22,9 +22,9 @@ class DigestConfig(Config):
 @op(pool=WAREHOUSE_POOL)
 def send_alert_digest(context: OpExecutionContext, config: DigestConfig, pipeline: PipelineResource) -> None:
     with connect_when_free(pipeline.warehouse(), pipeline.lock_wait_seconds, log=context.log.info) as con:
-        digest = send_backfill_digest(con, config.backfill_id, alert_sink(context.log))
+        digest = send_backfill_digest(con, config.backfill_id, LogAlertSink(context.log))
     context.log.info(f"digest for backfill {config.backfill_id}: "
-                     + (f"{len(digest.alerts)} alert(s) delivered" if digest else "nothing pending"))
+                     + (f"{digest.total} alert(s) delivered" if digest else "nothing pending"))
 
 
 @job(description="Deliver the pending alerts of one finished backfill as one digest.")

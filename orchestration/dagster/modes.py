@@ -9,8 +9,12 @@
   digest per backfill, downstream auto-triggers wait for the phase gate.
 - normal mode, for runs a schedule or sensor started: an early exit for old
   dates (a run whose last date is more than `recent_days` before today is
-  skipped, reason `historical_date`), alerts are delivered one by one.
-  A manual run (`dagster asset materialize`, the UI's Materialize) always runs.
+  skipped, reason `historical_date`; the default is the gap healer's age
+  limit, so the healer's runs are never cut short), smart skip (a range whose
+  inputs did not change since its last success is skipped, `unchanged_inputs`),
+  alerts delivered one by one. A manual run (`dagster asset materialize`, the
+  UI's Materialize) always runs.
+- circuit breakers guard every run, with the higher thresholds in backfill mode.
 - **trigger**: backfill | schedule | sensor | manual, as run history records it.
 """
 
@@ -38,11 +42,19 @@ class RunMode:
     cascade: bool
     trigger: str                  # backfill | schedule | sensor | manual
     backfill_id: str | None = None
-    recent_days: int = 3
+    recent_days: int = 30
+
+    @property
+    def automated(self) -> bool:
+        return self.trigger in {"schedule", "sensor"}
+
+    @property
+    def smart_skip(self) -> bool:
+        return self.automated and not self.backfill
 
     def skips_as_historical(self, end: date, today: date | None = None) -> bool:
         """Normal-mode early exit: automated runs leave old dates to backfills."""
-        if self.backfill or self.trigger not in {"schedule", "sensor"}:
+        if self.backfill or not self.automated:
             return False
         return end < (today or date.today()) - timedelta(days=self.recent_days)
 
@@ -82,7 +94,7 @@ def resolve_mode(
     strict: bool = True,
     cascade: bool = True,
     backfill_mode: bool | None = None,
-    recent_days: int = 3,
+    recent_days: int = 30,
 ) -> RunMode:
     """Tags win over the configured defaults; a backfill's runs are in backfill mode unless told otherwise."""
     backfill_id = tags.get(BACKFILL_TAG) or None

@@ -67,7 +67,7 @@ def nba_raw_landing(context: AssetExecutionContext, pipeline: PipelineResource):
         except (LandingFileError, ValueError) as error:
             message = f"landing folder {landing}: {error}"
             run.record(con, targets, run.start, run.end, "failed", message=message, count_rows=False)
-            run.alert(con, "error", message)
+            run.alert(con, "error", message, category="landing_error")
             raise Failure(description=message) from None
         run.record(con, targets, run.start, run.end, "success")
         coverage = raw_coverage_result(con, run.start, run.end) \

@@ -31,7 +31,8 @@ class PipelineResource(ConfigurableResource):
     backfill_mode: bool | None = Field(
         default=None, description="None: on for runs of a backfill (tag dagster/backfill); true/false forces it")
     recent_days: int = Field(
-        default=3, description="Normal mode: schedule/sensor runs whose dates are all older than this are skipped")
+        default=30, description="Normal mode: schedule/sensor runs whose dates are all older than this many days "
+                                "are skipped (the gap healer's age limit)")
     lock_wait_seconds: float = Field(
         default=300.0, description="How long a step waits for another process to release the DuckDB file")
 

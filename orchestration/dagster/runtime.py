@@ -21,7 +21,7 @@ import duckdb
 from dagster import AssetKey, Failure, MetadataValue
 
 from orchestration.backfill import BackfillPlan, BlockedDates, plan_backfill
-from orchestration.dagster.alerts import PENDING_ALERTS_TAG, Alert, alert_sink, raise_alert
+from orchestration.dagster.alerts import PENDING_ALERTS_TAG, Alert, LogAlertSink, raise_alert
 from orchestration.dagster.concurrency import connect_when_free
 from orchestration.dagster.modes import RunMode, resolve_mode
 from orchestration.dagster.partitions import partition_window
@@ -154,10 +154,11 @@ class StepRun:
 
     # -- alerts -----------------------------------------------------------------------------
 
-    def alert(self, con, severity: str, message: str, start: date | None = None, end: date | None = None) -> None:
+    def alert(self, con, severity: str, message: str, start: date | None = None, end: date | None = None,
+              category: str | None = None) -> None:
         alert = Alert(severity, self.source, message, self.run_id, self.mode.backfill_id,
-                      start or self.start, end or self.end)
-        delivery = raise_alert(con, alert, self.mode.backfill, alert_sink(self.log))
+                      start or self.start, end or self.end, category)
+        delivery = raise_alert(con, alert, self.mode.backfill, LogAlertSink(self.log))
         if delivery == "pending_digest":
             self.context.instance.add_run_tags(self.run_id, {PENDING_ALERTS_TAG: "true"})
             self.log.warning(f"alert kept for the backfill's digest: {message}")
@@ -176,13 +177,13 @@ class StepRun:
         with self.connect() as con:
             if in_run:
                 self._record_blocked(con, targets, blocked_days, self.start, plan.end, run_blocked=True)
-                self.alert(con, "error", text)
+                self.alert(con, "error", text, category="phase_blocked")
             else:
                 runnable_end = min(blocked_days) - _ONE_DAY
                 self._record_blocked(con, targets, blocked_days, runnable_end + _ONE_DAY, plan.end,
                                      run_blocked=False)
                 self.alert(con, "warning", "forward cascade stopped, later dates stay stale:\n" + text,
-                           runnable_end + _ONE_DAY, plan.end)
+                           runnable_end + _ONE_DAY, plan.end, category="phase_blocked")
         if in_run:
             raise Failure(
                 description=text,
@@ -213,6 +214,51 @@ class StepRun:
                                          self.started_at, now, (now - self.started_at).total_seconds(),
                                          self.mode.backfill, self.mode.trigger, message))
         record_runs(con, records)
+
+    # -- circuit breakers and smart skip (orchestration.monitoring) --------------------------
+
+    def _alerter(self, con):
+        from orchestration.monitoring.alerts import Alerter
+
+        alerter = Alerter(con, logger=self.log, source=self.source)
+        alerter.backfill_id = self.mode.backfill_id if self.mode.backfill else None
+        return alerter
+
+    def guard(self, targets: list[AssetTarget], phases: list[int]) -> bool:
+        """Before the work: an OPEN circuit of any phase skips the step (`circuit_open`); in normal
+        automated runs, unchanged inputs of every phase skip it too (`unchanged_inputs`).
+        Returns True when skipped (rows recorded)."""
+        from orchestration.monitoring.dagster_hooks import guard_partition
+
+        if not phases:
+            return False
+        with self.connect() as con:
+            alerter = self._alerter(con)
+            decisions = [guard_partition(con, number, self.start, self.end, self.mode.backfill,
+                                         smart_skip=self.mode.smart_skip, alerter=alerter) for number in phases]
+            blocking = next((d for d in decisions if d.skip and d.reason == "circuit_open"), None)
+            if blocking is None and all(d.skip for d in decisions):
+                blocking = decisions[0]
+            if blocking is None:
+                return False
+            self.record(con, targets, self.start, self.end, "skipped", skip_reason=blocking.reason,
+                        message=blocking.message, count_rows=False)
+        self.log.warning(f"skipped ({blocking.reason}): {blocking.message}")
+        return True
+
+    def finish(self, phases: list[int], ok: bool, error: str = "") -> None:
+        """After the work: feed each phase's circuit breaker, record the input fingerprints."""
+        from orchestration.monitoring.dagster_hooks import finish_partition
+
+        if not phases:
+            return
+        with self.connect() as con:
+            alerter = self._alerter(con)
+            for number in phases:
+                state = finish_partition(con, number, self.start, self.end, ok, error, self.mode.backfill,
+                                         self.run_id, alerter=alerter)
+                if state != "CLOSED":
+                    self.log.warning(f"circuit breaker of phase {number}: {state}")
 
     # -- normal mode ------------------------------------------------------------------------
 

@@ -42,7 +42,8 @@ def run_python_step(context: AssetExecutionContext, pipeline: PipelineResource, 
         run.record(con, targets, start, end, "failed" if failed else "success",
                    message=outcome.message or None, count_rows=not failed)
         if failed:
-            run.alert(con, "error", f"step {step.reference} failed for {start}..{end}: {outcome.message}")
+            run.alert(con, "error", f"step {step.reference} failed for {start}..{end}: {outcome.message}",
+                      category="step_failed")
     context.log.info(f"step {step.reference}: {outcome.status} {outcome.message}")
     metadata = {"status": MetadataValue.text(outcome.status), "rows_written": MetadataValue.int(outcome.rows_written),
                 "window": MetadataValue.text(f"{start}..{end}")}

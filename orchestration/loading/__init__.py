@@ -11,5 +11,7 @@ from orchestration.loading.errors import FileProblem, LandingFileError
 from orchestration.loading.loader import load_landing
 from orchestration.loading.report import LoadReport, TableReport
 from orchestration.loading.rules import ALL_RULES
+from orchestration.loading.target import load_landing_into_target
 
-__all__ = ["ALL_RULES", "FileProblem", "LandingFileError", "LoadReport", "TableReport", "load_landing"]
+__all__ = ["ALL_RULES", "FileProblem", "LandingFileError", "LoadReport", "TableReport", "load_landing",
+           "load_landing_into_target"]

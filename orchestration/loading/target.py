@@ -1,0 +1,34 @@
+"""Phase 2 into the selected target: BigQuery when NBA_PIPELINE_TARGET=prod, else the DuckDB warehouse.
+
+    from orchestration.loading import load_landing_into_target
+    report = load_landing_into_target(Path("landing"), start=date(2024, 4, 20), end=date(2024, 4, 22))
+
+The BigQuery writer is imported only on the prod target (google-cloud-bigquery is
+the optional extra `bigquery`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from orchestration.loading.loader import load_landing
+from orchestration.loading.report import LoadReport
+
+
+def load_landing_into_target(
+    landing_dir: Path,
+    start: date | None = None,
+    end: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LoadReport:
+    """`load_landing` into the warehouse of the selected target (same arguments, same report)."""
+    from orchestration.bigquery.client import is_bigquery_target
+
+    if is_bigquery_target():
+        from orchestration.bigquery.writer import load_landing_bigquery
+        return load_landing_bigquery(Path(landing_dir), start, end, progress=progress)
+    from orchestration.warehouse import connect
+    with connect() as con:
+        return load_landing(Path(landing_dir), start, end, con=con, progress=progress)
