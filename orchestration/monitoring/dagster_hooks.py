@@ -63,15 +63,22 @@ def coverage_metadata(con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def build_coverage_asset(resource_key: str = "pipeline", key: str = "pipeline_coverage",
-                         group_name: str = "monitoring", pool: str | None = None):
-    """An unpartitioned asset that scans gaps and reports coverage as its metadata (the web UI shows the table).
+                         group_name: str = "monitoring", pool: str | None = None,
+                         partitions_def=None, backfill_policy=None, deps: Sequence = ()):
+    """An asset that scans gaps and reports coverage of the WHOLE warehouse as its metadata
+    (the web UI shows the table on the asset's page).
 
     The resource under `resource_key` must have `.warehouse() -> Path` (PipelineResource does).
+    Given the phases' partitions, backfill policy and assets as `deps`, it runs at the end of
+    every range run (`--select '*' --partition-range` needs every selected asset partitioned
+    alike), so its latest materialization is the coverage after that run.
     """
     from dagster import MaterializeResult, asset
 
     @asset(name=key, group_name=group_name, required_resource_keys={resource_key}, pool=pool,
-           description="Coverage per season and phase (schedule vs each phase's tables) and the open gaps.")
+           partitions_def=partitions_def, backfill_policy=backfill_policy, deps=list(deps),
+           description="Coverage per season and phase (schedule vs each phase's tables) and the open gaps, "
+                       "for the whole warehouse, refreshed by every run that reaches it.")
     def _coverage(context):
         warehouse = getattr(context.resources, resource_key).warehouse()
         with connect(warehouse) as con:
