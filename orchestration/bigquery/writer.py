@@ -176,22 +176,27 @@ class _Uploader:
         if not dates:
             return
         in_dates = f"game_date in ({_date_list(dates)})"
-        source = f"from {RAW_SCHEMA}.{table.name} where {in_dates}"
+        rows = self._replace_rows(table, f"from {RAW_SCHEMA}.{table.name} where {in_dates}", f"target.{in_dates}")
+        self._say(f"BigQuery {table.name}: {rows:,} rows over {len(dates):,} dates")
+
+    def _replace_rows(self, table: RawTable, source: str, owned: str) -> int:
+        """Swap the BigQuery rows matching `owned` for the scratch rows of `source`, in ONE statement
+        (a MERGE, so readers never see the table half replaced). Returns the rows written."""
         rows = self.scratch.execute(f"select count(*) {source}").fetchall()[0][0]
         if not rows:
-            self.raw.delete_where(table.name, f"target.{in_dates}")
-        else:
-            staging, rows = self._stage(table, source)
-            try:
-                self.raw.query(f"""
-                    merge {self.raw.quoted(table.name)} as target
-                    using {self.raw.quoted(staging)} as source
-                    on false
-                    when not matched by source and target.{in_dates} then delete
-                    {self._insert_branch(table)}""")
-            finally:
-                self._drop(staging)
-        self._say(f"BigQuery {table.name}: {rows:,} rows over {len(dates):,} dates")
+            self.raw.delete_where(table.name, owned)
+            return 0
+        staging, rows = self._stage(table, source)
+        try:
+            self.raw.query(f"""
+                merge {self.raw.quoted(table.name)} as target
+                using {self.raw.quoted(staging)} as source
+                on false
+                when not matched by source and ({owned}) then delete
+                {self._insert_branch(table)}""")
+        finally:
+            self._drop(staging)
+        return rows
 
     def upsert(self, table: RawTable, key: str) -> None:
         """Insert new registry rows, update changed ones, never delete (like the DuckDB registry upsert).
@@ -233,21 +238,7 @@ class _Uploader:
             conditions.append(f"(target.game_date is null and "
                               f"concat(target.target_table, '|', target.source_file) in ({_strings(files)}))")
         owned = " or ".join(conditions) or "false"
-        source = f"from {RAW_SCHEMA}.{table.name}"
-        rows = self.scratch.execute(f"select count(*) {source}").fetchall()[0][0]
-        if not rows:
-            self.raw.delete_where(table.name, owned)
-        else:
-            staging, rows = self._stage(table, source)
-            try:
-                self.raw.query(f"""
-                    merge {self.raw.quoted(table.name)} as target
-                    using {self.raw.quoted(staging)} as source
-                    on false
-                    when not matched by source and ({owned}) then delete
-                    {self._insert_branch(table)}""")
-            finally:
-                self._drop(staging)
+        rows = self._replace_rows(table, f"from {RAW_SCHEMA}.{table.name}", owned)
         self._say(f"BigQuery {table.name}: {rows:,} rows")
 
 
