@@ -29,6 +29,7 @@ from orchestration.generator import generate_seasons, parse_seasons  # noqa: E40
 from orchestration.loading import load_landing  # noqa: E402
 from orchestration.phases import DBT_PHASES  # noqa: E402
 from orchestration.warehouse import connect  # noqa: E402
+from report_table import print_table  # noqa: E402  (bench/, next to this script)
 
 
 def _peak_child_mb() -> float:
@@ -104,11 +105,7 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    width = max(len(k) for k, _ in rows)
-    print(f"{'measure'.ljust(width)} | value")
-    print(f"{'-' * width}-+-{'-' * 30}")
-    for key, value in rows:
-        print(f"{key.ljust(width)} | {value}")
+    print_table(rows)
     return 0
 
 

@@ -292,6 +292,9 @@ def test_modes_follow_the_run_tags():
     assert sensor.skips_as_historical(date(2022, 1, 1), today=date(2024, 1, 1))
     assert not backfill.skips_as_historical(date(2022, 1, 1), today=date(2024, 1, 1))
     assert not manual.skips_as_historical(date(2022, 1, 1), today=date(2024, 1, 1))
+    healing = resolve_mode({"dagster/sensor_name": "gap_healing_sensor", "nba/heal": "2->3", "nba/mode": "normal"})
+    assert (healing.trigger, healing.backfill, healing.healing) == ("sensor", False, True)
+    assert not healing.skips_as_historical(date(2022, 1, 1), today=date(2024, 1, 1))   # the healer chose the dates
 
 
 def test_daily_schedule_is_stopped_and_covers_yesterday_and_today(definitions):
@@ -333,3 +336,43 @@ def test_the_manifest_is_parsed_when_missing(tmp_path):
     with open(tmp_path / "dbt_project" / "models" / "analytics" / "_analytics__models.yml", "a") as handle:
         handle.write("\n# edited\n")
     assert ensure_manifest(project).stat().st_mtime_ns != stamp          # edited: parsed again
+
+
+def test_gap_healing_sensor_of_the_definitions_heals_through_a_real_run(built, definitions, instance, real_dir,
+                                                                         tmp_path):
+    """A hole in Phase 3 (rows deleted by hand, no event fired): the sensor built like the one in
+    the definitions finds it, requests one range run over phases 3-6 with the forward cascade, and
+    that run, executed on the real assets, makes every table equal to the intact warehouse again."""
+    from dagster import build_sensor_context
+
+    from orchestration.definitions import assets_of_phases
+    from orchestration.monitoring.dagster_hooks import build_gap_healing_sensor
+    from orchestration.monitoring.gaps import open_gaps, scan_gaps
+    from orchestration.warehouse import connect
+    from test_dagster_cli import differences
+
+    intact, _ = built
+    warehouse = tmp_path / "holed.duckdb"
+    shutil.copyfile(intact, warehouse)
+    hole = date(2022, 4, 20)
+    with connect(warehouse) as con:
+        con.execute("delete from nba_analytics.player_game_summary where game_date = ?", [hole])
+
+    # the data of 2022 is years old: this sensor's age limit is raised so it heals instead of alerting
+    sensor = build_gap_healing_sensor(assets_of_phases, name="test_heal", warehouse=warehouse, max_age_days=100_000)
+    context = build_sensor_context(instance=instance, repository_def=definitions.get_repository_def())
+    (request,) = sensor.evaluate_tick(context).run_requests
+    assert request.tags["dagster/asset_partition_range_start"] == hole.isoformat()
+    last_game_date = query(intact, "select max(game_date) from nba_analytics.player_game_summary")[0][0]
+    assert request.tags["dagster/asset_partition_range_end"] == last_game_date.isoformat()  # forward cascade
+    assert PLAYER_SUMMARY in request.asset_selection and PLAYER_BOX not in request.asset_selection
+
+    result = materialize(_assets(definitions), selection=request.asset_selection, instance=instance,
+                         resources=_resources(warehouse, real_dir), tags=request.tags)
+    assert result.success
+    with connect(warehouse) as con:
+        scan_gaps(con)
+        assert open_gaps(con) == []
+    assert differences(intact, warehouse) == []
+    assert sensor.evaluate_tick(build_sensor_context(instance=instance, repository_def=definitions.get_repository_def())
+                                ).run_requests == []                                     # healing again: nothing

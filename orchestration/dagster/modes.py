@@ -30,6 +30,7 @@ SENSOR_TAG = "dagster/sensor_name"
 MODE_TAG = "nba/mode"            # backfill | normal
 STRICT_TAG = "nba/strict"        # true | false
 CASCADE_TAG = "nba/cascade"      # true | false
+HEAL_TAG = "nba/heal"            # the phase pair a gap-healing run was launched for
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -43,6 +44,7 @@ class RunMode:
     trigger: str                  # backfill | schedule | sensor | manual
     backfill_id: str | None = None
     recent_days: int = 30
+    healing: bool = False         # launched by the gap healer for exactly these dates
 
     @property
     def automated(self) -> bool:
@@ -53,8 +55,9 @@ class RunMode:
         return self.automated and not self.backfill
 
     def skips_as_historical(self, end: date, today: date | None = None) -> bool:
-        """Normal-mode early exit: automated runs leave old dates to backfills."""
-        if self.backfill or not self.automated:
+        """Normal-mode early exit: automated runs leave old dates to backfills. Never for a healing
+        run: the healer asked for these dates (its own age limit decided they are worth it)."""
+        if self.backfill or self.healing or not self.automated:
             return False
         return end < (today or date.today()) - timedelta(days=self.recent_days)
 
@@ -114,4 +117,5 @@ def resolve_mode(
         trigger=trigger_of(tags),
         backfill_id=backfill_id,
         recent_days=recent_days,
+        healing=bool(tags.get(HEAL_TAG)),
     )

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 
 import duckdb
 
+from orchestration.dagster.modes import HEAL_TAG, MODE_TAG
 from orchestration.monitoring.alerts import Alerter
 from orchestration.monitoring.circuit_breaker import OPEN, CircuitBreaker, processor_key
 from orchestration.monitoring.coverage import coverage_report, format_markdown
@@ -38,8 +39,6 @@ from orchestration.warehouse import connect
 
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
-HEAL_TAG = "nba/heal"                    # the pair a healing run was launched for
-MODE_TAG = "nba/mode"
 
 
 # ---------------------------------------------------------------- coverage as metadata
