@@ -101,6 +101,12 @@ def test_one_run_materializes_the_range_through_every_phase(built, instance, def
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) >= 40
     assert all(evaluation.passed for evaluation in evaluations), [e.check_name for e in evaluations if not e.passed]
+    # singular tests with several parents are checks too, on the model their dbt meta names
+    checks = {(e.asset_key.to_user_string(), e.check_name) for e in evaluations}
+    assert {("nba_analytics/team_offense_game_summary", "assert_team_points_equal_player_points"),
+            ("nba_precompute/ml_feature_store", "phase4_player_rows_match_context"),
+            ("nba_predictions/player_prop_predictions", "phase5_every_player_game_has_each_system"),
+            ("nba_predictions/system_daily_performance", "phase6_daily_performance_reconciles")} <= checks
 
 
 def test_every_asset_partition_run_writes_run_history(built, definitions):

@@ -1,5 +1,7 @@
 {#- Cross-table reconciliation: for every team-game in the run's dates, the
     team's points equal the sum of its players' points. -#}
+{#- several parents: dagster-dbt shows it as an asset check of team_offense_game_summary -#}
+{{ config(meta={'dagster': {'ref': {'name': 'team_offense_game_summary'}}}) }}
 with team_games as (
     select game_id, team_abbr, points
     from {{ ref('team_offense_game_summary') }}

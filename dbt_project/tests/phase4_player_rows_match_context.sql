@@ -3,6 +3,8 @@
     completeness against the schedule covers_final_games checks) for the run's
     dates: none missing, none extra. Only Phase 4 parents, so a Phase 3 build
     never selects this test. -#}
+{#- several parents: dagster-dbt shows it as an asset check of ml_feature_store -#}
+{{ config(meta={'dagster': {'ref': {'name': 'ml_feature_store'}}}) }}
 {%- set phase4_tables = ['player_shot_zone_analysis', 'player_composite_factors', 'ml_feature_store'] %}
 
 with cache_keys as (

@@ -3,6 +3,8 @@
     for the player-games with history (none dropped, none invented, none
     altered). Only Phase 5 parents (plus the source), so earlier phases' builds
     never select this test. -#}
+{#- several parents: dagster-dbt shows it as an asset check of player_prop_predictions -#}
+{{ config(meta={'dagster': {'ref': {'name': 'player_prop_predictions'}}}) }}
 {%- set always_on = ['moving_average', 'zone_matchup_v1', 'similarity_balanced_v1', 'ensemble_v1'] %}
 
 with predictions as (

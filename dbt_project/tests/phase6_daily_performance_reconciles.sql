@@ -1,5 +1,7 @@
 {#- Cross-table reconciliation: per system and date, system_daily_performance's graded
     count and absolute-error total equal those of prediction_accuracy. -#}
+{#- several parents: dagster-dbt shows it as an asset check of system_daily_performance -#}
+{{ config(meta={'dagster': {'ref': {'name': 'system_daily_performance'}}}) }}
 with accuracy_totals as (
     select
         game_date,
