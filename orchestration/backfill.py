@@ -192,9 +192,6 @@ def resolve_step(reference: str) -> Callable[..., StepResult]:
     return getattr(importlib.import_module(module_name), attribute)
 
 
-_resolve_step = resolve_step
-
-
 def run_backfill(
     start: date,
     end: date,
@@ -253,7 +250,7 @@ def _run_range(start, end, phases, warehouse, result: BackfillResult, say: Progr
             if not flush():
                 return False
             for reference in phase.python_steps:
-                step = _resolve_step(reference)
+                step = resolve_step(reference)
                 with connect(warehouse) as con:
                     try:
                         outcome = step(con, start, end)

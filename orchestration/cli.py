@@ -71,16 +71,18 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from orchestration.monitoring.gaps import find_gaps
     from orchestration.status import format_coverage, season_coverage, status_notes
     from orchestration.warehouse import connect
 
     with connect() as con:
-        seasons = season_coverage(con)
-        notes = status_notes(con)
+        gaps = find_gaps(con)              # one scan serves the table, the notes and the page
+        seasons = season_coverage(con, gaps)
+        notes = status_notes(con, gaps)
         if args.html:
             from orchestration.monitoring.coverage_html import write_coverage_html
 
-            page = write_coverage_html(Path(args.html), con, warehouse=str(warehouse_path()))
+            page = write_coverage_html(Path(args.html), con, warehouse=str(warehouse_path()), gaps=gaps)
     print(f"warehouse: {warehouse_path()}")
     print(format_coverage(seasons))
     for note in notes:
@@ -215,10 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except InvalidDateError as error:
-        print(f"nba-pipeline: {error}", file=sys.stderr)
-        return 2
-    except ValueError as error:
+    except ValueError as error:            # InvalidDateError included
         print(f"nba-pipeline: {error}", file=sys.stderr)
         return 2
 

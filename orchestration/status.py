@@ -27,25 +27,11 @@ class SeasonCoverage:
     blocked_games: dict[int, int]      # phase -> final games on blocked dates not complete
     detail: SeasonPhaseCoverage
 
-    @property
-    def season_label(self) -> str:
-        return f"{self.season_year}-{(self.season_year + 1) % 100:02d}"
-
-    @property
-    def last_phase(self) -> int:
-        return max(self.complete_dates)
-
     def missing_dates(self, phase: int) -> int:
         return self.scheduled_dates - self.complete_dates[phase] - self.blocked_dates[phase]
 
     def missing_games(self, phase: int) -> int:
         return self.scheduled_games - self.complete_games[phase] - self.blocked_games[phase]
-
-    @property
-    def percent_complete(self) -> float:
-        if not self.scheduled_dates:
-            return 100.0
-        return 100.0 * self.complete_dates[self.last_phase] / self.scheduled_dates
 
 
 def _season(detail: SeasonPhaseCoverage) -> SeasonCoverage:
@@ -62,8 +48,9 @@ def _season(detail: SeasonPhaseCoverage) -> SeasonCoverage:
     )
 
 
-def season_coverage(con: duckdb.DuckDBPyConnection) -> list[SeasonCoverage]:
-    _, summaries = coverage_report(con, PHASES)
+def season_coverage(con: duckdb.DuckDBPyConnection, gaps: list | None = None) -> list[SeasonCoverage]:
+    """`gaps`: `find_gaps(con)` when the caller already has it (one scan of the warehouse)."""
+    _, summaries = coverage_report(con, PHASES, gaps)
     return [_season(s) for s in summaries if s.season_year is not None]
 
 
@@ -88,13 +75,13 @@ def format_coverage(seasons: list[SeasonCoverage]) -> str:
     return format_table([*details, total])
 
 
-def status_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
+def status_notes(con: duckdb.DuckDBPyConnection, gaps: list | None = None) -> list[str]:
     """One line on the gaps the data shows now, one on open circuit breakers (when any)."""
     from orchestration.completeness import existing_tables
     from orchestration.monitoring.circuit_breaker import CLOSED
     from orchestration.monitoring.gaps import find_gaps, pair_label
 
-    gaps = find_gaps(con)
+    gaps = gaps if gaps is not None else find_gaps(con)
     if gaps:
         per_pair: dict[str, int] = {}
         for gap in gaps:

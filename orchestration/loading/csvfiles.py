@@ -61,7 +61,6 @@ class FolderRows:
     headers: list[list[str]] = field(default_factory=list)
     # Records whose field count differs from the header: (file index, line, raw text, fields or None).
     malformed: list[tuple[int, int, str, list[str] | None]] = field(default_factory=list)
-    rows_per_file: list[int] = field(default_factory=list)
     _chunks: dict[str, list[pa.Array]] = field(default_factory=dict)
     _file_chunks: list[np.ndarray] = field(default_factory=list)     # file index per row
     _line_chunks: list[np.ndarray] = field(default_factory=list)     # 1-based line per row
@@ -229,7 +228,6 @@ def read_folder(files: Sequence[Path], required: Sequence[str], optional: Sequen
             rows.add_arrow(index, fast, read)
         else:
             read = _read_with_csv(rows, index, text, header)
-        rows.rows_per_file.append(read)
         if progress:
             progress(f"read {path.parent.name}/{path.name}: {read:,} rows")
     return rows.done()

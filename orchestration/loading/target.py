@@ -29,6 +29,4 @@ def load_landing_into_target(
     if is_bigquery_target():
         from orchestration.bigquery.writer import load_landing_bigquery
         return load_landing_bigquery(Path(landing_dir), start, end, progress=progress)
-    from orchestration.warehouse import connect
-    with connect() as con:
-        return load_landing(Path(landing_dir), start, end, con=con, progress=progress)
+    return load_landing(Path(landing_dir), start, end, progress=progress)     # opens and closes the warehouse

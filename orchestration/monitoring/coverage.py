@@ -19,7 +19,7 @@ from datetime import date
 import duckdb
 
 from orchestration.completeness import coverage_by_date
-from orchestration.monitoring.gaps import SCHEDULE_PHASE, find_gaps
+from orchestration.monitoring.gaps import SCHEDULE_PHASE, Gap, find_gaps
 from orchestration.monitoring.run_state import latest_runs
 from orchestration.phases import PHASES, Phase
 
@@ -42,16 +42,18 @@ class CoverageCell:
 
 
 def coverage_grid(
-    con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PHASES, with_stale: bool = True
+    con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PHASES, gaps: list[Gap] | None = None
 ) -> list[CoverageCell]:
-    """One cell per phase and game date with final games."""
+    """One cell per phase and game date with final games. `gaps`: `find_gaps(con, phases)` when the
+    caller already has it (a gap scan), else computed here from the same coverage pass."""
     runs = latest_runs(con)
-    stale = {}
-    if with_stale:
-        stale = {(g.phase_to, g.game_date): g.detail for g in find_gaps(con, phases)
-                 if g.kind == "stale" and g.phase_from != SCHEDULE_PHASE}
+    coverage = coverage_by_date(con, phases)
+    if gaps is None:
+        gaps = find_gaps(con, phases, coverage=coverage)
+    stale = {(g.phase_to, g.game_date): g.detail for g in gaps
+             if g.kind == "stale" and g.phase_from != SCHEDULE_PHASE}
     cells = []
-    for c in coverage_by_date(con, phases):
+    for c in coverage:
         latest = runs.get((c.phase, c.game_date))
         note = ""
         if c.is_complete:
@@ -192,7 +194,8 @@ def format_markdown(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, .
     return "\n".join(lines)
 
 
-def coverage_report(con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PHASES):
+def coverage_report(con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PHASES,
+                    gaps: list[Gap] | None = None):
     """(cells, summaries) in one pass, for callers that want both (the HTML page)."""
-    cells = coverage_grid(con, phases)
+    cells = coverage_grid(con, phases, gaps)
     return cells, summarize(cells, phases)

@@ -261,23 +261,23 @@ def render_coverage_html(
             + "\n".join(body) + "</body></html>")
 
 
-def write_coverage_html(path: Path, con, warehouse: str = "", with_gaps: bool = True,
-                        today: date | None = None) -> Path:
-    """Compute coverage and the gaps the data shows now (with their recorded healing status) and write the page."""
+def write_coverage_html(path: Path, con, warehouse: str = "", today: date | None = None,
+                        gaps: list | None = None) -> Path:
+    """Compute coverage and the gaps the data shows now (with their recorded healing status) and write the page.
+    `gaps`: `find_gaps(con)` when the caller already has it."""
     from orchestration.monitoring.coverage import coverage_report
     from orchestration.monitoring.gaps import find_gaps, open_gaps
 
-    cells, summaries = coverage_report(con)
-    gaps = None
-    if with_gaps:
-        today = today or date.today()
-        recorded = {g.key: g for g in open_gaps(con)}
-        now = datetime.now()
-        gaps = [recorded.get(g.key) or GapRecord("", now, g.phase_from, g.phase_to, g.game_date, g.kind,
-                                                  (today - g.game_date).days, "not recorded yet", None, now, None,
-                                                  None, None, g.detail)
-                for g in find_gaps(con)]
+    found = gaps if gaps is not None else find_gaps(con)
+    cells, summaries = coverage_report(con, gaps=found)
+    today = today or date.today()
+    recorded = {g.key: g for g in open_gaps(con)}
+    now = datetime.now()
+    gap_rows = [recorded.get(g.key) or GapRecord("", now, g.phase_from, g.phase_to, g.game_date, g.kind,
+                                                 (today - g.game_date).days, "not recorded yet", None, now, None,
+                                                 None, None, g.detail)
+                for g in found]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_coverage_html(cells, summaries, gaps, warehouse), encoding="utf-8")
+    path.write_text(render_coverage_html(cells, summaries, gap_rows, warehouse), encoding="utf-8")
     return path

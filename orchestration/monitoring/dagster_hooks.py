@@ -6,7 +6,7 @@ Nothing here is registered by itself; `orchestration.definitions` wires it:
     from orchestration.monitoring.dagster_hooks import (
         build_gap_healing_sensor, build_coverage_asset, coverage_metadata)
 
-    gap_healing = build_gap_healing_sensor(lambda phases: AssetSelection.groups(*[f"phase_{n}" for n in phases]))
+    gap_healing = build_gap_healing_sensor(assets_of_phases)     # phases -> the assets tagged nba/phase
     coverage = build_coverage_asset(resource_key="pipeline", pool=WAREHOUSE_POOL)
 
 Inside a warehouse-writing asset step (see `guard_partition`):
@@ -29,9 +29,9 @@ import duckdb
 
 from orchestration.dagster.modes import HEAL_TAG, MODE_TAG
 from orchestration.monitoring.alerts import Alerter
-from orchestration.monitoring.circuit_breaker import OPEN, CircuitBreaker, processor_key
+from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key
 from orchestration.monitoring.coverage import coverage_report, format_markdown
-from orchestration.monitoring.gaps import scan_gaps, set_gap_status
+from orchestration.monitoring.gaps import ScanResult, scan_gaps, set_gap_status
 from orchestration.monitoring.healing import DEFAULT_MAX_AGE_DAYS, alert_old_gaps, plan_healing
 from orchestration.monitoring.smart_skip import input_fingerprint, record_fingerprint, skip_decision
 from orchestration.phases import PHASES
@@ -43,13 +43,14 @@ PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 # ---------------------------------------------------------------- coverage as metadata
 
-def coverage_metadata(con: duckdb.DuckDBPyConnection) -> dict:
-    """Dagster metadata: the status table as Markdown, percentages per phase, open gaps."""
+def coverage_metadata(con: duckdb.DuckDBPyConnection, scan: ScanResult | None = None) -> dict:
+    """Dagster metadata: the status table as Markdown, percentages per phase, open gaps.
+    `scan`: the gap scan just made, whose gaps and open gaps are reused instead of found again."""
     from dagster import MetadataValue
 
     from orchestration.monitoring.gaps import open_gaps
 
-    _, summaries = coverage_report(con)
+    _, summaries = coverage_report(con, gaps=scan.found if scan is not None else None)
     metadata: dict = {"coverage": MetadataValue.md(format_markdown(summaries))}
     total = next((s for s in summaries if s.season_year is None), None)
     if total is not None:
@@ -57,7 +58,7 @@ def coverage_metadata(con: duckdb.DuckDBPyConnection) -> dict:
             metadata[f"phase_{number}_games_complete_pct"] = MetadataValue.float(round(phase.percent_games, 2))
             metadata[f"phase_{number}_dates_missing"] = MetadataValue.int(phase.dates_missing)
             metadata[f"phase_{number}_dates_blocked"] = MetadataValue.int(phase.dates_blocked)
-    metadata["open_gaps"] = MetadataValue.int(len(open_gaps(con)))
+    metadata["open_gaps"] = MetadataValue.int(len(scan.open_gaps if scan is not None else open_gaps(con)))
     return metadata
 
 
@@ -82,7 +83,7 @@ def build_coverage_asset(resource_key: str = "pipeline", key: str = "pipeline_co
         warehouse = getattr(context.resources, resource_key).warehouse()
         with connect(warehouse) as con:
             result = scan_gaps(con)
-            metadata = coverage_metadata(con)
+            metadata = coverage_metadata(con, result)
         context.log.info(f"gap scan: {len(result.found)} found, {result.new} new, {result.closed} closed")
         return MaterializeResult(metadata=metadata)
 
@@ -276,13 +277,7 @@ def finish_partition(
     return state.state
 
 
-def open_circuits(con: duckdb.DuckDBPyConnection) -> list[str]:
-    from orchestration.monitoring.circuit_breaker import breaker_states
-
-    return [s.breaker_key for s in breaker_states(con) if s.state == OPEN]
-
-
 __all__: Sequence[str] = (
     "build_coverage_asset", "build_gap_healing_sensor", "coverage_metadata", "finish_partition", "guard_partition",
-    "healing_requests", "open_circuits",
+    "healing_requests",
 )

@@ -188,9 +188,11 @@ def find_gaps(
     phases: tuple[Phase, ...] = PHASES,
     start: date | None = None,
     end: date | None = None,
+    coverage: list[DateCoverage] | None = None,
 ) -> list[Gap]:
-    """Every gap the data shows now, in phase-pair then date order."""
-    coverage = _index(coverage_by_date(con, phases))
+    """Every gap the data shows now, in phase-pair then date order. `coverage`: the caller's
+    `coverage_by_date(con, phases)` when it has one, so the warehouse is scanned once."""
+    coverage = _index(coverage if coverage is not None else coverage_by_date(con, phases))
     if not coverage:
         return []
     bounds = season_bounds(con)

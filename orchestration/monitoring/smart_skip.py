@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.completeness import coverage_by_date, existing_tables, season_bounds
+from orchestration.completeness import existing_tables, incomplete_dates, season_bounds, season_of
 from orchestration.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.phases import PHASES, PHASES_BY_NUMBER, Phase
 from orchestration.run_history import RunRecord, record_runs
@@ -101,10 +101,9 @@ def code_fingerprint(roots: tuple[Path, ...] = (DBT_PROJECT_DIR / "models", PROJ
 
 def lookback_start(con: duckdb.DuckDBPyConnection, start: date) -> date:
     """The season start of `start` (the buffer a range run reads), or `start` off-season."""
-    for first, last in season_bounds(con).values():
-        if first <= start <= last:
-            return first
-    return start
+    bounds = season_bounds(con)
+    season = season_of(start, bounds)
+    return bounds[season][0] if season is not None else start
 
 
 def input_fingerprint(
@@ -166,7 +165,7 @@ def skip_decision(
         return SkipDecision(False, None, "no earlier successful run recorded a fingerprint", current)
     if previous != current.value:
         return SkipDecision(False, None, "inputs changed since the last successful run", current)
-    incomplete = [c.game_date for c in coverage_by_date(con, (phase,), start, end) if not c.is_complete]
+    incomplete = incomplete_dates(con, phase, start, end)
     if incomplete:
         return SkipDecision(False, None, f"inputs unchanged but the output is incomplete on {len(incomplete)} "
                                          f"date(s) from {incomplete[0]}: rebuilding", current)

@@ -301,7 +301,8 @@ def check_quality(con, day: date, final_games: int) -> LevelResult:
     for table, required in _REQUIRED.items():
         if table not in tables:
             continue
-        present = [c for c in required if c in set(_columns(con, table))]
+        columns = set(_columns(con, table))
+        present = [c for c in required if c in columns]
         nulls = con.execute(
             f"select {', '.join(f'count(*) filter (where {c} is null)' for c in present)} "
             f"from {table} where game_date = $day", params).fetchone()
