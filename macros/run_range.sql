@@ -51,14 +51,19 @@
 {%- endmacro %}
 
 
-{#- `<column> between start and end` for the dates this run writes. -#}
-{% macro in_run_range(column) -%}
-    {%- set start, end = nba_pipeline.run_start_date(), nba_pipeline.run_end_date() -%}
+{#- `<column> between start and end`, either end open when unset (none: every date). -#}
+{% macro date_range_predicate(column, start, end) -%}
     {%- if start is none and end is none -%} (1 = 1)
     {%- elif end is none -%} ({{ column }} >= {{ nba_pipeline.date_literal(start) }})
     {%- elif start is none -%} ({{ column }} <= {{ nba_pipeline.date_literal(end) }})
     {%- else -%} ({{ column }} between {{ nba_pipeline.date_literal(start) }} and {{ nba_pipeline.date_literal(end) }})
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- `<column> between start and end` for the dates this run writes. -#}
+{% macro in_run_range(column) -%}
+    {{- nba_pipeline.date_range_predicate(column, nba_pipeline.run_start_date(), nba_pipeline.run_end_date()) -}}
 {%- endmacro %}
 
 
@@ -90,12 +95,7 @@
 
 {#- `<column>` within the lookback buffer: season start of start_date .. end_date. -#}
 {% macro in_lookback_range(column) -%}
-    {%- set start, end = nba_pipeline.lookback_start_date(), nba_pipeline.run_end_date() -%}
-    {%- if start is none and end is none -%} (1 = 1)
-    {%- elif end is none -%} ({{ column }} >= {{ nba_pipeline.date_literal(start) }})
-    {%- elif start is none -%} ({{ column }} <= {{ nba_pipeline.date_literal(end) }})
-    {%- else -%} ({{ column }} between {{ nba_pipeline.date_literal(start) }} and {{ nba_pipeline.date_literal(end) }})
-    {%- endif -%}
+    {{- nba_pipeline.date_range_predicate(column, nba_pipeline.lookback_start_date(), nba_pipeline.run_end_date()) -}}
 {%- endmacro %}
 
 
