@@ -13,11 +13,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from orchestration.dagster.modes import range_tags  # noqa: F401  (re-exported for the tests and bench)
 from orchestration.paths import PROJECT_ROOT
 
 DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def prepare_dagster_home(home: Path) -> Path:
@@ -26,11 +25,6 @@ def prepare_dagster_home(home: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
     return home
-
-
-def range_tags(start: date | str, end: date | str) -> dict[str, str]:
-    """Tags that make one run cover a partition range (what --partition-range does)."""
-    return {RANGE_START_TAG: str(start), RANGE_END_TAG: str(end)}
 
 
 def dagster_bin(name: str = "dagster") -> str:

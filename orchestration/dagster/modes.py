@@ -31,6 +31,8 @@ MODE_TAG = "nba/mode"            # backfill | normal
 STRICT_TAG = "nba/strict"        # true | false
 CASCADE_TAG = "nba/cascade"      # true | false
 HEAL_TAG = "nba/heal"            # the phase pair a gap-healing run was launched for
+RANGE_START_TAG = "dagster/asset_partition_range_start"   # a single run over a partition range
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -69,6 +71,11 @@ class RunMode:
         if self.backfill_id:
             parts.append(f"backfill {self.backfill_id}")
         return ", ".join(parts)
+
+
+def range_tags(start: date | str, end: date | str) -> dict[str, str]:
+    """Tags that make one run cover a partition range, both ends included (what --partition-range does)."""
+    return {RANGE_START_TAG: str(start), RANGE_END_TAG: str(end)}
 
 
 def _flag(tags: Mapping[str, str], tag: str, default: bool) -> bool:

@@ -11,17 +11,16 @@ from datetime import timedelta
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, schedule
 
 from orchestration.dagster.jobs import daily_pipeline_job
+from orchestration.dagster.modes import range_tags
 from orchestration.dagster.partitions import GAME_DATE_TIMEZONE
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def daily_run_request(today) -> RunRequest:
     yesterday = today - timedelta(days=1)
     return RunRequest(
         run_key=f"daily-{today.isoformat()}",
-        tags={RANGE_START_TAG: yesterday.isoformat(), RANGE_END_TAG: today.isoformat()},
+        tags=range_tags(yesterday.isoformat(), today.isoformat()),
     )
 
 

@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 
 import duckdb
 
-from orchestration.dagster.modes import HEAL_TAG, MODE_TAG
+from orchestration.dagster.modes import HEAL_TAG, MODE_TAG, range_tags
 from orchestration.monitoring.alerts import Alerter
 from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key
 from orchestration.monitoring.coverage import coverage_report, format_markdown
@@ -37,8 +37,6 @@ from orchestration.monitoring.smart_skip import input_fingerprint, record_finger
 from orchestration.phases import PHASES
 from orchestration.warehouse import connect
 
-PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
-PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 # ---------------------------------------------------------------- coverage as metadata
@@ -154,7 +152,7 @@ def healing_requests(
             requests.append(HealRequest(
                 heal_range.pair.label, heal_range.start, end, [p.number for p in phases],
                 [g.gap_id for g in heal_range.gaps], run_key,
-                {PARTITION_RANGE_START_TAG: heal_range.start.isoformat(), PARTITION_RANGE_END_TAG: end.isoformat(),
+                {**range_tags(heal_range.start.isoformat(), end.isoformat()),
                  HEAL_TAG: heal_range.pair.label, MODE_TAG: "normal"}))
             set_gap_status(con, requests[-1].gap_ids, "triggered", run_key, now=now)
     return requests, ""
