@@ -287,13 +287,8 @@ def heal(
         return report
 
     held_back: set[str] = set()                      # skipped (open circuit): left pending, not failed
-    while True:
-        with connect(warehouse) as con:
-            scan = scan_gaps(con, today)
-            fresh = [g for g in scan.open_gaps if g.gap_id not in attempted | held_back]
-            runs = plan_healing(con, fresh, today, max_age_days).next_runs()
-        if not runs:
-            break
+    runs = plan.next_runs()                          # the first pass: the scan above, nothing attempted yet
+    while runs:
         for heal_range in runs:
             if any(g.gap_id in attempted for g in heal_range.gaps) or _covered(heal_range, covered):
                 # a run of this heal already covered these dates and they are still gaps:
@@ -305,6 +300,10 @@ def heal(
             (held_back if run.status == "skipped" else attempted).update(g.gap_id for g in heal_range.gaps)
             if run.status == "success":
                 covered.append((heal_range.start, run.cascaded_end or heal_range.end, heal_range.pair.downstream))
+        with connect(warehouse) as con:             # what the runs left: the next pass
+            scan = scan_gaps(con, today)
+            fresh = [g for g in scan.open_gaps if g.gap_id not in attempted | held_back]
+            runs = plan_healing(con, fresh, today, max_age_days).next_runs()
 
     with connect(warehouse) as con:
         final = scan_gaps(con, today)

@@ -10,6 +10,7 @@ once. Each processor (phase) and prediction system feeds its circuit breaker
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -43,7 +44,7 @@ def report_run(
     alerter = Alerter(warehouse=warehouse, webhook_url=webhook_url, clock=clock, source=f"backfill {result.run_id}")
     phases = result.plan.phases
     failed_phases: set[int] = set()
-    with alerter.backfill(result.run_id) if backfill_mode else _no_batch(alerter):
+    with alerter.backfill(result.run_id) if backfill_mode else nullcontext(alerter):
         for blocked in result.plan.blocked:
             alerter.alert("phase_blocked", blocked.message(), severity="critical", run_id=result.run_id,
                           start_date=blocked.dates[0], end_date=blocked.dates[-1])
@@ -73,15 +74,3 @@ def report_run(
                     breaker.record_success()
             record_step_results(con, result.step_results, backfill_mode, clock, alerter)
     return alerter.last_digest if backfill_mode else None
-
-
-class _no_batch:
-    def __init__(self, alerter: Alerter):
-        self.alerter = alerter
-
-    def __enter__(self) -> Alerter:
-        return self.alerter
-
-    def __exit__(self, *exc) -> None:
-        return None
-
