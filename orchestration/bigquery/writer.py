@@ -31,11 +31,12 @@ import duckdb
 from orchestration.bigquery.client import BigQuerySettings
 from orchestration.bigquery.raw_tables import RawTable, raw_tables
 from orchestration.loading import load_landing
+from orchestration.loading.duck import registered, scalar
+from orchestration.loading.writer import PLAYER_BOX
 from orchestration.loading.report import LoadReport
 from orchestration.warehouse import RAW_SCHEMA, ensure_raw_schema
 
 Progress = Callable[[str], None]
-PLAYER_BOX = "nbac_player_boxscore"
 REGISTRY_KEYS = {"player_registry": "player_id", "team_registry": "team_id"}
 STAGING_PREFIX = "_load_"
 
@@ -118,13 +119,10 @@ def _copy_registries_down(raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, 
     for name in REGISTRY_KEYS:
         columns = contract[name].column_names
         rows = raw.client.query(f"select {', '.join(columns)} from {raw.quoted(name)}").result()
-        scratch.register("_bq_registry", rows.to_arrow(create_bqstorage_client=False))
-        try:
+        with registered(scratch, _bq_registry=rows.to_arrow(create_bqstorage_client=False)):
             scratch.execute(f"create table _bq_{name} as select {', '.join(columns)} from _bq_registry")
             scratch.execute(f"insert into {RAW_SCHEMA}.{name} ({', '.join(columns)}) "
                             f"select {', '.join(columns)} from _bq_{name}")
-        finally:
-            scratch.unregister("_bq_registry")
 
 
 def _date_list(dates: Collection[date]) -> str:
@@ -139,18 +137,17 @@ class _Uploader:
         if self.progress:
             self.progress(message)
 
-    def _stage(self, table: RawTable, source: str) -> tuple[str, int]:
-        """Upload the scratch rows `select <columns> <source>` into a staging table; returns (name, rows)."""
+    def _stage(self, table: RawTable, source: str) -> str:
+        """Upload the scratch rows `select <columns> <source>` into a staging table; returns its name."""
         from google.cloud import bigquery
         staging = STAGING_PREFIX + table.name
         select = ", ".join(
             f"strftime({c.name}, '%Y-%m-%d %H:%M:%S.%f')" if c.type == "TIMESTAMP" else c.name
             for c in table.columns)
-        rows = self.scratch.execute(f"select count(*) {source}").fetchall()[0][0]
         text_columns = [c.name for c in table.columns if c.type == "STRING"]
-        multiline = bool(text_columns) and self.scratch.execute(
-            f"select count(*) from (select * {source}) "
-            f"where {' or '.join(f'contains({c}, chr(10))' for c in text_columns)}").fetchall()[0][0] > 0
+        multiline = bool(text_columns) and scalar(
+            self.scratch, f"select count(*) from (select * {source}) "
+                          f"where {' or '.join(f'contains({c}, chr(10))' for c in text_columns)}") > 0
         path = self.tmp / f"{table.name}.csv"
         self.scratch.execute(f"copy (select {select} {source}) to '{path}' (format csv, header false)")
         config = bigquery.LoadJobConfig(
@@ -162,7 +159,7 @@ class _Uploader:
             config.allow_quoted_newlines = True   # real BigQuery only; the emulator refuses it loudly
         with open(path, "rb") as data:
             self.raw.client.load_table_from_file(data, self.raw.table_id(staging), job_config=config).result()
-        return staging, rows
+        return staging
 
     def _drop(self, staging: str) -> None:
         self.raw.client.delete_table(self.raw.table_id(staging), not_found_ok=True)
@@ -182,11 +179,11 @@ class _Uploader:
     def _replace_rows(self, table: RawTable, source: str, owned: str) -> int:
         """Swap the BigQuery rows matching `owned` for the scratch rows of `source`, in ONE statement
         (a MERGE, so readers never see the table half replaced). Returns the rows written."""
-        rows = self.scratch.execute(f"select count(*) {source}").fetchall()[0][0]
+        rows = scalar(self.scratch, f"select count(*) {source}")
         if not rows:
             self.raw.delete_where(table.name, owned)
             return 0
-        staging, rows = self._stage(table, source)
+        staging = self._stage(table, source)
         try:
             self.raw.query(f"""
                 merge {self.raw.quoted(table.name)} as target
@@ -206,10 +203,11 @@ class _Uploader:
         source = (f"from {RAW_SCHEMA}.{table.name} as loaded where not exists ("
                   f"select 1 from _bq_{table.name} as stored where stored.{key} = loaded.{key} and "
                   + " and ".join(f"stored.{c} is not distinct from loaded.{c}" for c in others) + ")")
-        if not self.scratch.execute(f"select count(*) {source}").fetchall()[0][0]:
+        rows = scalar(self.scratch, f"select count(*) {source}")
+        if not rows:
             self._say(f"BigQuery {table.name}: unchanged")
             return
-        staging, rows = self._stage(table, source)
+        staging = self._stage(table, source)
         changed = " or ".join(f"target.{c} is distinct from source.{c}" for c in others)
         try:
             self.raw.query(f"""
