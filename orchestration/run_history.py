@@ -7,7 +7,7 @@ lookback window changed).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
@@ -63,7 +63,8 @@ def record_runs(con: duckdb.DuckDBPyConnection, records: list[RunRecord]) -> Non
         if record.status not in STATUSES:
             raise ValueError(f"run status {record.status!r} is not one of {STATUSES}")
     ensure_run_history(con)
-    frame = pd.DataFrame([asdict(record) for record in records])
+    # vars(), not asdict(): asdict deep-copies every field (a second per four-season run)
+    frame = pd.DataFrame([vars(record) for record in records])
     con.register("run_records", frame)
     try:
         con.execute("insert into nba_orchestration.pipeline_run_history by name select * from run_records")

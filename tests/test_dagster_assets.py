@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
+from dagster._core.storage.partition_status_cache import AssetPartitionStatus
 
 from orchestration.dagster.localrun import prepare_dagster_home, range_tags
+from orchestration.dagster.partitions import GAME_DATE_PARTITIONS
 from orchestration.dagster.resources import PipelineResource, make_resources
 from support import query
 
@@ -20,6 +22,7 @@ PLAYER_BOX = AssetKey(["nba_raw", "nbac_player_boxscore"])
 PLAYER_SUMMARY = AssetKey(["nba_analytics", "player_game_summary"])
 GRADING = AssetKey(["nba_predictions", "prediction_accuracy"])
 COVERAGE = AssetKey("pipeline_coverage")
+MATERIALIZED, FAILED = AssetPartitionStatus.MATERIALIZED, AssetPartitionStatus.FAILED
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +64,10 @@ def _run(defs, instance, warehouse, landing, start, end, selection=None, tags=No
     )
 
 
+def _partition_keys(start: date, end: date) -> list[str]:
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
 def _history(warehouse: Path, run_id: str) -> list[tuple]:
     return query(warehouse, """
         select asset, phase, game_date, status, skip_reason, rows_written, trigger, is_backfill, message
@@ -88,7 +95,7 @@ def test_one_run_materializes_the_range_through_every_phase(built, instance, def
     warehouse, result = built
     assert result.success
     keys = {key for assets_def in definitions.assets for key in assets_def.keys}
-    expected_partitions = {(RANGE[0] + timedelta(days=i)).isoformat() for i in range((RANGE[1] - RANGE[0]).days + 1)}
+    expected_partitions = set(_partition_keys(*RANGE))
     for key in keys:   # every asset, every partition of the range, in this one run
         assert instance.get_materialized_partitions(key) >= expected_partitions, key
     # the data: every phase holds rows only inside the range
@@ -107,6 +114,30 @@ def test_one_run_materializes_the_range_through_every_phase(built, instance, def
             ("nba_precompute/ml_feature_store", "phase4_player_rows_match_context"),
             ("nba_predictions/player_prop_predictions", "phase5_every_player_game_has_each_system"),
             ("nba_predictions/system_daily_performance", "phase6_daily_performance_reconciles")} <= checks
+
+
+def test_a_range_run_plans_each_asset_once_and_resolves_every_check(built, instance, definitions):
+    """The range is planned as one event per asset (not one per asset and date), the web UI's
+    partition status still reads every date as materialized, and each check's execution record
+    for the run is settled by its one range-wide evaluation (none left PLANNED)."""
+    from dagster import DagsterEventType
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    _, result = built
+    keys = {key for assets_def in definitions.assets for key in assets_def.keys}
+    planned = instance.get_records_for_run(result.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
+    assert sorted(record.event_log_entry.dagster_event.asset_key.to_user_string() for record in planned) == \
+        sorted(key.to_user_string() for key in keys)
+    days = _partition_keys(*RANGE)
+    for key in (PLAYER_BOX, PLAYER_SUMMARY, GRADING):
+        assert set(instance.get_status_by_partition(key, days, GAME_DATE_PARTITIONS).values()) == {MATERIALIZED}, key
+    check_keys = {check_key for assets_def in definitions.assets for check_key in assets_def.check_keys}
+    assert len(check_keys) >= 40
+    for check_key in check_keys:
+        records = [record for record in instance.event_log_storage.get_asset_check_execution_history(check_key, limit=20)
+                   if record.run_id == result.run_id]
+        assert [(record.status, record.partition) for record in records] == \
+            [(AssetCheckExecutionRecordStatus.SUCCEEDED, None)], check_key
 
 
 def test_every_asset_partition_run_writes_run_history(built, definitions):
@@ -200,6 +231,10 @@ def test_strict_mode_blocks_with_the_missing_dates_and_the_fix(gap_warehouse, de
     assert all(row[3] in {"blocked", "skipped"} for row in rows)
     alerts = query(gap_warehouse, "select severity, delivery from nba_orchestration.alerts")
     assert alerts == [("error", "immediate")]
+    # the web UI shows the run's dates of every selected asset as failed (planned once for the range)
+    statuses = instance.get_status_by_partition(PLAYER_SUMMARY, ["2022-04-24", "2022-04-25", "2022-04-26"],
+                                                GAME_DATE_PARTITIONS)
+    assert statuses == {"2022-04-24": MATERIALIZED, "2022-04-25": FAILED, "2022-04-26": FAILED}
     # nothing was rebuilt from the incomplete window
     assert query(gap_warehouse, "select count(*) from nba_analytics.player_game_summary "
                                 "where game_date = '2022-04-20'")[0][0] > 0
@@ -244,6 +279,13 @@ def test_a_failing_error_gate_stops_downstream_assets(built, definitions, instan
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert failed and all(e.severity.value == "ERROR" for e in failed)
+    # the check's record for this run is settled as failed (not left planned beside the evaluation)
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    records = [record for record in instance.event_log_storage.get_asset_check_execution_history(
+        failed[0].asset_check_key, limit=20) if record.run_id == result.run_id]
+    assert [(record.status, record.partition) for record in records] == \
+        [(AssetCheckExecutionRecordStatus.FAILED, None)]
     executed = {event.step_key for event in result.all_events if event.event_type_value == "STEP_START"}
     assert "dbt_phases_2_3_4" in executed
     assert "step_trained_model" not in executed and "dbt_phases_5_6" not in executed

@@ -18,12 +18,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import AssetKey
+from dagster._core.storage.partition_status_cache import AssetPartitionStatus
 
 from orchestration.dagster.localrun import materialize_command, pipeline_env, prepare_dagster_home
+from orchestration.dagster.partitions import GAME_DATE_PARTITIONS
 
 START, END = "2022-04-16", "2022-06-17"
 COMPARED_SCHEMAS = ("nba_raw", "nba_staging", "nba_analytics", "nba_precompute", "nba_predictions")
 RUN_TIMEOUT = 420
+GRADING = AssetKey(["nba_predictions", "prediction_accuracy"])
 
 
 def _launch(home: Path, warehouse: Path, landing: Path, workdir: Path, log: Path, **env) -> subprocess.Popen:
@@ -147,12 +151,17 @@ def test_killed_backfill_relaunched_gives_identical_tables(uninterrupted, real_d
             (killed,) = instance.get_runs()
             assert killed.status == DagsterRunStatus.STARTED           # nobody told Dagster
             assert killed.run_id in instance.event_log_storage.get_concurrency_run_ids()   # slot still held
+            # the range was planned as one event per asset: its dates still read as in progress
+            assert set(instance.get_status_by_partition(GRADING, [START, END], GAME_DATE_PARTITIONS).values()) == \
+                {AssetPartitionStatus.IN_PROGRESS}
 
             output = _finish(_launch(home, warehouse, real_dir, tmp_path, tmp_path / "rerun.log"),
                              tmp_path / "rerun.log")
             assert "is gone while the run held the warehouse pool" in output
             assert instance.get_run_by_id(killed.run_id).status == DagsterRunStatus.FAILURE
             assert not instance.event_log_storage.get_concurrency_run_ids()
+            assert set(instance.get_status_by_partition(GRADING, [START, END], GAME_DATE_PARTITIONS).values()) == \
+                {AssetPartitionStatus.MATERIALIZED}
     finally:
         if saved is None:
             os.environ.pop("DAGSTER_HOME", None)

@@ -63,7 +63,7 @@ def nba_raw_landing(context: AssetExecutionContext, pipeline: PipelineResource):
     dated = [table for table in selected if table in DATED_RAW_TABLES]
     with run.connect() as con:
         try:
-            report = load_landing(landing, run.start, run.end, con=con, tables=dated, progress=context.log.debug)
+            report = load_landing(landing, run.start, run.end, con=con, tables=dated, progress=context.log.info)
         except (LandingFileError, ValueError) as error:
             message = f"landing folder {landing}: {error}"
             run.record(con, targets, run.start, run.end, "failed", message=message, count_rows=False)

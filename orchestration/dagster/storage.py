@@ -17,6 +17,13 @@ same tables and queries, so the webserver and daemon read it as usual) with:
   the per-partition events of an output as a batch when
   `DAGSTER_EVENT_BATCH_SIZE` > 0, which importing this module sets).
 
+- one ASSET_MATERIALIZATION_PLANNED event per asset and range run (the range as a
+  partitions subset; Dagster's DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS,
+  on unless that variable says false) instead of one per asset and partition,
+  with the two queries that read planned events per partition taught to read
+  the ranged ones too, so a failed run's partitions still show as failed and a
+  running (or killed, not yet reaped) run's as in progress.
+
 Configured in the project's dagster.yaml (`event_log_storage`). `base_dir`
 defaults to `$DAGSTER_HOME/history` (the `dagster dev` temporary instance has
 no DAGSTER_HOME: then `.dagster_home/history` under the working directory).
@@ -30,13 +37,14 @@ from contextlib import contextmanager
 from typing import Any, Mapping, Sequence
 
 import sqlalchemy as db
-from dagster import Field, StringSource
+from dagster import AssetKey, DagsterEventType, EventLogEntry, Field, StringSource
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.consolidated_sqlite_event_log import ConsolidatedSqliteEventLogStorage
-from dagster._serdes import serialize_value
-from dagster._serdes import ConfigurableClassData
+from dagster._core.storage.event_log.base import PlannedMaterializationInfo
+from dagster._serdes import ConfigurableClassData, deserialize_value, serialize_value
+from dagster._utils.tags import get_boolean_tag_value
 from sqlalchemy.pool import QueuePool
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -45,6 +53,9 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # imports this module: batch the per-partition events of an output into one
 # store_event_batch (one transaction) unless the user chose a batch size.
 os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
+
+SUBSET_PLANNED_EVENTS = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+PLANNED = DagsterEventType.ASSET_MATERIALIZATION_PLANNED
 
 
 def default_base_dir() -> str:
@@ -98,21 +109,48 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
                 yield conn
 
     def _store_asset_check_evaluation_planned(self, event, event_id) -> None:
-        """Same rows as Dagster's (one per check and partition of the run), inserted as ONE
-        executemany with the event serialized once: the stock version serializes the whole
-        event again for every partition (quadratic in the range length)."""
+        """One PLANNED row per check and run, for the partition the check will report.
+
+        A run over one partition evaluates its checks for that partition (Dagster sets the
+        evaluation's partition), but a range run evaluates each check once for the whole range,
+        with no partition. Dagster's stock storage plans a row per partition of the range anyway;
+        the evaluation then matches none of them and adds its own, so every partition's row
+        stays PLANNED for good (234,325 such rows, 370 MB, after one four-season run). Here each
+        check is planned as one row per run, which its evaluation settles (below)."""
         planned = event.dagster_event.event_specific_data
-        partition_keys = planned.partitions_subset.get_partition_keys() if planned.partitions_subset else [None]
-        serialized, timestamp = serialize_value(event), self._event_insert_timestamp(event)
-        rows = [
-            dict(asset_key=planned.asset_key.to_string(), check_name=planned.check_name, partition=partition_key,
-                 run_id=event.run_id, execution_status=AssetCheckExecutionRecordStatus.PLANNED.value,
-                 evaluation_event=serialized, evaluation_event_timestamp=timestamp,
-                 evaluation_event_storage_id=event_id)
-            for partition_key in partition_keys
-        ]
+        partition_keys = planned.partitions_subset.get_partition_keys() if planned.partitions_subset else []
         with self.index_connection() as conn:
-            conn.execute(AssetCheckExecutionsTable.insert(), rows)
+            conn.execute(AssetCheckExecutionsTable.insert(), dict(
+                asset_key=planned.asset_key.to_string(), check_name=planned.check_name,
+                partition=partition_keys[0] if len(partition_keys) == 1 else None,
+                run_id=event.run_id, execution_status=AssetCheckExecutionRecordStatus.PLANNED.value,
+                evaluation_event=serialize_value(event), evaluation_event_timestamp=self._event_insert_timestamp(event),
+                evaluation_event_storage_id=event_id))
+
+    def _update_asset_check_evaluation(self, event, event_id) -> None:
+        """The evaluation settles its run's PLANNED row for the check whatever partition each
+        names: a one-date run over a range (our runs' partition-range tags) plans that date but
+        evaluates with no partition. Anything else (no PLANNED row left) goes Dagster's way."""
+        evaluation = event.dagster_event.event_specific_data
+        table = AssetCheckExecutionsTable
+        with self.index_connection() as conn:
+            settled = conn.execute(table.update().where(
+                table.c.asset_key == evaluation.asset_key.to_string(),
+                table.c.check_name == evaluation.check_name,
+                table.c.run_id == event.run_id,
+                table.c.execution_status == AssetCheckExecutionRecordStatus.PLANNED.value,
+            ).values(
+                execution_status=(AssetCheckExecutionRecordStatus.SUCCEEDED.value if evaluation.passed
+                                  else AssetCheckExecutionRecordStatus.FAILED.value),
+                evaluation_event=serialize_value(event),
+                evaluation_event_timestamp=self._event_insert_timestamp(event),
+                evaluation_event_storage_id=event_id,
+                materialization_event_storage_id=(evaluation.target_materialization_data.storage_id
+                                                  if evaluation.target_materialization_data else None),
+                partition=evaluation.partition,
+            )).rowcount
+        if not settled:
+            super()._update_asset_check_evaluation(event, event_id)
 
     def _has_asset_key_col_on_connection(self, conn, column_name: str) -> bool:
         # the stock version reflects the table's columns for every asset event
@@ -120,6 +158,71 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
         if column_name not in cache:
             cache[column_name] = super()._has_asset_key_col_on_connection(conn, column_name)
         return cache[column_name]
+
+    @property
+    def supports_partition_subset_in_asset_materialization_planned_events(self) -> bool:
+        setting = os.getenv(SUBSET_PLANNED_EVENTS)
+        return True if setting is None else get_boolean_tag_value(setting)
+
+    def _ranged_planned_events(self, asset_key: AssetKey, after_storage_id: int | None = None,
+                               descending: bool = False) -> list[tuple[int, str, Sequence[str]]]:
+        """(storage id, run id, partition keys) of the asset's planned events that carry a
+        partitions subset (stored with no partition), oldest first unless `descending`."""
+        table = SqlEventLogStorageTable
+        query = db.select(table.c.id, table.c.run_id, table.c.event).where(
+            table.c.asset_key == asset_key.to_string(),
+            table.c.dagster_event_type == PLANNED.value,
+            table.c.partition.is_(None),
+        )
+        if after_storage_id is not None:
+            query = query.where(table.c.id > after_storage_id)
+        query = self._add_assets_wipe_filter_to_query(query, self._get_assets_details([asset_key]), [asset_key])
+        query = query.order_by(table.c.id.desc() if descending else table.c.id.asc())
+        with self.index_connection() as conn:
+            rows = conn.execute(query).fetchall()
+        ranged = []
+        for storage_id, run_id, serialized in rows:
+            planned = deserialize_value(serialized, EventLogEntry).get_dagster_event().event_specific_data
+            if planned.partitions_subset is not None:
+                ranged.append((storage_id, run_id, planned.partitions_subset.get_partition_keys()))
+        return ranged
+
+    def get_latest_asset_partition_materialization_attempts_without_materializations(
+        self, asset_key: AssetKey, after_storage_id: int | None = None
+    ) -> Mapping[str, tuple[str, int]]:
+        """Dagster's answer (partitions whose latest planned event, stored per partition, has no
+        materialization after it), with the ranged planned events read as one per partition: the
+        asset status cache builds failed and in-progress partitions from this."""
+        attempts = dict(super().get_latest_asset_partition_materialization_attempts_without_materializations(
+            asset_key, after_storage_id))
+        ranged = self._ranged_planned_events(asset_key, after_storage_id)
+        if not ranged:
+            return attempts
+        latest_planned = dict(self.get_latest_storage_id_by_partition(asset_key, PLANNED, after_cursor=after_storage_id))
+        materialized = self.get_latest_storage_id_by_partition(
+            asset_key, DagsterEventType.ASSET_MATERIALIZATION, after_cursor=after_storage_id)
+        for storage_id, run_id, partition_keys in ranged:
+            for partition in partition_keys:
+                if storage_id < latest_planned.get(partition, -1):
+                    continue                        # a later plan for this partition decides
+                latest_planned[partition] = storage_id
+                if storage_id > materialized.get(partition, -1):
+                    attempts[partition] = (run_id, storage_id)
+                else:
+                    attempts.pop(partition, None)
+        return attempts
+
+    def get_latest_planned_materialization_info(
+        self, asset_key: AssetKey, partition: str | None = None
+    ) -> PlannedMaterializationInfo | None:
+        info = super().get_latest_planned_materialization_info(asset_key, partition)
+        if partition is None:
+            return info                             # the unfiltered query sees ranged events too
+        newer = self._ranged_planned_events(asset_key, info.storage_id if info else None, descending=True)
+        for storage_id, run_id, partition_keys in newer:
+            if partition in partition_keys:
+                return PlannedMaterializationInfo(storage_id=storage_id, run_id=run_id)
+        return info
 
     def store_event_batch(self, events: Sequence) -> None:
         """A batch (the per-partition events of one output, a run's planned events) in ONE
@@ -132,12 +235,12 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
             outer = getattr(self._local, "conn", None)
             self._local.conn = conn
             try:
-                result = conn.execute(
-                    SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id,
-                                                               sort_by_parameter_order=True),
-                    [self._event_to_row(event) for event in events],
-                )
-                ids = [row[0] for row in result]
+                # a plain executemany: with RETURNING in parameter order SQLAlchemy inserts SQLite
+                # rows one statement each. The transaction holds SQLite's write lock from its first
+                # insert, so the batch's ids are consecutive and end at last_insert_rowid().
+                conn.execute(SqlEventLogStorageTable.insert(), [self._event_to_row(event) for event in events])
+                last_id = conn.exec_driver_sql("select last_insert_rowid()").scalar_one()
+                ids = list(range(last_id - len(events) + 1, last_id + 1))
                 asset_events = [(event, event_id) for event, event_id in zip(events, ids)
                                 if event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS
                                 and event.dagster_event.asset_key]
