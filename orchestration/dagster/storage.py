@@ -1,28 +1,29 @@
 """A faster SQLite event log for single-run backfills of long ranges.
 
-Dagster records one ASSET_MATERIALIZATION (and one ASSET_MATERIALIZATION_PLANNED)
-event per asset and partition: a four-season range over ~24 assets is ~60,000
-events. The stock SQLite event log writes each event in its own transactions,
-creating a new SQLAlchemy engine per connection and fsyncing every commit
-(about 70 ms per event on this machine: over an hour for four seasons).
+Dagster records one ASSET_MATERIALIZATION event per asset and partition (and,
+by default, one ASSET_MATERIALIZATION_PLANNED per asset and partition too): a
+four-season range over 25 assets is 33,475 materializations. The stock SQLite
+event log writes each event in its own transactions, creating a new SQLAlchemy
+engine per connection and fsyncing every commit (about 70 ms per event on this
+machine: over an hour for four seasons).
 
 This storage is Dagster's `ConsolidatedSqliteEventLogStorage` (one SQLite file,
 same tables and queries, so the webserver and daemon read it as usual) with:
 - one engine per process with a small pool of open connections (closing the
   last connection of a WAL database checkpoints it), SQLite in WAL mode with
-  `synchronous=NORMAL` (a
-  crashed process loses nothing; a power cut can lose the last commits, never
-  corrupt the file);
+  `synchronous=NORMAL` (a crashed process loses nothing; a power cut can lose
+  the last commits, never corrupt the file);
 - `store_event_batch` writing a whole batch in ONE transaction (Dagster sends
   the per-partition events of an output as a batch when
-  `DAGSTER_EVENT_BATCH_SIZE` > 0, which importing this module sets).
-
-- one ASSET_MATERIALIZATION_PLANNED event per asset and range run (the range as a
-  partitions subset; Dagster's DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS,
-  on unless that variable says false) instead of one per asset and partition,
-  with the two queries that read planned events per partition taught to read
-  the ranged ones too, so a failed run's partitions still show as failed and a
-  running (or killed, not yet reaped) run's as in progress.
+  `DAGSTER_EVENT_BATCH_SIZE` > 0, which importing this module sets);
+- one planned event per asset and run, carrying the run's partitions
+  (Dagster's DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS, on here unless
+  that variable says false), with the two queries that read planned events
+  per partition taught to read these too, so a failed run's partitions still
+  show as failed and a running (or killed, not yet reaped) run's as in progress;
+- one planned record per asset check and run, settled by the check's
+  evaluation (Dagster's plans one per partition of a range, which a range-wide
+  evaluation never settles).
 
 Configured in the project's dagster.yaml (`event_log_storage`). `base_dir`
 defaults to `$DAGSTER_HOME/history` (the `dagster dev` temporary instance has
@@ -38,11 +39,11 @@ from typing import Any, Mapping, Sequence
 
 import sqlalchemy as db
 from dagster import AssetKey, DagsterEventType, EventLogEntry, Field, StringSource
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.base import PlannedMaterializationInfo
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.consolidated_sqlite_event_log import ConsolidatedSqliteEventLogStorage
-from dagster._core.storage.event_log.base import PlannedMaterializationInfo
 from dagster._serdes import ConfigurableClassData, deserialize_value, serialize_value
 from dagster._utils.tags import get_boolean_tag_value
 from sqlalchemy.pool import QueuePool
@@ -109,9 +110,9 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
                 yield conn
 
     def _store_asset_check_evaluation_planned(self, event, event_id) -> None:
-        """One PLANNED row per check and run, for the partition the check will report.
+        """One PLANNED row per check and run (on the run's partition if it has one, else none).
 
-        A run over one partition evaluates its checks for that partition (Dagster sets the
+        A run for one partition key evaluates its checks for that partition (Dagster sets the
         evaluation's partition), but a range run evaluates each check once for the whole range,
         with no partition. Dagster's stock storage plans a row per partition of the range anyway;
         the evaluation then matches none of them and adds its own, so every partition's row
