@@ -41,6 +41,19 @@ def days(start: date, end: date) -> Iterator[date]:
         current += timedelta(days=1)
 
 
+def season_label(start_year: int) -> str:
+    """2021 -> "2021-22"."""
+    return f"{start_year}-{(start_year + 1) % 100:02d}"
+
+
+def format_date_ranges(dates: list[date], limit: int | None = None) -> str:
+    """[d1, d2, d3, d7] -> "d1..d3, d7", the first `limit` ranges then " ..."."""
+    ranges = contiguous_ranges(dates)
+    shown = ranges if limit is None else ranges[:limit]
+    text = ", ".join(str(first) if first == last else f"{first}..{last}" for first, last in shown)
+    return text + (" ..." if len(shown) < len(ranges) else "")
+
+
 def contiguous_ranges(dates: list[date]) -> list[tuple[date, date]]:
     """[d1, d2, d3, d7] -> [(d1, d3), (d7, d7)] for consecutive calendar dates."""
     ranges: list[tuple[date, date]] = []

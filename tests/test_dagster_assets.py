@@ -241,7 +241,7 @@ def test_strict_mode_blocks_with_the_missing_dates_and_the_fix(gap_warehouse, de
 
 
 def test_backfill_mode_collects_alerts_into_one_digest(gap_warehouse, definitions, instance, real_dir):
-    from orchestration.dagster.alerts import send_backfill_digest
+    from orchestration.monitoring.alerts import send_digest
     from orchestration.warehouse import connect
 
     tags = {"dagster/backfill": "bf-test-1"}
@@ -255,8 +255,8 @@ def test_backfill_mode_collects_alerts_into_one_digest(gap_warehouse, definition
     assert query(gap_warehouse, "select count(*) from nba_orchestration.alerts where delivery = 'pending_digest'"
                  )[0][0] == 2
     with connect(gap_warehouse) as con:
-        digest = send_backfill_digest(con, "bf-test-1")
-        assert send_backfill_digest(con, "bf-test-1") is None     # once
+        digest = send_digest(con, "bf-test-1")
+        assert send_digest(con, "bf-test-1") is None     # once
     assert digest.total == 2 and "BLOCKED" in digest.text()
     assert [entry.category for entry in digest.entries] == ["phase_blocked"] * len(digest.entries)
     assert query(gap_warehouse, "select count(*) from nba_orchestration.alerts where delivery = 'digest'")[0][0] == 1

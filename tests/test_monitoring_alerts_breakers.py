@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from orchestration.backfill import StepResult
-from orchestration.monitoring.alerts import Alerter, build_digest, send_digest
+from orchestration.monitoring.alerts import Alerter, send_digest
 from orchestration.monitoring.circuit_breaker import (
     CLOSED,
     HALF_OPEN,
@@ -135,17 +135,6 @@ def test_digest_collects_alerts_of_every_run_of_a_backfill(tmp_path, webhook):
         digest = send_digest(con, "bf-7", webhook_url=url)
     assert [(e.category, e.count) for e in digest.entries] == [("dbt_failure", 2)]
     assert [p["type"] for p in received] == ["digest"]
-
-
-def test_alerts_of_the_dagster_module_join_the_same_digest(con, webhook):
-    dagster_alerts = pytest.importorskip("orchestration.dagster.alerts")
-    url, received = webhook
-    dagster_alerts.raise_alert(con, dagster_alerts.Alert("error", "phase_3_assets", "gate failed",
-                                                         backfill_id="bf-9"), True, dagster_alerts.LogAlertSink())
-    Alerter(con, webhook_url=url).alert("dbt_failure", "gate failed", backfill_id="bf-9")
-    # the shared table accepts both; the digest groups the Dagster one under its source
-    digest = build_digest(con, "bf-9")
-    assert sorted((e.category, e.count) for e in digest.entries) == [("dbt_failure", 1), ("phase_3_assets", 1)]
 
 
 def test_a_failing_webhook_is_recorded_never_raised(con):

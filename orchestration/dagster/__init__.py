@@ -7,12 +7,11 @@
 | `resources`    | `PipelineResource` (warehouse, landing folder, mode defaults), the dbt CLI resource |
 | `dbt_project`  | the dbt project and its manifest, parsed at load time when missing or out of date |
 | `translator`   | dbt nodes -> asset keys, groups and tags per phase; dbt sources -> raw / step assets |
-| `runtime`      | what every warehouse-writing step shares: plan (strict check + cascade), BLOCKED, run history, alerts |
+| `runtime`      | what every warehouse-writing step shares: plan (strict check + cascade), BLOCKED, run history, alerts (through `orchestration.monitoring.alerts`: one table, one digest per backfill) |
 | `raw_assets`   | Phase 2: the `nba_raw` tables loaded from the landing folder |
 | `dbt_assets`   | phases 3+ from the dbt project, one `@dbt_assets` per stretch of dbt phases |
 | `step_assets`  | the Python steps of phases.py (e.g. the trained model) as assets between dbt stretches |
 | `checks`       | asset checks written in Python (dbt tests become checks through dagster-dbt) |
-| `alerts`       | step alerts through `orchestration.monitoring.alerts` (one table, one digest per backfill) |
 | `concurrency`  | the single-writer pool, freeing the slots of runs whose process was killed, waiting for the file |
 | `executor`     | the in-process executor that frees those slots before claiming |
 | `storage`      | the SQLite event log for long single-run ranges (configured in dagster.yaml) |

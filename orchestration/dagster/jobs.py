@@ -3,9 +3,9 @@
 
 from dagster import AssetSelection, Config, OpExecutionContext, define_asset_job, job, op
 
-from orchestration.dagster.alerts import LogAlertSink, send_backfill_digest
 from orchestration.dagster.concurrency import WAREHOUSE_POOL, connect_when_free
 from orchestration.dagster.resources import PipelineResource
+from orchestration.monitoring.alerts import send_digest
 
 daily_pipeline_job = define_asset_job(
     "daily_pipeline",
@@ -22,7 +22,7 @@ class DigestConfig(Config):
 @op(pool=WAREHOUSE_POOL)
 def send_alert_digest(context: OpExecutionContext, config: DigestConfig, pipeline: PipelineResource) -> None:
     with connect_when_free(pipeline.warehouse(), pipeline.lock_wait_seconds, log=context.log.info) as con:
-        digest = send_backfill_digest(con, config.backfill_id, LogAlertSink(context.log))
+        digest = send_digest(con, config.backfill_id, logger=context.log)
     context.log.info(f"digest for backfill {config.backfill_id}: "
                      + (f"{digest.total} alert(s) delivered" if digest else "nothing pending"))
 

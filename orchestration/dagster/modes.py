@@ -31,6 +31,7 @@ MODE_TAG = "nba/mode"            # backfill | normal
 STRICT_TAG = "nba/strict"        # true | false
 CASCADE_TAG = "nba/cascade"      # true | false
 HEAL_TAG = "nba/heal"            # the phase pair a gap-healing run was launched for
+PENDING_ALERTS_TAG = "nba/pending_alerts"   # the run kept alerts for its backfill's digest
 RANGE_START_TAG = "dagster/asset_partition_range_start"   # a single run over a partition range
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 

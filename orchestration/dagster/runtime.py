@@ -21,9 +21,8 @@ import duckdb
 from dagster import AssetKey, Failure, MetadataValue
 
 from orchestration.backfill import BackfillPlan, BlockedDates, plan_backfill
-from orchestration.dagster.alerts import PENDING_ALERTS_TAG, Alert, LogAlertSink, raise_alert
 from orchestration.dagster.concurrency import connect_when_free
-from orchestration.dagster.modes import RunMode, resolve_mode
+from orchestration.dagster.modes import PENDING_ALERTS_TAG, RunMode, resolve_mode
 from orchestration.dagster.partitions import partition_window
 from orchestration.dates import days
 from orchestration.phases import Phase
@@ -156,10 +155,11 @@ class StepRun:
 
     def alert(self, con, severity: str, message: str, start: date | None = None, end: date | None = None,
               category: str | None = None) -> None:
-        alert = Alert(severity, self.source, message, self.run_id, self.mode.backfill_id,
-                      start or self.start, end or self.end, category)
-        delivery = raise_alert(con, alert, self.mode.backfill, LogAlertSink(self.log))
-        if delivery == "pending_digest":
+        """Through the project's alerting: sent now in normal mode; in backfill mode kept for the
+        backfill's one digest (the sensor `backfill_alert_digest` sends it when the backfill ends)."""
+        recorded = self._alerter(con).alert(category or self.source, message, severity=severity, run_id=self.run_id,
+                                            start_date=start or self.start, end_date=end or self.end)
+        if recorded.delivery == "pending_digest":
             self.context.instance.add_run_tags(self.run_id, {PENDING_ALERTS_TAG: "true"})
             self.log.warning(f"alert kept for the backfill's digest: {message}")
 

@@ -10,9 +10,8 @@ tagged `nba/pending_alerts` get one `backfill_alert_digest_job` run
 from dagster import DagsterRunStatus, DefaultSensorStatus, RunRequest, RunsFilter, SensorEvaluationContext, \
     SkipReason, sensor
 
-from orchestration.dagster.alerts import PENDING_ALERTS_TAG
 from orchestration.dagster.jobs import backfill_alert_digest_job
-from orchestration.dagster.modes import BACKFILL_TAG
+from orchestration.dagster.modes import BACKFILL_TAG, PENDING_ALERTS_TAG
 
 _FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 _RUNNING_RUN = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,

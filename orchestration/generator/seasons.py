@@ -6,12 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from orchestration.dates import season_label
+
 _LABEL = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def season_label(start_year: int) -> str:
-    """2021 -> "2021-22"."""
-    return f"{start_year}-{(start_year + 1) % 100:02d}"
 
 
 def _parse_label(text: str) -> int:

@@ -6,11 +6,11 @@
         alerter.alert(...)                      # recorded as pending_digest
         alerter.alert(..., severity="critical") # a circuit opening, a blocked phase: sent at once
 
-The table has exactly the layout of `orchestration.dagster.alerts` (same
-columns, same `delivery` values: immediate | pending_digest | digest), so
-alerts raised by Dagster steps and by the monitoring code land in one table
-and one digest; `alert_details` adds `category`, `context` and the webhook
-status per alert (an alert without details falls in its source's category). A backfill made of
+Every alert goes through here: Dagster steps (one Alerter per step, its
+`backfill_id` the Dagster backfill's in backfill mode), the healer, the circuit
+breakers and the CLI. `delivery` is immediate | pending_digest | digest;
+`alert_details` adds `category`, `context` and the webhook status per alert
+(an alert without details falls in its source's category). A backfill made of
 several runs (processes) shares one `backfill_id`: the digest is built from the
 table, so `send_digest(con, backfill_id)` at the end collects every run's
 alerts, grouped by category, each distinct message once with its count.
@@ -39,7 +39,6 @@ WEBHOOK_ENV = "NBA_PIPELINE_ALERT_WEBHOOK"
 SEVERITIES = ("info", "warning", "error", "critical")
 LOG = logging.getLogger("nba_pipeline.alerts")
 
-# The same twelve columns as `orchestration.dagster.alerts` (either module may create it first).
 ALERTS_DDL = """
 create table if not exists nba_orchestration.alerts (
     alert_id varchar not null,

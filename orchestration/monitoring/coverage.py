@@ -19,6 +19,7 @@ from datetime import date
 import duckdb
 
 from orchestration.completeness import coverage_by_date
+from orchestration.dates import season_label
 from orchestration.monitoring.gaps import SCHEDULE_PHASE, Gap, find_gaps
 from orchestration.monitoring.run_state import latest_runs
 from orchestration.phases import PHASES, Phase
@@ -115,7 +116,7 @@ class SeasonPhaseCoverage:
     def label(self) -> str:
         if self.season_year is None:
             return "total"
-        return f"{self.season_year}-{(self.season_year + 1) % 100:02d}"
+        return season_label(self.season_year)
 
 
 def summarize(cells: list[CoverageCell], phases: tuple[Phase, ...] = PHASES) -> list[SeasonPhaseCoverage]:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from orchestration.dates import season_label
 from orchestration.monitoring.coverage import CoverageCell, SeasonPhaseCoverage
 from orchestration.monitoring.gaps import GapRecord
 from orchestration.phases import PHASES, Phase
@@ -75,10 +76,6 @@ tr.first td { border-top: 2px solid #cbd2d9; }
 
 def _phase_label(phase: Phase) -> str:
     return f"{phase.number} {phase.name}"
-
-
-def _season_label(season: int) -> str:
-    return f"{season}-{(season + 1) % 100:02d}"
 
 
 def heatmap_svg(cells: list[CoverageCell], phases: tuple[Phase, ...] = PHASES, max_width: int = 1120,
@@ -227,7 +224,7 @@ def render_coverage_html(
         incomplete = sum(1 for c in season_cells if c.state != "complete")
         status = "all complete" if not incomplete else f"{incomplete} date-phase cell(s) not complete"
         strips.append(
-            f"<div class='season' id='season-{season}'><h3>{_season_label(season)} <small>{first} .. {last} &middot; "
+            f"<div class='season' id='season-{season}'><h3>{season_label(season)} <small>{first} .. {last} &middot; "
             f"{final_dates} game dates &middot; {status}</small></h3>{heatmap_svg(season_cells, phases, cell_h=cell_h)}"
             "</div>")
         if incomplete:
@@ -239,7 +236,7 @@ def render_coverage_html(
                 f"{sum(1 for c in season_cells if c.state == state)} {state} "
                 f"(phase{'s' if len(ph) > 1 else ''} {', '.join(str(p) for p in sorted(ph))})"
                 for state, ph in sorted(counts.items(), key=lambda kv: CELL_ORDER.index(kv[0])))
-            attention.append(f"<li><a href='#season-{season}'>{_season_label(season)}</a>: {what}</li>")
+            attention.append(f"<li><a href='#season-{season}'>{season_label(season)}</a>: {what}</li>")
     body = [
         "<h1>NBA pipeline coverage</h1>",
         f"<div class='meta'>Completeness from the data: final games in the schedule vs each phase's tables. "

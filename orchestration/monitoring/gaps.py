@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.completeness import DateCoverage, coverage_by_date, season_bounds, season_of
+from orchestration.dates import format_date_ranges
 from orchestration.monitoring.run_state import processed_at
 from orchestration.phases import PHASES, Phase
 
@@ -355,8 +356,6 @@ def gaps_json(gaps: list[GapRecord]) -> str:
 
 def format_gaps(result: ScanResult, limit_per_pair: int = 12) -> str:
     """The text `nba-pipeline gaps` prints: per phase pair, the open gaps grouped into date ranges."""
-    from orchestration.dates import contiguous_ranges
-
     lines = [f"scan: {len(result.found)} gap(s) found, {result.new} new, {result.closed} closed since the last scan"]
     grouped = result.by_pair()
     for pair in phase_pairs():
@@ -370,8 +369,5 @@ def format_gaps(result: ScanResult, limit_per_pair: int = 12) -> str:
             f"{pair.label:>12}: {len(gaps)} date(s) ({kinds['missing']} missing, {kinds['stale']} stale), "
             f"age {min(ages)}-{max(ages)} days"
         )
-        ranges = contiguous_ranges([g.game_date for g in gaps])
-        shown = ranges[:limit_per_pair]
-        lines.append("              " + ", ".join(
-            str(a) if a == b else f"{a}..{b}" for a, b in shown) + (" ..." if len(ranges) > len(shown) else ""))
+        lines.append("              " + format_date_ranges([g.game_date for g in gaps], limit_per_pair))
     return "\n".join(lines)

@@ -34,7 +34,7 @@ from typing import Callable
 import duckdb
 
 from orchestration.backfill import BackfillResult, run_backfill
-from orchestration.dates import contiguous_ranges
+from orchestration.dates import format_date_ranges
 from orchestration.monitoring.alerts import Alerter
 from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key
 from orchestration.monitoring.gaps import (
@@ -236,8 +236,7 @@ def alert_old_gaps(con: duckdb.DuckDBPyConnection, too_old: list[GapRecord], ale
     for gap in fresh:
         by_pair.setdefault(gap.pair, []).append(gap)
     for pair, gaps in by_pair.items():
-        ranges = contiguous_ranges([g.game_date for g in gaps])
-        shown = ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in ranges[:6]) + (" ..." if len(ranges) > 6 else "")
+        shown = format_date_ranges([g.game_date for g in gaps], limit=6)
         oldest = max(g.gap_age_days for g in gaps)
         alerter.alert(
             "gap_too_old",
