@@ -16,7 +16,7 @@ from typing import Callable
 
 import duckdb
 
-from orchestration.completeness import coverage_by_date, season_bounds, season_of
+from orchestration.completeness import coverage_by_date, scheduled_game_dates, season_bounds, season_of
 from orchestration.dates import contiguous_ranges, days
 from orchestration.dbt_runner import DbtBuildResult, dbt_build
 from orchestration.phases import PHASES, PHASES_BY_NUMBER, Phase
@@ -217,7 +217,7 @@ def run_backfill(
     for range_start, range_end in plan.runnable_ranges:
         range_started = datetime.now()
         with connect(warehouse) as con:
-            has_games = bool(_game_dates(con, range_start, range_end))
+            has_games = bool(scheduled_game_dates(con, range_start, range_end))
         # a stretch with no games is an empty success: nothing to build
         ok = not has_games or _run_range(range_start, range_end, selected, warehouse, result, say, target_path)
         if not ok:
@@ -278,19 +278,12 @@ def rows_by_date(con, phase: Phase, start: date, end: date) -> dict[date, int]:
     return totals
 
 
-def _game_dates(con, start: date, end: date) -> set[date]:
-    rows = con.execute(
-        "select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ?", [start, end]
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
 def _record_range(warehouse, result, start, end, phases, ok, started_at, trigger, is_backfill) -> None:
     finished_at = datetime.now()
     duration = (finished_at - started_at).total_seconds()
     records: list[RunRecord] = []
     with connect(warehouse) as con:
-        game_dates = _game_dates(con, start, end)
+        game_dates = scheduled_game_dates(con, start, end)
         for phase in phases:
             written = rows_by_date(con, phase, start, end) if ok else {}
             for day in days(start, end):

@@ -111,6 +111,16 @@ def season_bounds(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[date, date]
     return {season: (first, last) for season, first, last in rows}
 
 
+def scheduled_game_dates(con: duckdb.DuckDBPyConnection, start: date, end: date) -> set[date]:
+    """The dates with a scheduled game from start to end (none before the schedule is loaded)."""
+    try:
+        rows = con.execute("select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ?",
+                           [start, end]).fetchall()
+    except duckdb.CatalogException:
+        return set()
+    return {row[0] for row in rows}
+
+
 def season_of(day: date, bounds: dict[int, tuple[date, date]]) -> int | None:
     """The season whose schedule spans `day` (None in the off-season)."""
     for season, (first, last) in bounds.items():

@@ -52,16 +52,17 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def dbt_window_vars(start: date | None, end: date | None, warehouse: Path | None = None) -> dict[str, str]:
+    """The run window and warehouse as the environment the models read (`env_var()`): not
+    `--vars`, which would make dbt re-parse the project on every run."""
+    return {"NBA_PIPELINE_DUCKDB": str(warehouse or warehouse_path()),
+            "NBA_START_DATE": start.isoformat() if start else "",
+            "NBA_END_DATE": end.isoformat() if end else ""}
+
+
 def dbt_env(start: date | None, end: date | None, warehouse: Path | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env["NBA_PIPELINE_DUCKDB"] = str(warehouse or warehouse_path())
-    env["NBA_START_DATE"] = start.isoformat() if start else ""
-    env["NBA_END_DATE"] = end.isoformat() if end else ""
-    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env = {**os.environ, **dbt_window_vars(start, end, warehouse)}
     env.setdefault("DBT_USE_COLORS", "false")
-    # A test runs only when every model it reads is selected or upstream of the
-    # selection: a phase 3 build must not run phase 4 tests that also read staging.
-    env.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     return env
 
 

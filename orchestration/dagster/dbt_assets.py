@@ -23,12 +23,14 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, Output
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.completeness import scheduled_game_dates
 from orchestration.dagster.concurrency import WAREHOUSE_POOL, wait_for_warehouse
 from orchestration.dagster.dbt_project import DBT_PROJECT, keep_partial_parse, seed_partial_parse
 from orchestration.dagster.partitions import BACKFILL_POLICY, GAME_DATE_PARTITIONS
 from orchestration.dagster.resources import PipelineResource
 from orchestration.dagster.runtime import AssetTarget, StepRun
 from orchestration.dagster.translator import PipelineDbtTranslator, PipelineLayout, Stretch
+from orchestration.dbt_runner import dbt_window_vars
 from orchestration.phases import PHASES_BY_NUMBER
 
 DBT_TARGET_ROOT_ENV = "NBA_PIPELINE_DBT_TARGET_ROOT"   # where each build's target folder goes (default: temp)
@@ -38,11 +40,7 @@ _ENV_LOCK = threading.Lock()
 @contextmanager
 def dbt_window_env(start: date, end: date, warehouse: Path):
     """The run window and warehouse in the environment dbt is started with (restored right after)."""
-    values = {"NBA_START_DATE": start.isoformat(), "NBA_END_DATE": end.isoformat(),
-              "NBA_PIPELINE_DUCKDB": str(warehouse),
-              # a test runs in the stretch that builds all its models: "eager" would run the
-              # Phase 5 coverage test (parents: a Phase 5 model and a staging view) in stretch 1
-              "DBT_INDIRECT_SELECTION": os.environ.get("DBT_INDIRECT_SELECTION") or "buildable"}
+    values = dbt_window_vars(start, end, warehouse)
     with _ENV_LOCK:
         saved = {name: os.environ.get(name) for name in values}
         os.environ.update(values)
@@ -107,7 +105,7 @@ def run_stretch(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: P
     window = MetadataValue.text(f"{start}..{end}")
 
     with run.connect() as con:
-        games = run.game_dates(con, start, end)
+        games = scheduled_game_dates(con, start, end)
         if not games:
             run.record(con, targets, start, end, "success")
     if not games:

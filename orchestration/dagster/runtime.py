@@ -24,6 +24,7 @@ from orchestration.backfill import BackfillPlan, BlockedDates, plan_backfill
 from orchestration.dagster.concurrency import connect_when_free
 from orchestration.dagster.modes import PENDING_ALERTS_TAG, RunMode, resolve_mode
 from orchestration.dagster.partitions import partition_window
+from orchestration.completeness import scheduled_game_dates
 from orchestration.dates import days
 from orchestration.phases import Phase
 from orchestration.run_history import RunRecord, record_runs
@@ -85,15 +86,6 @@ class StepRun:
             return plan_backfill(con, self.start, self.end, phases, cascade=self.mode.cascade, strict=self.mode.strict)
 
     @staticmethod
-    def game_dates(con, start: date, end: date) -> set[date]:
-        try:
-            rows = con.execute("select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ?",
-                               [start, end]).fetchall()
-        except duckdb.CatalogException:
-            return set()
-        return {row[0] for row in rows}
-
-    @staticmethod
     def rows_by_date(con, targets: list[AssetTarget], start: date, end: date) -> dict[AssetKey, dict[date, int]]:
         """Rows each target's table holds per date after the step (what the run wrote for it)."""
         counts: dict[AssetKey, dict[date, int]] = {}
@@ -128,7 +120,7 @@ class StepRun:
             return 0
         finished = datetime.now()
         duration = (finished - self.started_at).total_seconds()
-        games = self.game_dates(con, start, end)
+        games = scheduled_game_dates(con, start, end)
         written = self.rows_by_date(con, targets, start, end) if count_rows and status == "success" else {}
         records = []
         for target in targets:

@@ -16,6 +16,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext,
     MetadataValue, multi_asset
 
 from orchestration.backfill import StepResult, resolve_step
+from orchestration.completeness import scheduled_game_dates
 from orchestration.dagster.checks import step_check_spec
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
 from orchestration.dagster.partitions import BACKFILL_POLICY, GAME_DATE_PARTITIONS
@@ -31,7 +32,7 @@ def run_python_step(context: AssetExecutionContext, pipeline: PipelineResource, 
         return
     start, end = run.apply_plan(run.plan([step.phase]), targets)
     with run.connect() as con:
-        if not run.game_dates(con, start, end):
+        if not scheduled_game_dates(con, start, end):
             outcome = StepResult(step.reference, "skipped", 0, "no games in the window")
         else:
             try:
