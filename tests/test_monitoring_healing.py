@@ -25,6 +25,7 @@ from orchestration.monitoring.gaps import (
     ignore_gaps,
     open_gaps,
     scan_gaps,
+    stale_dates,
 )
 from orchestration.monitoring.healing import HealPlan, HealRange, group_ranges, heal
 from orchestration.warehouse import connect
@@ -244,6 +245,38 @@ def test_ranges_follow_game_dates_and_seasons():
     # 11-03 has no games: 11-02 and 11-04 are one range; 11-05 is a game date without a gap: it splits
     assert ranges == [(2021, date(2021, 11, 2), date(2021, 11, 4)), (2021, date(2021, 11, 6), date(2021, 11, 6)),
                       (2022, date(2022, 10, 18), date(2022, 10, 19))]
+
+
+def test_stale_dates_follow_their_definition():
+    """A date is stale when an upstream date of its window (season start .. the date) was processed
+    after it: the one-pass scan agrees with that definition checked date by date."""
+    import random
+    from datetime import timedelta
+
+    def by_definition(upstream, downstream, dates, bounds):
+        result = {}
+        for day in dates:
+            season = next((s for s, (first, last) in bounds.items() if first <= day <= last), None)
+            if season is None or day not in downstream:
+                continue
+            later = [u for u in sorted(dates) if bounds[season][0] <= u <= day
+                     and u in upstream and upstream[u] > downstream[day]]
+            if later:
+                result[day] = (later[0], upstream[later[0]], downstream[day])
+        return result
+
+    rng = random.Random(3)
+    bounds = {2021: (date(2021, 10, 19), date(2022, 6, 17)), 2022: (date(2022, 10, 18), date(2023, 6, 12))}
+    stale_seen = 0
+    for _ in range(200):
+        dates = sorted({date(2021, 9, 1) + timedelta(days=rng.randrange(700)) for _ in range(rng.randrange(1, 60))})
+        at = [datetime(2024, 1, 1) + timedelta(hours=rng.randrange(100)) for _ in range(2 * len(dates))]
+        upstream = {d: at[i] for i, d in enumerate(dates) if rng.random() < 0.8}
+        downstream = {d: at[len(dates) + i] for i, d in enumerate(dates) if rng.random() < 0.8}
+        expected = by_definition(upstream, downstream, dates, bounds)
+        assert stale_dates(upstream, downstream, dates, bounds) == expected
+        stale_seen += len(expected)
+    assert stale_seen > 100                  # the cases did exercise stale dates
 
 
 def test_next_runs_take_the_first_pair_and_fold_in_earlier_later_pair_gaps():

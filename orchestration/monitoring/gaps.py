@@ -165,22 +165,22 @@ def stale_dates(
     A date never processed downstream (no run history) cannot be told stale.
     """
     result: dict[date, tuple[date, datetime, datetime]] = {}
-    ordered = sorted(dates)
-    for day in ordered:
-        done = downstream_processed.get(day)
-        season = season_of(day, bounds)
-        if done is None or season is None:
+    season, window, latest_change = None, [], None     # the season so far: its dates, their latest processing
+    for day in sorted(dates):
+        day_season = season_of(day, bounds)
+        if day_season is None:
             continue
-        season_start = bounds[season][0]
-        for upstream_day in ordered:
-            if upstream_day < season_start:
-                continue
-            if upstream_day > day:
-                break
-            changed = upstream_processed.get(upstream_day)
-            if changed is not None and changed > done:
-                result[day] = (upstream_day, changed, done)
-                break
+        if day_season != season:
+            season, window, latest_change = day_season, [], None
+        window.append(day)
+        changed = upstream_processed.get(day)
+        if changed is not None and (latest_change is None or changed > latest_change):
+            latest_change = changed
+        done = downstream_processed.get(day)
+        if done is None or latest_change is None or latest_change <= done:
+            continue                      # nothing upstream in the window changed after this date was built
+        first = next(u for u in window if upstream_processed.get(u) is not None and upstream_processed[u] > done)
+        result[day] = (first, upstream_processed[first], done)
     return result
 
 
