@@ -72,19 +72,19 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from orchestration.monitoring.gaps import find_gaps
-    from orchestration.status import format_coverage, season_coverage, status_notes
+    from orchestration.status import coverage_table, status_notes
     from orchestration.warehouse import connect
 
     with connect() as con:
         gaps = find_gaps(con)              # one scan serves the table, the notes and the page
-        seasons = season_coverage(con, gaps)
+        table = coverage_table(con, gaps)
         notes = status_notes(con, gaps)
         if args.html:
             from orchestration.monitoring.coverage_html import write_coverage_html
 
             page = write_coverage_html(Path(args.html), con, warehouse=str(warehouse_path()), gaps=gaps)
     print(f"warehouse: {warehouse_path()}")
-    print(format_coverage(seasons))
+    print(table)
     for note in notes:
         print(note)
     if args.html:

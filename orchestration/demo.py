@@ -30,7 +30,7 @@ def _backfill_everything(job: WarehouseJob, say: Callable[[str], None]) -> bool:
     from orchestration.completeness import season_bounds
     from orchestration.loading import load_landing
     from orchestration.ml.report import accuracy_report, format_accuracy_report
-    from orchestration.status import format_coverage, season_coverage
+    from orchestration.status import coverage_table
     from orchestration.warehouse import connect
 
     say(f"== {job.label}: load {job.landing} into {job.warehouse}")
@@ -49,7 +49,7 @@ def _backfill_everything(job: WarehouseJob, say: Callable[[str], None]) -> bool:
            if result.blocked else ""))
     with connect(job.warehouse) as con:
         say(f"== {job.label}: coverage ({job.warehouse})")
-        say(format_coverage(season_coverage(con)))
+        say(coverage_table(con))
         say(f"== {job.label}: prediction accuracy (honest backtest: each date predicted from earlier data only)")
         say(format_accuracy_report(accuracy_report(con)))
     return result.succeeded

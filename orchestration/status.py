@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.monitoring.coverage import PhaseCoverage, SeasonPhaseCoverage, coverage_report, format_table
+from orchestration.monitoring.coverage import SeasonPhaseCoverage, coverage_report, format_table
 from orchestration.phases import PHASES
 
 
@@ -54,25 +54,10 @@ def season_coverage(con: duckdb.DuckDBPyConnection, gaps: list | None = None) ->
     return [_season(s) for s in summaries if s.season_year is not None]
 
 
-def format_coverage(seasons: list[SeasonCoverage]) -> str:
-    """Per season and phase: dates and games complete / missing / blocked, then the totals."""
-    if not seasons:
-        return format_table([])
-    details = [s.detail for s in seasons]
-    total = SeasonPhaseCoverage(None, min(d.first_date for d in details), max(d.last_date for d in details))
-    for phase in PHASES:
-        merged = PhaseCoverage(phase.number)
-        for d in details:
-            p = d.phases[phase.number]
-            merged.dates += p.dates
-            merged.dates_complete += p.dates_complete
-            merged.dates_blocked += p.dates_blocked
-            merged.dates_stale += p.dates_stale
-            merged.games += p.games
-            merged.games_complete += p.games_complete
-            merged.games_blocked += p.games_blocked
-        total.phases[phase.number] = merged
-    return format_table([*details, total])
+def coverage_table(con: duckdb.DuckDBPyConnection, gaps: list | None = None) -> str:
+    """The table `nba-pipeline status` prints: per season and phase, then the totals."""
+    _, summaries = coverage_report(con, PHASES, gaps)
+    return format_table(summaries)
 
 
 def status_notes(con: duckdb.DuckDBPyConnection, gaps: list | None = None) -> list[str]:
