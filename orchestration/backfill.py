@@ -125,11 +125,14 @@ def plan_backfill(
     blocked_dates: set[date] = set()
     if strict:
         phase_numbers_in_run = {phase.number for phase in phases}
+        upstream_phases = {phase.number: _previous_phase(phase) for phase in phases}
+        incomplete = _incomplete_upstream_dates(con, list(upstream_phases.values()), start, effective_end, bounds)
         for phase in phases:
-            upstream = _previous_phase(phase)
+            upstream = upstream_phases[phase.number]
             # upstream dates inside the run count as done when the run builds them
             built_by_run = upstream.number in phase_numbers_in_run
-            gaps = _upstream_gaps(con, upstream, start, effective_end, bounds, built_by_run, blocked_dates)
+            gaps = _upstream_gaps(incomplete.get(upstream.number, []), start, effective_end, bounds, built_by_run,
+                                  blocked_dates)
             phase_blocked = sorted(d for d in days(start, effective_end) if gaps.get(d))
             if phase_blocked:
                 missing = sorted({m for d in phase_blocked for m in gaps[d]})
@@ -152,24 +155,32 @@ def _later_built_dates(con, end: date, phases: list[Phase], bounds) -> list[date
     return sorted({c.game_date for c in coverage if c.complete_games > 0})
 
 
+def _incomplete_upstream_dates(con, upstreams: list[Phase], start: date, end: date, bounds) -> dict[int, list[date]]:
+    """Per upstream phase, its incomplete dates from the start of the first season the run
+    touches to `end` (one coverage query for every phase)."""
+    window_start = min((bounds[s][0] for s in bounds if bounds[s][1] >= start), default=start)
+    coverage = coverage_by_date(con, tuple({phase.number: phase for phase in upstreams}.values()),
+                                min(window_start, start), end)
+    incomplete: dict[int, list[date]] = {}
+    for cell in coverage:
+        if not cell.is_complete:
+            incomplete.setdefault(cell.phase, []).append(cell.game_date)
+    return incomplete
+
+
 def _upstream_gaps(
-    con, upstream: Phase, start: date, end: date, bounds, built_by_run: bool, blocked_dates: set[date]
+    incomplete: list[date], start: date, end: date, bounds, built_by_run: bool, blocked_dates: set[date]
 ) -> dict[date, list[date]]:
     """For every date in [start, end]: the incomplete upstream dates of its season up to it."""
-    window_start = min((bounds[s][0] for s in bounds if bounds[s][1] >= start), default=start)
-    window_start = min(window_start, start)
-    incomplete = [
-        c.game_date
-        for c in coverage_by_date(con, (upstream,), window_start, end)
-        if not c.is_complete and not (built_by_run and start <= c.game_date and c.game_date not in blocked_dates)
-    ]
+    missing_dates = sorted(m for m in incomplete
+                           if not (built_by_run and start <= m and m not in blocked_dates))
     gaps: dict[date, list[date]] = {}
     for day in days(start, end):
         season = season_of(day, bounds)
         if season is None:
             continue
         season_start = bounds[season][0]
-        missing = [m for m in incomplete if season_start <= m <= day]
+        missing = [m for m in missing_dates if season_start <= m <= day]
         if missing:
             gaps[day] = missing
     return gaps
