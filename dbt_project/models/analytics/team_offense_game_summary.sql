@@ -27,16 +27,14 @@ final as (
         reb,
         ast,
         tov,
-        2 * (fgm - fg3m) as points_2pt,
-        3 * fg3m as points_3pt,
-        ftm as points_ft,
+        {{ points_by_shot_type() }},
         game_minutes,
         overtime_periods,
         possessions,
         pace,
         offensive_rating,
-        {{ fixed(ratio('points', '2 * (fga + 0.44 * fta)')) }} as ts_pct,
-        {{ fixed(ratio('fgm + 0.5 * fg3m', 'fga')) }} as efg_pct
+        {{ true_shooting_pct('points', 'fga', 'fta') }} as ts_pct,
+        {{ effective_fg_pct('fgm', 'fg3m', 'fga') }} as efg_pct
     from team_games
 )
 

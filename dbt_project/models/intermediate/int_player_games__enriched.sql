@@ -69,14 +69,12 @@ joined as (
 final as (
     select
         *,
-        {{ fixed(ratio('points', '2 * (fga + 0.44 * fta)')) }} as ts_pct,
-        {{ fixed(ratio('fgm + 0.5 * fg3m', 'fga')) }} as efg_pct,
+        {{ true_shooting_pct('points', 'fga', 'fta') }} as ts_pct,
+        {{ effective_fg_pct('fgm', 'fg3m', 'fga') }} as efg_pct,
         -- share of team plays used while on court (Basketball-Reference usage rate)
         {{ fixed(ratio('100 * (fga + 0.44 * fta + tov) * game_minutes * 60',
                        'seconds_played * (team_fga + 0.44 * team_fta + team_tov)'), 2) }} as usage_rate,
-        2 * (fgm - fg3m) as points_2pt,
-        3 * fg3m as points_3pt,
-        ftm as points_ft
+        {{ points_by_shot_type() }}
     from joined
 )
 

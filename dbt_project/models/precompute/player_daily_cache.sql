@@ -136,7 +136,7 @@ final as (
         {{ fixed(ratio('reb_sum_' ~ name, 'games_' ~ name), 2) }} as reb_avg_{{ name }},
         {{ fixed(ratio('ast_sum_' ~ name, 'games_' ~ name), 2) }} as ast_avg_{{ name }},
         {{ fixed(ratio('usage_sum_' ~ name, 'usage_games_' ~ name), 2) }} as usage_rate_avg_{{ name }},
-        {{ fixed(ratio('points_sum_' ~ name, '2 * (fga_sum_' ~ name ~ ' + 0.44 * fta_sum_' ~ name ~ ')')) }} as ts_pct_{{ name }},
+        {{ true_shooting_pct('points_sum_' ~ name, 'fga_sum_' ~ name, 'fta_sum_' ~ name) }} as ts_pct_{{ name }},
         {%- endfor %}
         {{ fixed('sqrt(' ~ clamp(ratio('points_squared_sum_last_10 - ' ~ ratio('points_sum_last_10 * points_sum_last_10', 'games_last_10'), 'games_last_10 - 1'), 0, 10000) ~ ')', 2) }} as points_std_last_10,
         {{ calculation_quality('windowed.games_last_10', 10) }} as calculation_quality,
