@@ -1,4 +1,4 @@
-{#- Box-score formulas shared by the player and team models (one definition each). -#}
+{#- Box-score and schedule formulas shared by the player and team models (one definition each). -#}
 
 {#- True shooting: points per two shooting possessions, a free-throw attempt counting 0.44 of one. -#}
 {% macro true_shooting_pct(points, fga, fta) -%}
@@ -15,4 +15,11 @@
     2 * ({{ fgm }} - {{ fg3m }}) as points_2pt,
         3 * {{ fg3m }} as points_3pt,
         {{ ftm }} as points_ft
+{%- endmacro %}
+
+{#- Rest before a game, as two columns: full days off since the previous game (null for a
+    season's first) and whether it is the second night of a back-to-back. -#}
+{% macro rest_before_game(previous_game_date='previous_game_date', game_date='game_date') -%}
+    {{ days_between(previous_game_date, game_date) }} - 1 as days_rest,
+        coalesce({{ days_between(previous_game_date, game_date) }} = 1, false) as is_back_to_back
 {%- endmacro %}
