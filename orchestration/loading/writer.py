@@ -17,13 +17,16 @@ from orchestration.loading.staging import StagedTable
 PLAYER_BOX = "nbac_player_boxscore"
 
 
+def _dates_table(staged: StagedTable) -> pa.Table:
+    return pa.table({"d": pa.array(staged.dates, pa.date32())})
+
+
 def replace_dates(con: duckdb.DuckDBPyConnection, staged: StagedTable, loaded_at: datetime) -> int:
     """Write `staged`; returns the player-game occurrences left unresolved (player box only)."""
     table = staged.fmt.table
     names = [*staged.rows.column_names, *(c for c in staged.fmt.sql if c not in staged.rows.column_names)]
     exprs = [f"{staged.fmt.sql[c]} as {c}" if c in staged.fmt.sql else c for c in names]
-    dates = pa.table({"d": pa.array(staged.dates, pa.date32())})
-    with registered(con, _load_dates=dates, _load_rows=staged.rows):
+    with registered(con, _load_dates=_dates_table(staged), _load_rows=staged.rows):
         con.execute(f"delete from nba_raw.{table} where game_date in (select d from _load_dates)")
         con.execute(f"""
             insert into nba_raw.{table} ({", ".join(names)}, loaded_at)
@@ -39,15 +42,13 @@ def replace_dates(con: duckdb.DuckDBPyConnection, staged: StagedTable, loaded_at
             from _load_rows b
             where not exists (select 1 from nba_raw.player_registry r where r.player_id = b.player_id)""",
                     [loaded_at])
-        return scalar(con, """
-            select count(*) from _load_rows b
-            where not exists (select 1 from nba_raw.player_registry r where r.player_id = b.player_id)""")
+        return scalar(con, "select count(*) from nba_raw.unresolved_players where game_date in (select d from _load_dates)")
 
 
 def unresolved_names(con: duckdb.DuckDBPyConnection, staged: StagedTable, limit: int = 20) -> list[tuple[int, str]]:
-    """Distinct (player_id, player_name) of the staged player box missing from the registry."""
-    with registered(con, _load_rows=staged.rows):
+    """Distinct (player_id, player_name) of the staged dates' unresolved players (after `replace_dates`)."""
+    with registered(con, _load_dates=_dates_table(staged)):
         return [tuple(r) for r in con.execute(f"""
-            select distinct b.player_id, b.player_name from _load_rows b
-            where not exists (select 1 from nba_raw.player_registry r where r.player_id = b.player_id)
+            select distinct player_id, player_name from nba_raw.unresolved_players
+            where game_date in (select d from _load_dates)
             order by 1 limit {int(limit)}""").fetchall()]
