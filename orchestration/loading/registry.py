@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import numpy as np
@@ -70,6 +71,22 @@ def _quarantine_bad(reg: Registries, table: str, rows: FolderRows, checks: rules
         reg.quarantine.add(table, str(rows.files[f]), line, checks.rule[i], rows.raw(f, line), None)
 
 
+def _overlay(reg: Registries, registry: dict[int, tuple], table: str, rows: FolderRows,
+             value_columns: Callable[[dict[str, pa.Array], rules.RowChecks], list[list]]) -> None:
+    """The reference rows over nba_api's: an id's values from a file win (named in `source`);
+    bad rows are quarantined with their file, line and rule."""
+    checks = rules.RowChecks(rows.n)
+    cols = _trimmed(rows)
+    ids, _ = rules.identifier(cols["id"], checks)
+    values = value_columns(cols, checks)
+    _quarantine_bad(reg, table, rows, checks)
+    for i in np.nonzero(checks.ok)[0].tolist():
+        row = tuple(column[i] for column in values)
+        current = registry.get(int(ids[i]))
+        if current is None or current[:len(row)] != row:
+            registry[int(ids[i])] = (*row, _source(rows.files[rows.file_index[i]]))
+
+
 def read_registries(landing_dir: Path, problems: list[FileProblem], progress: Progress | None = None) -> Registries:
     """nba_api's lists overlaid with reference/*players*.csv[.gz] and reference/*teams*.csv[.gz]."""
     reg = Registries()
@@ -83,32 +100,13 @@ def read_registries(landing_dir: Path, problems: list[FileProblem], progress: Pr
     team_files = [p for p in files if "teams" in p.name]
 
     players = read_folder(player_files, PLAYER_REQUIRED, PLAYER_OPTIONAL, problems, progress)
-    checks = rules.RowChecks(players.n)
-    cols = _trimmed(players)
-    ids, _ = rules.identifier(cols["id"], checks)
-    names = rules.text(cols["full_name"], checks, required=True).to_pylist()
-    active = rules.boolean(cols["is_active"], checks).to_pylist()
-    _quarantine_bad(reg, "player_registry", players, checks)
-    file_index = players.file_index
-    for i in np.nonzero(checks.ok)[0].tolist():
-        pid = int(ids[i])
-        current = reg.players.get(pid)
-        if current is None or current[:2] != (names[i], active[i]):
-            reg.players[pid] = (names[i], active[i], _source(players.files[file_index[i]]))
-
+    _overlay(reg, reg.players, "player_registry", players, lambda cols, checks: [
+        rules.text(cols["full_name"], checks, required=True).to_pylist(),
+        rules.boolean(cols["is_active"], checks).to_pylist()])
     teams = read_folder(team_files, TEAM_REQUIRED, (), problems, progress)
-    checks = rules.RowChecks(teams.n)
-    cols = _trimmed(teams)
-    ids, _ = rules.identifier(cols["id"], checks)
-    abbrs = rules.text(cols["abbreviation"], checks, required=True).to_pylist()
-    names = rules.text(cols["full_name"], checks, required=True).to_pylist()
-    _quarantine_bad(reg, "team_registry", teams, checks)
-    file_index = teams.file_index
-    for i in np.nonzero(checks.ok)[0].tolist():
-        tid = int(ids[i])
-        current = reg.teams.get(tid)
-        if current is None or current[:2] != (abbrs[i], names[i]):
-            reg.teams[tid] = (abbrs[i], names[i], _source(teams.files[file_index[i]]))
+    _overlay(reg, reg.teams, "team_registry", teams, lambda cols, checks: [
+        rules.text(cols["abbreviation"], checks, required=True).to_pylist(),
+        rules.text(cols["full_name"], checks, required=True).to_pylist()])
 
     reg.files = [("player_registry", str(p)) for p in players.files] + [("team_registry", str(p)) for p in teams.files]
     return reg
