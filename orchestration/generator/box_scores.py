@@ -12,6 +12,7 @@ team totals = the sum of the players, minutes sum to 5 x game length, plus-minus
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 
@@ -127,8 +128,12 @@ def _spread(rng: random.Random, total: int, weights: list[float]) -> list[int]:
 def _allocate(total: int, shares: list[float]) -> list[int]:
     """Integers proportional to `shares` that sum exactly to `total` (largest remainder)."""
     s = sum(shares)
-    raw = [total * x / s for x in shares]
-    out = [int(r) for r in raw]
+    return _round_to_total([total * x / s for x in shares], total)
+
+
+def _round_to_total(raw: list[float], total: int) -> list[int]:
+    """`raw` rounded to integers summing exactly to `total`: floors, then +1 to the largest remainders."""
+    out = [math.floor(r) for r in raw]
     rest = total - sum(out)
     order = sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))
     for i in order[:rest]:
@@ -254,12 +259,7 @@ def _plus_minus(rng: random.Random, team: TeamGame, margin: int) -> None:
     noise = [rng.gauss(0.0, 7.0 * (ln.seconds / REGULATION_SECONDS) ** 0.5) for ln in playing]
     drift = sum(noise)
     raw = [target * ln.seconds / total + n - drift * ln.seconds / total for ln, n in zip(playing, noise)]
-    low = [int(r // 1) for r in raw]
-    rest = target - sum(low)
-    order = sorted(range(len(raw)), key=lambda i: (low[i] - raw[i], i))
-    for i in order[:rest]:
-        low[i] += 1
-    for ln, v in zip(playing, low):
+    for ln, v in zip(playing, _round_to_total(raw, target)):
         ln.pm = v
 
 
