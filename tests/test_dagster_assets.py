@@ -279,13 +279,13 @@ def test_a_failing_error_gate_stops_downstream_assets(built, definitions, instan
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert failed and all(e.severity.value == "ERROR" for e in failed)
-    # the check's record for this run is settled as failed (not left planned beside the evaluation)
+    # the check's record for this run and date is settled as failed (not left planned beside the evaluation)
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
     records = [record for record in instance.event_log_storage.get_asset_check_execution_history(
         failed[0].asset_check_key, limit=20) if record.run_id == result.run_id]
     assert [(record.status, record.partition) for record in records] == \
-        [(AssetCheckExecutionRecordStatus.FAILED, None)]
+        [(AssetCheckExecutionRecordStatus.FAILED, "2022-04-29")]
     executed = {event.step_key for event in result.all_events if event.event_type_value == "STEP_START"}
     assert "dbt_phases_2_3_4" in executed
     assert "step_trained_model" not in executed and "dbt_phases_5_6" not in executed

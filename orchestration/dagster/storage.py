@@ -131,7 +131,8 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
     def _update_asset_check_evaluation(self, event, event_id) -> None:
         """The evaluation settles its run's PLANNED row for the check whatever partition each
         names: a one-date run over a range (our runs' partition-range tags) plans that date but
-        evaluates with no partition. Anything else (no PLANNED row left) goes Dagster's way."""
+        evaluates with no partition, and the row keeps the date. Anything else (no PLANNED row
+        left) goes Dagster's way."""
         evaluation = event.dagster_event.event_specific_data
         table = AssetCheckExecutionsTable
         with self.index_connection() as conn:
@@ -148,7 +149,7 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
                 evaluation_event_storage_id=event_id,
                 materialization_event_storage_id=(evaluation.target_materialization_data.storage_id
                                                   if evaluation.target_materialization_data else None),
-                partition=evaluation.partition,
+                partition=db.func.coalesce(evaluation.partition, table.c.partition),
             )).rowcount
         if not settled:
             super()._update_asset_check_evaluation(event, event_id)
