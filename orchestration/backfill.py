@@ -16,7 +16,8 @@ from typing import Callable
 
 import duckdb
 
-from orchestration.completeness import coverage_by_date, scheduled_game_dates, season_bounds, season_of
+from orchestration.completeness import (coverage_by_date, incomplete_dates_by_phase, scheduled_game_dates,
+                                        season_bounds, season_of)
 from orchestration.dates import contiguous_ranges, days
 from orchestration.dbt_runner import DbtBuildResult, dbt_build
 from orchestration.phases import PHASES, PHASES_BY_NUMBER, Phase
@@ -159,13 +160,8 @@ def _incomplete_upstream_dates(con, upstreams: list[Phase], start: date, end: da
     """Per upstream phase, its incomplete dates from the start of the first season the run
     touches to `end` (one coverage query for every phase)."""
     window_start = min((bounds[s][0] for s in bounds if bounds[s][1] >= start), default=start)
-    coverage = coverage_by_date(con, tuple({phase.number: phase for phase in upstreams}.values()),
-                                min(window_start, start), end)
-    incomplete: dict[int, list[date]] = {}
-    for cell in coverage:
-        if not cell.is_complete:
-            incomplete.setdefault(cell.phase, []).append(cell.game_date)
-    return incomplete
+    return incomplete_dates_by_phase(con, tuple({phase.number: phase for phase in upstreams}.values()),
+                                     min(window_start, start), end)
 
 
 def _upstream_gaps(

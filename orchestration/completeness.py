@@ -98,7 +98,18 @@ def incomplete_dates(
     con: duckdb.DuckDBPyConnection, phase: Phase, start: date | None = None, end: date | None = None
 ) -> list[date]:
     """Game dates in [start, end] whose final games are not all complete in `phase`."""
-    return [c.game_date for c in coverage_by_date(con, (phase,), start, end) if not c.is_complete]
+    return incomplete_dates_by_phase(con, (phase,), start, end).get(phase.number, [])
+
+
+def incomplete_dates_by_phase(
+    con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...], start: date | None = None, end: date | None = None
+) -> dict[int, list[date]]:
+    """Per phase, the game dates in [start, end] whose final games are not all complete (one query)."""
+    incomplete: dict[int, list[date]] = {}
+    for cell in coverage_by_date(con, phases, start, end):
+        if not cell.is_complete:
+            incomplete.setdefault(cell.phase, []).append(cell.game_date)
+    return incomplete
 
 
 def season_bounds(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[date, date]]:
