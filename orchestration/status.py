@@ -8,50 +8,16 @@ reads the data (schedule vs each phase's tables), never whether a run fired.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import duckdb
 
 from orchestration.monitoring.coverage import SeasonPhaseCoverage, coverage_report, format_table
 from orchestration.phases import PHASES
 
 
-@dataclass
-class SeasonCoverage:
-    season_year: int
-    scheduled_dates: int
-    complete_dates: dict[int, int]     # phase -> game dates complete
-    scheduled_games: int
-    complete_games: dict[int, int]     # phase -> final games complete
-    blocked_dates: dict[int, int]      # phase -> game dates blocked
-    blocked_games: dict[int, int]      # phase -> final games on blocked dates not complete
-    detail: SeasonPhaseCoverage
-
-    def missing_dates(self, phase: int) -> int:
-        return self.scheduled_dates - self.complete_dates[phase] - self.blocked_dates[phase]
-
-    def missing_games(self, phase: int) -> int:
-        return self.scheduled_games - self.complete_games[phase] - self.blocked_games[phase]
-
-
-def _season(detail: SeasonPhaseCoverage) -> SeasonCoverage:
-    first = detail.phases[PHASES[0].number]
-    return SeasonCoverage(
-        season_year=detail.season_year,
-        scheduled_dates=first.dates,
-        complete_dates={n: p.dates_complete for n, p in detail.phases.items()},
-        scheduled_games=first.games,
-        complete_games={n: p.games_complete for n, p in detail.phases.items()},
-        blocked_dates={n: p.dates_blocked for n, p in detail.phases.items()},
-        blocked_games={n: p.games_blocked for n, p in detail.phases.items()},
-        detail=detail,
-    )
-
-
-def season_coverage(con: duckdb.DuckDBPyConnection, gaps: list | None = None) -> list[SeasonCoverage]:
-    """`gaps`: `find_gaps(con)` when the caller already has it (one scan of the warehouse)."""
-    _, summaries = coverage_report(con, PHASES, gaps)
-    return [_season(s) for s in summaries if s.season_year is not None]
+def season_coverage(con: duckdb.DuckDBPyConnection) -> list[SeasonPhaseCoverage]:
+    """Per season (no total row): per phase, game dates and final games complete / missing / blocked."""
+    _, summaries = coverage_report(con, PHASES)
+    return [summary for summary in summaries if summary.season_year is not None]
 
 
 def coverage_table(con: duckdb.DuckDBPyConnection, gaps: list | None = None) -> str:

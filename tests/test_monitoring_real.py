@@ -32,18 +32,18 @@ def test_partial_season_is_missing_and_blocked_and_old_gaps_only_alert(built, tm
     warehouse = copy_to(built, tmp_path)
     with connect(warehouse) as con:
         seasons = {s.season_year: s for s in season_coverage(con)}
-    partial = seasons[2023]
-    assert partial.missing_dates(2) == partial.scheduled_dates - partial.complete_dates[2] > 30
+    partial = seasons[2023].phases
+    assert partial[2].dates_missing == partial[2].dates - partial[2].dates_complete > 30
     for phase in (3, 4, 5, 6):
         # strict mode blocked every date whose window has the phase 2 hole: blocked, not missing
-        assert partial.blocked_dates[phase] == partial.missing_dates(2) and partial.missing_dates(phase) == 0
-    assert all(s.missing_dates(p) == 0 and s.blocked_dates[p] == 0
+        assert partial[phase].dates_blocked == partial[2].dates_missing and partial[phase].dates_missing == 0
+    assert all(s.phases[p].dates_missing == 0 and s.phases[p].dates_blocked == 0
                for year, s in seasons.items() if year != 2023 for p in (2, 3, 4, 5, 6))
 
     with connect(warehouse) as con:
         found = find_gaps(con)
     assert {(g.phase_from, g.phase_to) for g in found} == {(1, 2)}
-    assert len(found) == partial.missing_dates(2) and all(g.season_year == 2023 for g in found)
+    assert len(found) == partial[2].dates_missing and all(g.season_year == 2023 for g in found)
 
     report = heal(warehouse, target_path=tmp_path / "unused")      # today: these gaps are years old
     assert report.runs == [] and len(report.too_old) == len(found) and report.alerted_old == len(found)

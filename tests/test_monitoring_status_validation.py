@@ -51,17 +51,18 @@ def blocked_warehouse(built, tmp_path_factory) -> Path:
 def test_status_counts_complete_missing_and_blocked(blocked_warehouse, monkeypatch, capsys):
     with connect(blocked_warehouse) as con:
         (season,) = season_coverage(con)
+    phase = season.phases
     games_on = lambda *days: sum(r[0] for r in sql(
         blocked_warehouse, "select count(*) from nba_raw.nbac_schedule where game_date in (" +
         ", ".join(f"'{d}'" for d in days) + ") group by game_date"))
     n = _game_dates(blocked_warehouse)
-    assert season.scheduled_dates == n
-    assert (season.complete_dates[2], season.missing_dates(2), season.blocked_dates[2]) == (n - 1, 1, 0)
-    assert (season.complete_dates[3], season.missing_dates(3), season.blocked_dates[3]) == (n - 3, 0, 3)
-    assert season.blocked_games[3] == games_on("2021-11-12", "2021-11-13", "2021-11-14")
-    assert season.missing_games(2) == games_on("2021-11-10")
+    assert phase[2].dates == n
+    assert (phase[2].dates_complete, phase[2].dates_missing, phase[2].dates_blocked) == (n - 1, 1, 0)
+    assert (phase[3].dates_complete, phase[3].dates_missing, phase[3].dates_blocked) == (n - 3, 0, 3)
+    assert phase[3].games_blocked == games_on("2021-11-12", "2021-11-13", "2021-11-14")
+    assert phase[2].games_missing == games_on("2021-11-10")
     # phase 4 still holds those dates: complete, even though its last run was blocked
-    assert (season.complete_dates[4], season.blocked_dates[4]) == (n, 0)
+    assert (phase[4].dates_complete, phase[4].dates_blocked) == (n, 0)
 
     monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(blocked_warehouse))
     assert main(["status"]) == 0
