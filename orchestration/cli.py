@@ -44,8 +44,8 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from orchestration.backfill import run_backfill
     from orchestration.phases import phases_from_spec
+    from orchestration.runner import run_backfill
 
     start, end = parse_date_range(args.start, args.end)
     if start is None or end is None:
@@ -58,13 +58,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         print(load_landing_into_target(landing_path(), start=start, end=end, progress=_say).summary())
         phases = [p for p in phases if p.number != 2]
     result = run_backfill(start, end, phases, cascade=not args.no_cascade, strict=not args.no_strict,
-                          progress=_say, trigger="manual")
-    print(f"backfill {result.run_id}: {'ok' if result.succeeded else 'FAILED'} in {result.duration_seconds:.1f}s")
-    from orchestration.monitoring.run_alerts import report_run
-
-    digest = report_run(result, backfill_mode=True)      # one digest per backfill; critical ones went out at once
-    if digest is not None:
-        print("alert digest:\n" + digest.text())
+                          progress=_say, trigger="manual", command=" ".join(["nba-pipeline", *sys.argv[1:]]))
+    print(f"backfill {result.run_id}: {result.status} in {result.duration_seconds:.1f}s")
     if not result.succeeded:
         return 1
     return 3 if result.blocked else 0
@@ -77,7 +72,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     with connect() as con:
         gaps = find_gaps(con)              # one scan serves the table, the notes and the page
-        table = coverage_table(con, gaps)
+        table = coverage_table(con)
         notes = status_notes(con, gaps)
         if args.html:
             from orchestration.monitoring.coverage_html import write_coverage_html

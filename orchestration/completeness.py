@@ -1,18 +1,31 @@
-"""Completeness is a query: the schedule's final games against each phase's tables.
+"""Completeness is a query: the schedule's final games against each phase's tables, and
+what the data records about its own freshness and gates.
 
-A game date is complete in a phase when, for every final game of that date,
-both teams have rows in every completeness table of the phase. Nothing here
-depends on whether a run or an event happened: it reads the data.
+A game date is **complete** in a phase when
+- every final game of the date has rows for both teams in every completeness
+  table of the phase (phases.py), and
+- every dated model of the phase that holds the date is **fresh**: the input
+  versions it recorded when it wrote the date equal those of its inputs now, and
+- **verified**: the build that wrote the date passed the model's tests.
+
+Freshness and verification come from the view nba_orchestration.date_freshness,
+which dbt maintains (macros/freshness.sql); Phase 2 (loaded, not built) is
+fresh and verified by definition. Nothing here depends on whether a run or an
+event happened: it reads the data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
-
 from orchestration.phases import PHASES, Phase
+
+FRESHNESS_VIEW = "nba_orchestration.date_freshness"
+RAW_PHASE = 2
+
+# Cell states, in the order a date reaches them.
+MISSING, PARTIAL, UNVERIFIED, STALE, COMPLETE = "missing", "partial", "unverified", "stale", "complete"
 
 
 @dataclass(frozen=True)
@@ -21,14 +34,37 @@ class DateCoverage:
     season_year: int
     phase: int
     final_games: int
-    complete_games: int
+    present_games: int                       # final games with rows for both teams in every completeness table
+    stale_tables: tuple[str, ...] = ()       # dated models whose recorded inputs changed since they wrote the date
+    unverified_tables: tuple[str, ...] = ()  # dated models whose writing build did not pass its gates (yet)
+
+    @property
+    def all_present(self) -> bool:
+        return self.present_games == self.final_games
+
+    @property
+    def state(self) -> str:
+        if self.present_games == 0:
+            return MISSING
+        if not self.all_present:
+            return PARTIAL
+        if self.unverified_tables:
+            return UNVERIFIED
+        if self.stale_tables:
+            return STALE
+        return COMPLETE
 
     @property
     def is_complete(self) -> bool:
-        return self.complete_games == self.final_games
+        return self.state == COMPLETE
+
+    @property
+    def complete_games(self) -> int:
+        """Final games that count as complete: present, in a fresh and verified date."""
+        return self.present_games if self.state == COMPLETE else 0
 
 
-def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+def existing_tables(con) -> set[str]:
     rows = con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()
     return {row[0] for row in rows}
 
@@ -55,25 +91,56 @@ def _phase_game_completeness_sql(phase: Phase, tables_present: set[str]) -> str:
     """
 
 
+@dataclass
+class _DateFreshness:
+    tables: set[str] = field(default_factory=set)
+    stale: set[str] = field(default_factory=set)
+    unverified: set[str] = field(default_factory=set)
+
+
+def _date_range_filter(start: date | None, end: date | None, column: str = "game_date") -> str:
+    filters = []
+    if start:
+        filters.append(f"{column} >= date '{start.isoformat()}'")
+    if end:
+        filters.append(f"{column} <= date '{end.isoformat()}'")
+    return " and ".join(filters) or "true"
+
+
+def _freshness(con, tables_present: set[str], start: date | None, end: date | None
+               ) -> dict[tuple[int, date], _DateFreshness]:
+    """(phase, date) -> the dated models the view knows for that date, which are stale, which unverified."""
+    if FRESHNESS_VIEW not in tables_present:
+        return {}
+    rows = con.execute(
+        f"select phase, game_date, model_relation, is_fresh, is_verified from {FRESHNESS_VIEW} "
+        f"where {_date_range_filter(start, end)}").fetchall()
+    found: dict[tuple[int, date], _DateFreshness] = {}
+    for phase, day, table, fresh, verified in rows:
+        entry = found.setdefault((phase, day), _DateFreshness())
+        entry.tables.add(table)
+        if not fresh:
+            entry.stale.add(table)
+        if not verified:
+            entry.unverified.add(table)
+    return found
+
+
 def coverage_by_date(
-    con: duckdb.DuckDBPyConnection,
+    con,
     phases: tuple[Phase, ...] = PHASES,
     start: date | None = None,
     end: date | None = None,
 ) -> list[DateCoverage]:
-    """Per phase and game date: final games scheduled and final games complete."""
+    """Per phase and game date with final games: games scheduled and present, and which of the
+    phase's tables are stale or unverified there."""
     tables_present = existing_tables(con)
     if "nba_raw.nbac_schedule" not in tables_present:
         return []
-    filters = ["game_status = 3"]
-    if start:
-        filters.append(f"game_date >= date '{start.isoformat()}'")
-    if end:
-        filters.append(f"game_date <= date '{end.isoformat()}'")
     per_phase = " union all ".join(_phase_game_completeness_sql(phase, tables_present) for phase in phases)
     query = f"""
         with final_games as (
-            select * from nba_raw.nbac_schedule where {' and '.join(filters)}
+            select * from nba_raw.nbac_schedule where game_status = 3 and {_date_range_filter(start, end)}
         ),
         team_games as (
             select game_id, game_date, season_year, home_team_abbr as team_abbr from final_games
@@ -86,25 +153,36 @@ def coverage_by_date(
             from team_checks group by all
         )
         select game_date, season_year, phase, count(*) as final_games,
-               sum(case when game_complete then 1 else 0 end) as complete_games
+               sum(case when game_complete then 1 else 0 end) as present_games
         from game_checks
         group by all
         order by phase, game_date
     """
-    return [DateCoverage(*row) for row in con.execute(query).fetchall()]
+    freshness = _freshness(con, tables_present, start, end)
+    by_number = {phase.number: phase for phase in phases}
+    cells = []
+    for day, season, number, finals, present in con.execute(query).fetchall():
+        stale: tuple[str, ...] = ()
+        unverified: tuple[str, ...] = ()
+        if number != RAW_PHASE and present:
+            known = freshness.get((number, day), _DateFreshness())
+            # a table holding the date that the view does not know was written by a build that never finished
+            unknown = {t for t in by_number[number].completeness_tables if t in tables_present} - known.tables
+            stale = tuple(sorted(known.stale))
+            unverified = tuple(sorted(known.unverified | unknown))
+        cells.append(DateCoverage(day, season, number, finals, present, stale, unverified))
+    return cells
 
 
-def incomplete_dates(
-    con: duckdb.DuckDBPyConnection, phase: Phase, start: date | None = None, end: date | None = None
-) -> list[date]:
+def incomplete_dates(con, phase: Phase, start: date | None = None, end: date | None = None) -> list[date]:
     """Game dates in [start, end] whose final games are not all complete in `phase`."""
     return incomplete_dates_by_phase(con, (phase,), start, end).get(phase.number, [])
 
 
 def incomplete_dates_by_phase(
-    con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...], start: date | None = None, end: date | None = None
+    con, phases: tuple[Phase, ...], start: date | None = None, end: date | None = None
 ) -> dict[int, list[date]]:
-    """Per phase, the game dates in [start, end] whose final games are not all complete (one query)."""
+    """Per phase, the game dates in [start, end] that are not complete (one query)."""
     incomplete: dict[int, list[date]] = {}
     for cell in coverage_by_date(con, phases, start, end):
         if not cell.is_complete:
@@ -112,7 +190,7 @@ def incomplete_dates_by_phase(
     return incomplete
 
 
-def season_bounds(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[date, date]]:
+def season_bounds(con) -> dict[int, tuple[date, date]]:
     """season_year -> (first scheduled game date, last scheduled game date)."""
     if "nba_raw.nbac_schedule" not in existing_tables(con):
         return {}
@@ -122,13 +200,12 @@ def season_bounds(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[date, date]
     return {season: (first, last) for season, first, last in rows}
 
 
-def scheduled_game_dates(con: duckdb.DuckDBPyConnection, start: date, end: date) -> set[date]:
+def scheduled_game_dates(con, start: date, end: date) -> set[date]:
     """The dates with a scheduled game from start to end (none before the schedule is loaded)."""
-    try:
-        rows = con.execute("select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ?",
-                           [start, end]).fetchall()
-    except duckdb.CatalogException:
+    if "nba_raw.nbac_schedule" not in existing_tables(con):
         return set()
+    rows = con.execute("select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ?",
+                       [start, end]).fetchall()
     return {row[0] for row in rows}
 
 

@@ -19,6 +19,7 @@ from orchestration.dagster.dbt_assets import build_dbt_assets
 from orchestration.dagster.dbt_project import ensure_manifest
 from orchestration.dagster.executor import pipeline_executor
 from orchestration.dagster.jobs import backfill_alert_digest_job, daily_pipeline_job
+from orchestration.dagster.monitoring_assets import build_coverage_asset, build_gap_healing_sensor
 from orchestration.dagster.partitions import BACKFILL_POLICY, GAME_DATE_PARTITIONS
 from orchestration.dagster.raw_assets import nba_raw_landing
 from orchestration.dagster.resources import make_resources
@@ -26,7 +27,6 @@ from orchestration.dagster.schedules import daily_pipeline_schedule
 from orchestration.dagster.sensors import backfill_alert_digest
 from orchestration.dagster.step_assets import build_step_assets
 from orchestration.dagster.translator import PHASE_TAG, PipelineLayout
-from orchestration.monitoring.dagster_hooks import build_coverage_asset, build_gap_healing_sensor
 
 MANIFEST = ensure_manifest()
 LAYOUT = PipelineLayout(MANIFEST)

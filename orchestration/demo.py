@@ -26,10 +26,10 @@ class WarehouseJob:
 
 
 def _backfill_everything(job: WarehouseJob, say: Callable[[str], None]) -> bool:
-    from orchestration.backfill import run_backfill
     from orchestration.completeness import season_bounds
     from orchestration.loading import load_landing
     from orchestration.ml.report import accuracy_report, format_accuracy_report
+    from orchestration.runner import run_backfill
     from orchestration.status import coverage_table
     from orchestration.warehouse import connect
 
@@ -43,7 +43,8 @@ def _backfill_everything(job: WarehouseJob, say: Callable[[str], None]) -> bool:
     start = min(first for first, _ in bounds.values())
     end = max(last for _, last in bounds.values())
     say(f"== {job.label}: backfill {start}..{end}, every phase, strict mode")
-    result = run_backfill(start, end, warehouse=job.warehouse, trigger="manual", progress=say)
+    result = run_backfill(start, end, warehouse=job.warehouse, trigger="manual", progress=say,
+                          command="nba-pipeline demo")
     say(f"backfill {'succeeded' if result.succeeded else 'FAILED'} in {result.duration_seconds:.1f}s"
         + (f"; {sum(len(b.dates) for b in result.plan.blocked)} date-phase(s) blocked, reported as incomplete"
            if result.blocked else ""))

@@ -81,6 +81,14 @@ PHASES_BY_NUMBER: dict[int, Phase] = {phase.number: phase for phase in PHASES}
 DBT_PHASES: tuple[Phase, ...] = tuple(phase for phase in PHASES if phase.dbt_selector)
 
 
+def phase_of_tags(tags) -> int | None:
+    """A dbt node's phase: its `phase_<n>` tag (dbt_project.yml sets one per folder)."""
+    numbers = {int(tag.split("_", 1)[1]) for tag in tags or () if tag.startswith("phase_") and tag[6:].isdigit()}
+    if len(numbers) > 1:
+        raise ValueError(f"dbt node tagged with several phases: {sorted(numbers)}")
+    return numbers.pop() if numbers else None
+
+
 def phases_from_spec(spec: str | None) -> list[Phase]:
     """`"3,4"` -> those phases in pipeline order; None -> every phase built by a backfill."""
     if not spec:

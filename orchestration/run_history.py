@@ -1,8 +1,11 @@
-"""`nba_orchestration.pipeline_run_history`: one row per asset partition run.
+"""What runs did, recorded as they go: `pipeline_runs` (one row per run) and
+`pipeline_run_history` (one row per asset and game date a step touched).
 
-The latest success per (phase, game_date) is also the date's processed-at time,
-which is how staleness is told (a date processed before an upstream date of its
-lookback window changed).
+A run writes its row when it starts (`running`, with its process id), updates
+it after every step and closes it at the end. A run whose process died keeps
+`running` in the table and reads `interrupted` (`RunRow.effective_status`), so a
+killed run is never silently absent. Nothing here decides completeness or
+freshness: the data records those itself (completeness.py).
 """
 
 from __future__ import annotations
@@ -10,32 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import duckdb
 import pandas as pd
 
-RUN_HISTORY_DDL = """
-create table if not exists nba_orchestration.pipeline_run_history (
-    run_id varchar not null,
-    asset varchar not null,
-    phase integer not null,
-    game_date date not null,
-    status varchar not null,          -- success | failed | skipped | blocked
-    skip_reason varchar,              -- no_games | circuit_open | unchanged_inputs | ...
-    rows_written bigint,
-    started_at timestamp not null,
-    finished_at timestamp not null,
-    duration_seconds double not null,
-    is_backfill boolean not null,
-    trigger varchar not null,         -- schedule | backfill | sensor | manual
-    message varchar
-)
-"""
+from orchestration.processes import ProcessIdentity
+from orchestration.warehouse import ensure_orchestration_schema
 
+RUNS = "nba_orchestration.pipeline_runs"
+RUN_HISTORY = "nba_orchestration.pipeline_run_history"
 STATUSES = ("success", "failed", "skipped", "blocked")
+RUN_STATUSES = ("running", "success", "partial", "failed", "blocked", "nothing_to_do")
+INTERRUPTED = "interrupted"
 
 
 @dataclass
 class RunRecord:
+    """One asset (or phase) and game date a step touched."""
+
     run_id: str
     asset: str
     phase: int
@@ -51,22 +44,89 @@ class RunRecord:
     message: str | None = None
 
 
-def ensure_run_history(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists nba_orchestration")
-    con.execute(RUN_HISTORY_DDL)
-
-
-def record_runs(con: duckdb.DuckDBPyConnection, records: list[RunRecord]) -> None:
+def record_runs(con, records: list[RunRecord]) -> None:
     if not records:
         return
     for record in records:
         if record.status not in STATUSES:
             raise ValueError(f"run status {record.status!r} is not one of {STATUSES}")
-    ensure_run_history(con)
+    ensure_orchestration_schema(con)
     # vars(), not asdict(): asdict deep-copies every field (a second per four-season run)
     frame = pd.DataFrame([vars(record) for record in records])
     con.register("run_records", frame)
     try:
-        con.execute("insert into nba_orchestration.pipeline_run_history by name select * from run_records")
+        con.execute(f"insert into {RUN_HISTORY} by name select * from run_records")
     finally:
         con.unregister("run_records")
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run_id: str
+    runner: str
+    command: str
+    trigger: str
+    is_backfill: bool
+    requested_start: date | None
+    requested_end: date | None
+    status: str
+    message: str | None
+    steps_done: int
+    current_step: str | None
+    pid: int
+    pid_start: str | None
+    host: str
+    started_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def effective_status(self) -> str:
+        """`interrupted` for a run still marked running whose process is gone."""
+        if self.status == "running" and ProcessIdentity(self.pid, self.pid_start, self.host).is_gone():
+            return INTERRUPTED
+        return self.status
+
+
+_RUN_COLUMNS = ("run_id", "runner", "command", "trigger", "is_backfill", "requested_start", "requested_end", "status",
+                "message", "steps_done", "current_step", "pid", "pid_start", "host", "started_at", "updated_at",
+                "finished_at")
+
+
+def begin_run(con, run_id: str, runner: str, command: str, trigger: str, is_backfill: bool,
+              start: date | None, end: date | None) -> None:
+    """The run's row, `running`, before any work (a run already recorded, e.g. by an earlier step of
+    the same Dagster run, is left as it is)."""
+    ensure_orchestration_schema(con)
+    if con.execute(f"select count(*) from {RUNS} where run_id = ?", [run_id]).fetchone()[0]:
+        return
+    me = ProcessIdentity.current()
+    now = datetime.now()
+    con.execute(f"insert into {RUNS} ({', '.join(_RUN_COLUMNS)}) values ({', '.join('?' * len(_RUN_COLUMNS))})",
+                [run_id, runner, command[:1000], trigger, is_backfill, start, end, "running", None, 0, None,
+                 me.pid, me.start_ticks, me.host, now, now, None])
+
+
+def note_step(con, run_id: str, step: str, finished: bool) -> None:
+    """The step now running (finished=False) or just done (True)."""
+    con.execute(f"update {RUNS} set current_step = ?, steps_done = steps_done + ?, updated_at = ? where run_id = ?",
+                [step, 1 if finished else 0, datetime.now(), run_id])
+
+
+def finish_run(con, run_id: str, status: str, message: str | None = None) -> None:
+    if status not in RUN_STATUSES:
+        raise ValueError(f"run status {status!r} is not one of {RUN_STATUSES}")
+    now = datetime.now()
+    con.execute(f"update {RUNS} set status = ?, message = ?, updated_at = ?, finished_at = ? where run_id = ?",
+                [status, (message or None) and message[:4000], now, now, run_id])
+
+
+def recent_runs(con, limit: int = 20) -> list[RunRow]:
+    """The latest runs, newest first (empty before any run)."""
+    from orchestration.completeness import existing_tables
+
+    if RUNS not in existing_tables(con):
+        return []
+    rows = con.execute(f"select {', '.join(_RUN_COLUMNS)} from {RUNS} order by started_at desc limit ?",
+                       [limit]).fetchall()
+    return [RunRow(*row) for row in rows]

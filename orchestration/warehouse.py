@@ -143,6 +143,54 @@ RAW_TABLES: dict[str, str] = {
 # Tables holding one date's rows, replaced per game_date by the loader.
 DATED_RAW_TABLES = ("nbac_schedule", "nbac_player_boxscore", "nbac_team_boxscore", "odds_api_player_points_props")
 
+# What the pipeline records about its own data, beside it (see orchestration/source_versions.py).
+ORCHESTRATION_TABLES: dict[str, str] = {
+    "source_date_versions": """
+        create table if not exists nba_orchestration.source_date_versions (
+            source_table varchar not null,     -- schema.table written outside dbt (nba_raw.*, ml predictions)
+            game_date date not null,
+            row_count bigint not null,
+            content_version varchar not null,  -- md5 of the date's rows; 'empty' for a date without rows
+            written_at timestamp not null      -- when this version was written (not part of the version)
+        )""",
+    "pipeline_runs": """
+        create table if not exists nba_orchestration.pipeline_runs (
+            run_id varchar not null,           -- a CLI run's id, or the Dagster run id
+            runner varchar not null,           -- cli | dagster
+            command varchar not null,          -- what started it (the command line, the Dagster job)
+            trigger varchar not null,          -- manual | backfill | schedule | sensor | heal
+            is_backfill boolean not null,
+            requested_start date,
+            requested_end date,
+            status varchar not null,           -- running | success | partial | failed | blocked | nothing_to_do
+            message varchar,
+            steps_done integer not null,
+            current_step varchar,              -- the step running now (or last run)
+            pid integer not null,              -- the process running it: a dead one means interrupted
+            pid_start varchar,
+            host varchar not null,
+            started_at timestamp not null,
+            updated_at timestamp not null,
+            finished_at timestamp
+        )""",
+    "pipeline_run_history": """
+        create table if not exists nba_orchestration.pipeline_run_history (
+            run_id varchar not null,
+            asset varchar not null,            -- the table (schema.table) or phase the row is about
+            phase integer not null,
+            game_date date not null,
+            status varchar not null,           -- success | failed | skipped | blocked
+            skip_reason varchar,               -- no_games | circuit_open | unchanged_inputs | upstream_failed ...
+            rows_written bigint,
+            started_at timestamp not null,
+            finished_at timestamp not null,
+            duration_seconds double not null,
+            is_backfill boolean not null,
+            trigger varchar not null,          -- schedule | backfill | sensor | manual | heal
+            message varchar
+        )""",
+}
+
 
 def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file (creating its folder), never a shared in-memory db."""
@@ -153,7 +201,14 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create `nba_raw` and its tables if missing; safe to call on every load."""
+    """Create `nba_raw` and its tables, and the source versions table, if missing; safe on every load."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     for ddl in RAW_TABLES.values():
+        con.execute(ddl)
+    ensure_orchestration_schema(con)
+
+
+def ensure_orchestration_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {ORCHESTRATION_SCHEMA}")
+    for ddl in ORCHESTRATION_TABLES.values():
         con.execute(ddl)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.dbt_runner import DbtBuildResult, dbt_build
+from orchestration.dbt_invoke import DbtBuildResult, DbtProject
 
 PHASE3_TABLES = (
     "nba_analytics.player_game_summary",
@@ -19,10 +19,25 @@ PHASE3_TABLES = (
 )
 
 
+# Columns that say which build wrote a row, not what the row holds: left out of comparisons.
+BUILD_COLUMNS = ("build_id",)
+
+
 def build(warehouse: Path, start: date | None, end: date | None, selector: str = "tag:phase_2 tag:phase_3",
           target_path: Path | None = None) -> DbtBuildResult:
-    result = dbt_build([selector], start, end, warehouse, target_path=target_path)
-    return result
+    return dbt_build([selector], start, end, warehouse, target_path)
+
+
+def dbt_build(selectors: list[str], start: date | None, end: date | None, warehouse: Path,
+              target_path: Path | None = None) -> DbtBuildResult:
+    """`dbt build` of the selectors over [start, end], through the project's in-process dbt."""
+    return DbtProject(warehouse, target_path=target_path).build(selectors, start, end)
+
+
+def run_dbt(args: list[str], start: date | None = None, end: date | None = None, warehouse: Path | None = None,
+            target_path: Path | None = None) -> DbtBuildResult:
+    """Any dbt command (test, compile ...) over [start, end], through the project's in-process dbt."""
+    return DbtProject(warehouse, target_path=target_path).invoke(args, start, end)
 
 
 def copy_warehouse(source: Path, destination: Path) -> Path:
@@ -38,11 +53,23 @@ def table_differences(left: Path, right: Path, table: str) -> tuple[int, int, in
         con.execute(f"attach '{right}' as r (read_only)")
         count_left = con.execute(f"select count(*) from l.{table}").fetchone()[0]
         count_right = con.execute(f"select count(*) from r.{table}").fetchone()[0]
-        only_left = con.execute(f"select count(*) from (select * from l.{table} except all select * from r.{table})").fetchone()[0]
-        only_right = con.execute(f"select count(*) from (select * from r.{table} except all select * from l.{table})").fetchone()[0]
+        columns = _content_columns(con, table)
+        only_left = con.execute(f"select count(*) from (select {columns} from l.{table} "
+                                f"except all select {columns} from r.{table})").fetchone()[0]
+        only_right = con.execute(f"select count(*) from (select {columns} from r.{table} "
+                                 f"except all select {columns} from l.{table})").fetchone()[0]
         return count_left, count_right, only_left, only_right
     finally:
         con.close()
+
+
+def _content_columns(con, table: str) -> str:
+    """Every column of `table` (as in the left warehouse) but the build's own (build_id)."""
+    schema, name = table.split(".")
+    names = [row[0] for row in con.execute(
+        "select column_name from information_schema.columns where table_catalog = 'l' and table_schema = ? "
+        "and table_name = ? order by ordinal_position", [schema, name]).fetchall()]
+    return ", ".join(f'"{column}"' for column in names if column not in BUILD_COLUMNS)
 
 
 def assert_identical(left: Path, right: Path, tables=PHASE3_TABLES) -> None:

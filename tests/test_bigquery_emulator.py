@@ -36,7 +36,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.dbt_runner import DbtBuildResult, run_dbt
+from orchestration.dbt_invoke import DbtBuildResult
+from support import run_dbt
 
 pytestmark = pytest.mark.bigquery
 

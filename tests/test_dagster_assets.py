@@ -327,7 +327,7 @@ def test_chunked_backfill_policy_from_the_environment(monkeypatch):
 
 
 def test_modes_follow_the_run_tags():
-    from orchestration.dagster.modes import resolve_mode
+    from orchestration.run_modes import resolve_mode
 
     manual = resolve_mode({})
     assert (manual.backfill, manual.strict, manual.trigger) == (False, True, "manual")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.backfill import run_backfill
+from orchestration.runner import run_backfill
 from orchestration.phases import phases_from_spec
 from support import (
     PHASE3_TABLES,
@@ -55,7 +55,7 @@ def dataset(request, tmp_path_factory, dbt_target):
         before = [d for d in dates if d < second_season_start][-3:]
         window = before + [d for d in dates if d >= second_season_start][:3]
     reference = copy_warehouse(raw, folder / "range.duckdb")
-    result = build(reference, dates[0], dates[-1], target_path=dbt_target)
+    result = build(reference, dates[0], dates[-1])
     assert result.succeeded, result.failure_summary()
     return {"name": request.param, "raw": raw, "folder": folder, "dates": dates, "window": window, "reference": reference}
 
@@ -65,10 +65,10 @@ def test_range_run_equals_date_by_date_run(dataset, dbt_target):
     dates, window = dataset["dates"], dataset["window"]
     # everything around the window as ranges, then the window one date per dbt run,
     # in reverse order: neither the order nor the chunking may matter
-    assert build(by_date, dates[0], _day_before(window[0]), target_path=dbt_target).succeeded
-    assert build(by_date, window[-1] + timedelta(days=1), dates[-1], target_path=dbt_target).succeeded
+    assert build(by_date, dates[0], _day_before(window[0])).succeeded
+    assert build(by_date, window[-1] + timedelta(days=1), dates[-1]).succeeded
     for day in reversed(window):
-        result = build(by_date, day, day, target_path=dbt_target)
+        result = build(by_date, day, day)
         assert result.succeeded, result.failure_summary()
     assert_identical(dataset["reference"], by_date)
 
@@ -82,7 +82,7 @@ def test_range_run_equals_shuffled_chunks(dataset, dbt_target):
     chunks = [(dates[a], dates[b - 1]) for a, b in zip(bounds, bounds[1:])]
     rng.shuffle(chunks)
     for start, end in chunks:
-        result = build(chunks_warehouse, start, end, target_path=dbt_target)
+        result = build(chunks_warehouse, start, end)
         assert result.succeeded, result.failure_summary()
     assert_identical(dataset["reference"], chunks_warehouse)
 
@@ -90,9 +90,9 @@ def test_range_run_equals_shuffled_chunks(dataset, dbt_target):
 def test_rerun_changes_nothing(dataset, dbt_target):
     rerun = copy_warehouse(dataset["reference"], dataset["folder"] / "rerun.duckdb")
     dates = dataset["dates"]
-    assert build(rerun, dates[0], dates[-1], target_path=dbt_target).succeeded
+    assert build(rerun, dates[0], dates[-1]).succeeded
     window = dataset["window"]
-    assert build(rerun, window[0], window[-1], target_path=dbt_target).succeeded
+    assert build(rerun, window[0], window[-1]).succeeded
     assert_identical(dataset["reference"], rerun)
 
 
@@ -177,20 +177,20 @@ def test_backfill_of_one_corrected_date_cascades_forward(generated_raw_warehouse
     corrected_day = first_season[len(first_season) // 2]
 
     built = copy_warehouse(generated_raw_warehouse, tmp_path / "built.duckdb")
-    assert build(built, dates[0], dates[-1], target_path=dbt_target).succeeded
+    assert build(built, dates[0], dates[-1]).succeeded
     cascade = copy_warehouse(built, tmp_path / "cascade.duckdb")
     no_cascade = copy_warehouse(built, tmp_path / "no_cascade.duckdb")
     fresh = copy_warehouse(generated_raw_warehouse, tmp_path / "fresh.duckdb")
     for warehouse in (cascade, no_cascade, fresh):
         _correct_one_game(warehouse, corrected_day)
-    assert build(fresh, dates[0], dates[-1], target_path=dbt_target).succeeded
+    assert build(fresh, dates[0], dates[-1]).succeeded
 
-    result = run_backfill(corrected_day, corrected_day, PHASE3, warehouse=cascade, target_path=dbt_target)
+    result = run_backfill(corrected_day, corrected_day, PHASE3, warehouse=cascade)
     assert result.succeeded and result.plan.cascaded
     assert result.plan.end == first_season[-1]
     assert_identical(fresh, cascade)
 
-    limited = run_backfill(corrected_day, corrected_day, PHASE3, cascade=False, warehouse=no_cascade, target_path=dbt_target)
+    limited = run_backfill(corrected_day, corrected_day, PHASE3, cascade=False, warehouse=no_cascade)
     assert limited.succeeded and not limited.plan.cascaded
     assert limited.plan.stale_dates and limited.plan.stale_dates[0] > corrected_day
     assert "now stale" in limited.plan.describe()
@@ -204,7 +204,7 @@ def test_no_game_date_is_an_empty_success(generated_raw_warehouse, tmp_path, dbt
     first_season = [d for d in dates if d < date(2022, 9, 1)]
     off_day = next(d for d in (first_season[0] + timedelta(days=i) for i in range(200)) if d not in set(dates))
     warehouse = copy_warehouse(generated_raw_warehouse, tmp_path / "w.duckdb")
-    result = run_backfill(off_day, off_day, PHASE3, warehouse=warehouse, cascade=False, target_path=dbt_target)
+    result = run_backfill(off_day, off_day, PHASE3, warehouse=warehouse, cascade=False)
     assert result.succeeded and not result.dbt_results  # nothing to build
     history = query(warehouse, "select status, skip_reason, rows_written from nba_orchestration.pipeline_run_history "
                                "where game_date = ?", [off_day])
@@ -225,7 +225,7 @@ def test_real_team_points_equal_player_points(real_dir, dataset):
 
 def test_real_partial_2023_24_is_blocked_not_failed(real_raw_warehouse, tmp_path, dbt_target):
     warehouse = copy_warehouse(real_raw_warehouse, tmp_path / "w.duckdb")
-    result = run_backfill(date(2024, 4, 20), date(2024, 6, 17), PHASE3, warehouse=warehouse, target_path=dbt_target)
+    result = run_backfill(date(2024, 4, 20), date(2024, 6, 17), PHASE3, warehouse=warehouse)
     assert result.succeeded and result.blocked
     blocked = result.plan.blocked[0]
     assert blocked.dates[0] == date(2024, 4, 23) and blocked.dates[-1] == date(2024, 6, 17)
@@ -259,7 +259,7 @@ def test_each_gate_fails_on_broken_data(real_raw_warehouse, tmp_path, dbt_target
                        "(select home_team_abbr from nba_raw.nbac_schedule where game_id = "
                        "(select min(game_id) from nba_raw.nbac_schedule where game_date = ?))", [fifth, fifth])
 
-    result = build(warehouse, days[0], days[-1], target_path=dbt_target)
+    result = build(warehouse, days[0], days[-1])
     assert not result.succeeded
     failed = _failed_tests(result)
     expected = {
@@ -276,7 +276,7 @@ def test_duplicate_keys_stop_downstream_models(real_raw_warehouse, tmp_path, dbt
     warehouse = copy_warehouse(real_raw_warehouse, tmp_path / "dupes.duckdb")
     execute(warehouse, "insert into nba_raw.nbac_player_boxscore select * from nba_raw.nbac_player_boxscore "
                        "where game_date = date '2022-05-01' limit 1")
-    result = build(warehouse, date(2022, 5, 1), date(2022, 5, 1), target_path=dbt_target)
+    result = build(warehouse, date(2022, 5, 1), date(2022, 5, 1))
     assert not result.succeeded
     assert "unique_combination_of_columns_stg_nba_raw__player_boxscores_game_id__player_id" in _failed_tests(result)
     skipped = {n.unique_id for n in result.nodes if n.status == "skipped"}
@@ -290,8 +290,8 @@ def test_dates_are_validated_before_any_sql(tmp_path):
     reversed_range = subprocess.run([sys.executable, "-m", "orchestration.cli", "backfill", "--start", "2023-12-02", "--end", "2023-12-01"],
                                     capture_output=True, text=True)
     assert reversed_range.returncode == 2 and "before start" in reversed_range.stderr
-    from orchestration.dbt_runner import run_dbt
+    from support import run_dbt
 
     dbt = run_dbt(["compile", "--select", "player_game_summary", "--vars", "{start_date: yesterday}"],
                   warehouse=tmp_path / "w.duckdb", target_path=tmp_path / "target")
-    assert not dbt.succeeded and "start_date=yesterday is not a date" in dbt.output_tail
+    assert not dbt.succeeded and "start_date=yesterday is not a date" in dbt.failure_summary()

@@ -16,14 +16,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.backfill import run_backfill
-from orchestration.dbt_runner import dbt_build, run_dbt
+from orchestration.runner import run_backfill
 from orchestration.ml import accuracy_report, format_accuracy_report, run_trained_model_step
 from orchestration.ml import trained_model
 from orchestration.ml.features import FEATURES_V1
 from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE
 from orchestration.phases import PHASES_BY_NUMBER, phases_from_spec
-from support import PHASE3_TABLES, assert_identical, copy_warehouse, execute, game_dates, query
+from support import PHASE3_TABLES, assert_identical, copy_warehouse, dbt_build, execute, game_dates, query, run_dbt
 
 PHASES_3_TO_6 = phases_from_spec("3,4,5,6")
 PHASE4_TO_6_TABLES = tuple(
@@ -42,7 +41,7 @@ def dbt_target(tmp_path_factory) -> Path:
 
 
 def backfill(warehouse: Path, start: date, end: date, dbt_target: Path, phases=PHASES_3_TO_6):
-    result = run_backfill(start, end, phases, cascade=False, warehouse=warehouse, target_path=dbt_target)
+    result = run_backfill(start, end, phases, cascade=False, warehouse=warehouse)
     failures = "\n".join(b.failure_summary() for b in result.dbt_results if not b.succeeded)
     assert result.succeeded and not result.blocked, failures or result.plan.describe()
     return result
@@ -318,7 +317,7 @@ def test_every_phase4_6_gate_fails_on_broken_data(dataset, dbt_target):
             _break_for(tests[name], tamper, manifest)
 
     result = run_dbt(["test", "--select", "tag:phase_4", "tag:phase_5", "tag:phase_6"], start, end,
-                     warehouse=broken, target_path=dbt_target)
+                     warehouse=broken)
     assert not result.succeeded
     ran = {node.unique_id.split(".")[2]: node.status for node in result.nodes if node.resource_type == "test"}
     assert set(ran) == set(tests)
@@ -339,7 +338,7 @@ def test_strict_mode_blocks_phase4_on_phase3_gaps(dataset, dbt_target, monkeypat
     gap = season_dates[len(season_dates) // 2]
     execute(warehouse, "delete from nba_analytics.team_defense_game_summary where game_date = ?", [gap])
 
-    blocked = dbt_build(["tag:phase_4"], day, day, warehouse, target_path=dbt_target)
+    blocked = dbt_build(["tag:phase_4"], day, day, warehouse)
     assert not blocked.succeeded
     message = blocked.failure_summary()
     assert "BLOCKED (strict mode)" in message and gap.isoformat() in message and "nba-pipeline backfill" in message
@@ -352,7 +351,7 @@ def test_strict_mode_blocks_phase4_on_phase3_gaps(dataset, dbt_target, monkeypat
                                       f"table_schema || '.' || table_name = '{PREDICTIONS_TABLE}' order by ordinal_position")
     execute(warehouse, f"drop table {PREDICTIONS_TABLE}")
     monkeypatch.setenv("NBA_STRICT_MODE", "false")  # the env var, like the dates: no re-parse
-    lenient = dbt_build(["tag:phase_4", "tag:phase_5"], day, day, warehouse, target_path=dbt_target)
+    lenient = dbt_build(["tag:phase_4", "tag:phase_5"], day, day, warehouse)
     assert lenient.succeeded, lenient.failure_summary()
     marks = query(warehouse, """
         select min(upstream_gap_count), max(upstream_gap_dates), bool_or(can_use_for_ml_training),

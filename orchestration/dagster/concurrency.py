@@ -23,6 +23,7 @@ from typing import Callable
 
 import duckdb
 
+from orchestration.processes import process_alive, process_start_ticks
 from orchestration.warehouse import connect
 
 WAREHOUSE_POOL = "nba_warehouse"
@@ -31,37 +32,9 @@ PID_START_TAG = "nba/pid_start"
 HOST_TAG = "nba/host"
 
 
-def _process_start_ticks(pid: int) -> str | None:
-    """Start time of a process (clock ticks since boot), to tell a reused pid apart."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return fields[19] if len(fields) > 19 else None
-
-
-def process_alive(pid: int, start_ticks: str | None = None) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state in {"Z", "X"}:      # killed, not yet reaped by its parent
-            return False
-    except OSError:
-        pass
-    if start_ticks and _process_start_ticks(pid) not in (None, start_ticks):
-        return False                 # the pid now belongs to another process
-    return True
-
-
 def run_process_tags() -> dict[str, str]:
     pid = os.getpid()
-    return {PID_TAG: str(pid), PID_START_TAG: _process_start_ticks(pid) or "", HOST_TAG: socket.gethostname()}
+    return {PID_TAG: str(pid), PID_START_TAG: process_start_ticks(pid) or "", HOST_TAG: socket.gethostname()}
 
 
 def reclaim_orphaned_slots(instance, log: Callable[[str], None] = print) -> list[str]:

@@ -1,57 +1,31 @@
-"""Phases 3+ from the dbt project: one `@dbt_assets` per stretch of dbt phases (see translator).
+"""Phases 3+ from the dbt project: one `@dbt_assets` per dbt stretch of pipeline_steps.py.
 
-A run over a partition range is ONE `dbt build` per stretch:
-1. plan with `plan_backfill` (strict check + forward cascade) for the stretch's
-   selected phases; BLOCKED dates fail the step (runtime.StepRun.apply_plan);
-2. a range without games is an empty success (`no_games`), no dbt process;
-3. otherwise `dbt build` over [start, cascade end]: the window reaches the
-   models through NBA_START_DATE / NBA_END_DATE (not --vars, which would make
-   dbt re-parse the project on every run), tests run in the same build and
-   come back as asset checks (error severity = blocking);
-4. one run-history row per model and date, with its status from dbt.
+A run over a partition range is ONE `dbt build` per stretch, through the
+project's runner (orchestration/runner.py), in this process:
+1. plan (strict check + forward cascade) for the stretch's selected phases;
+   BLOCKED dates of the run's own range fail the step (runtime.DagsterStep);
+2. the runner's step: guard, `dbt build` over [start, cascade end] (the
+   selected models, tests in the same build), run history, breakers, alerts;
+3. dbt's structured events become Dagster events through dagster-dbt's own
+   translation (`DbtCoreCliEventMessage.to_default_asset_events`): an
+   output per model, an asset check per test (error severity = blocking).
 """
 
 
-import os
-import shutil
-import tempfile
-import threading
-from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, Output
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from orchestration.completeness import scheduled_game_dates
-from orchestration.dagster.concurrency import WAREHOUSE_POOL, wait_for_warehouse
-from orchestration.dagster.dbt_project import DBT_PROJECT, keep_partial_parse, seed_partial_parse
+from orchestration.dagster.concurrency import WAREHOUSE_POOL
+from orchestration.dagster.dbt_project import DBT_PROJECT
 from orchestration.dagster.partitions import BACKFILL_POLICY, GAME_DATE_PARTITIONS
 from orchestration.dagster.resources import PipelineResource
-from orchestration.dagster.runtime import AssetTarget, StepRun
-from orchestration.dagster.translator import PipelineDbtTranslator, PipelineLayout, Stretch
-from orchestration.dbt_runner import dbt_window_vars
+from orchestration.dagster.runtime import AssetTarget, DagsterStep
+from orchestration.dagster.translator import PipelineDbtTranslator, PipelineLayout
 from orchestration.phases import PHASES_BY_NUMBER
-
-DBT_TARGET_ROOT_ENV = "NBA_PIPELINE_DBT_TARGET_ROOT"   # where each build's target folder goes (default: temp)
-_ENV_LOCK = threading.Lock()
-
-
-@contextmanager
-def dbt_window_env(start: date, end: date, warehouse: Path):
-    """The run window and warehouse in the environment dbt is started with (restored right after)."""
-    values = dbt_window_vars(start, end, warehouse)
-    with _ENV_LOCK:
-        saved = {name: os.environ.get(name) for name in values}
-        os.environ.update(values)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+from orchestration.pipeline_steps import DbtStretch
 
 
 def _targets(layout: PipelineLayout, selected: set[AssetKey]) -> tuple[list[AssetTarget], dict[AssetKey, str]]:
@@ -85,72 +59,44 @@ def topological(targets: list[AssetTarget], deps: dict) -> list[AssetTarget]:
     return ordered
 
 
-_DBT_STATUS = {"success": ("success", None), "error": ("failed", None), "skipped": ("skipped", "upstream_failed")}
+def _selection(layout: PipelineLayout, stretch: DbtStretch, unique_ids: dict[AssetKey, str]) -> DbtStretch:
+    """The stretch as selected: its tag selectors when every model of it is selected, else the models
+    by name (tests follow through the project's `indirect_selection: buildable`)."""
+    stretch_models = {uid for uid, phase in layout.node_phase.items() if phase in stretch.tags}
+    if stretch_models <= set(unique_ids.values()):
+        return stretch
+    names = sorted(layout.manifest["nodes"][uid]["name"] for uid in unique_ids.values())
+    return DbtStretch(stretch.phases, select=tuple(names))
 
 
-def run_stretch(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource,
-                layout: PipelineLayout, stretch: Stretch):
-    run = StepRun(context, pipeline, stretch.op_name)
+def run_stretch(context: AssetExecutionContext, pipeline: PipelineResource, layout: PipelineLayout,
+                stretch: DbtStretch, translator: PipelineDbtTranslator):
     targets, unique_ids = _targets(layout, set(context.selected_asset_keys))
     if not targets:
         return
-    if run.skip_if_historical(targets):
-        return
+    step = DagsterStep(context, pipeline, stretch.name, targets)
     phases = [PHASES_BY_NUMBER[n] for n in sorted({t.phase for t in targets})
               if n in PHASES_BY_NUMBER and PHASES_BY_NUMBER[n].dbt_selector]
-    start, end = run.apply_plan(run.plan(phases), targets) if phases else (run.start, run.end)
-    numbers = [phase.number for phase in phases]
-    if run.guard(targets, numbers):
-        return
+    start, end = step.plan(phases) if phases else (step.start, step.end)
     window = MetadataValue.text(f"{start}..{end}")
-
-    with run.connect() as con:
-        games = scheduled_game_dates(con, start, end)
-        if not games:
-            run.record(con, targets, start, end, "success")
-    if not games:
-        run.finish(numbers, True)
-        context.log.info(f"no games in {start}..{end}: empty success, nothing to build")
+    events: list[dict] = []
+    outcome = step.execute(_selection(layout, stretch, unique_ids), start, end, on_dbt_event=events.append)
+    if outcome.status == "skipped" or outcome.skip_reason == "no_games":
+        context.log.info(f"{stretch.name} {start}..{end}: {outcome.skip_reason}: {outcome.message}")
         for target in topological(targets, context.assets_def.asset_deps):
-            yield MaterializeResult(asset_key=target.key, metadata={"window": window,
-                                                                    "skip_reason": MetadataValue.text("no_games")})
+            yield MaterializeResult(asset_key=target.key, metadata={
+                "window": window, "skip_reason": MetadataValue.text(outcome.skip_reason or "")})
         return
-
-    root = os.environ.get(DBT_TARGET_ROOT_ENV) or None
-    if root:
-        Path(root).mkdir(parents=True, exist_ok=True)
-    target_path = Path(tempfile.mkdtemp(prefix=f"{stretch.op_name}-{context.run.run_id[:8]}-", dir=root))
-    try:
-        wait_for_warehouse(run.warehouse, pipeline.lock_wait_seconds, log=context.log.info)
-        seed_partial_parse(target_path, run.warehouse)
-        with dbt_window_env(start, end, run.warehouse):
-            invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target_path)
-        for event in invocation.stream():
-            if isinstance(event, Output):
-                event = event.with_metadata({**event.metadata, "window": window})
-            yield event
-        succeeded = invocation.is_successful()
-        run_results = invocation.get_artifact("run_results.json") \
-            if (target_path / "run_results.json").exists() else {"results": []}
-        keep_partial_parse(target_path, run.warehouse)
-    finally:
-        shutil.rmtree(target_path, ignore_errors=True)
-
-    results = {result["unique_id"]: result for result in run_results.get("results", [])}
-    statuses = {key: _DBT_STATUS.get(str(results.get(uid, {}).get("status")), ("skipped", "not_run"))
-                for key, uid in unique_ids.items()}
-    failures = [f"{uid}: {result['status']} ({result.get('message')})" for uid, result in results.items()
-                if str(result.get("status")) in {"error", "fail", "runtime error"}]
-    with run.connect() as con:
-        run.record(con, targets, start, end, "success", status_by_target=statuses,
-                   message=None if succeeded else "dbt build failed: " + "; ".join(failures)[:2000])
-        if not succeeded:
-            run.alert(con, "error", f"dbt build {start}..{end} failed: " + "; ".join(failures)[:2000],
-                      category="dbt_failure")
-    run.finish(numbers, succeeded, "; ".join(failures)[:2000])
-    if not succeeded:
-        raise Failure(description=f"dbt build {start}..{end} failed (gates stop downstream):\n" + "\n".join(failures),
-                      metadata={"failed_nodes": MetadataValue.int(len(failures))})
+    for event in events:
+        message = DbtCoreCliEventMessage(raw_event=event, event_history_metadata={})
+        for dagster_event in message.to_default_asset_events(manifest=layout.manifest,
+                                                             dagster_dbt_translator=translator, context=context):
+            if isinstance(dagster_event, Output):
+                dagster_event = dagster_event.with_metadata({**dagster_event.metadata, "window": window})
+            yield dagster_event
+    if outcome.failed:
+        raise Failure(description=f"dbt build {start}..{end} failed (gates stop downstream):\n{outcome.message}",
+                      metadata={"failed_nodes": MetadataValue.int(len(outcome.dbt.failed_nodes) if outcome.dbt else 0)})
 
 
 def build_dbt_assets(layout: PipelineLayout, manifest: Path) -> list:
@@ -158,18 +104,18 @@ def build_dbt_assets(layout: PipelineLayout, manifest: Path) -> list:
     return [_stretch_assets(stretch, layout, translator, manifest) for stretch in layout.stretches]
 
 
-def _stretch_assets(stretch: Stretch, layout: PipelineLayout, translator, manifest: Path):
+def _stretch_assets(stretch: DbtStretch, layout: PipelineLayout, translator, manifest: Path):
     @dbt_assets(
         manifest=manifest,
-        select=stretch.select,
-        name=stretch.op_name,
+        select=" ".join(stretch.selectors),
+        name=stretch.name,
         partitions_def=GAME_DATE_PARTITIONS,
         backfill_policy=BACKFILL_POLICY,
         dagster_dbt_translator=translator,
         project=DBT_PROJECT,
         pool=WAREHOUSE_POOL,
     )
-    def _assets(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource):
-        yield from run_stretch(context, dbt, pipeline, layout, stretch)
+    def _assets(context: AssetExecutionContext, pipeline: PipelineResource):
+        yield from run_stretch(context, pipeline, layout, stretch, translator)
 
     return _assets

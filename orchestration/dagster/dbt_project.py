@@ -14,14 +14,13 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import yaml
 from dagster_dbt import DbtProject
 
-from orchestration.dbt_runner import dbt_env, dbt_executable
+from orchestration.dbt_invoke import dbt_executable, window_env
 from orchestration.paths import DBT_PROJECT_DIR
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -71,7 +70,7 @@ def ensure_manifest(project: DbtProject = DBT_PROJECT) -> Path:
                 return manifest
             command = [dbt_executable(), "parse", "--quiet", "--project-dir", str(project.project_dir),
                        "--profiles-dir", str(project.profiles_dir), "--target-path", str(manifest.parent)]
-            result = subprocess.run(command, cwd=project.project_dir, env=dbt_env(None, None),
+            result = subprocess.run(command, cwd=project.project_dir, env={**os.environ, **window_env(None, None), "DBT_USE_COLORS": "false"},
                                     capture_output=True, text=True)
             if result.returncode != 0 or not manifest.exists():
                 raise RuntimeError(f"dbt parse failed ({' '.join(command)}):\n{result.stdout[-4000:]}{result.stderr[-2000:]}")
@@ -79,30 +78,3 @@ def ensure_manifest(project: DbtProject = DBT_PROJECT) -> Path:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return manifest
-
-
-# Partial parsing: dbt re-parses the whole project (seconds) when the profile
-# changed, and the profile holds the warehouse path. Every dbt invocation of a
-# run starts from the partial-parse state of the last run on the same warehouse.
-
-def _partial_parse_cache(warehouse: Path) -> Path:
-    key = hashlib.sha1(f"{warehouse}|{os.environ.get('NBA_PIPELINE_TARGET', 'dev')}".encode()).hexdigest()[:16]
-    return Path(DBT_PROJECT.project_dir) / DBT_PROJECT.target_path / "partial_parse_cache" / f"{key}.msgpack"
-
-
-def seed_partial_parse(target_path: Path, warehouse: Path) -> None:
-    cached = _partial_parse_cache(warehouse)
-    if cached.exists():
-        target_path.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cached, target_path / PARTIAL_PARSE_FILE)
-
-
-def keep_partial_parse(target_path: Path, warehouse: Path) -> None:
-    produced = target_path / PARTIAL_PARSE_FILE
-    if not produced.exists():
-        return
-    cached = _partial_parse_cache(warehouse)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cached.with_suffix(f".{os.getpid()}.tmp")
-    shutil.copyfile(produced, temporary)
-    os.replace(temporary, cached)

@@ -13,7 +13,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from orchestration.dagster.modes import range_tags  # noqa: F401  (re-exported for the tests and bench)
+from orchestration.run_modes import range_tags  # noqa: F401  (re-exported for the tests and bench)
 from orchestration.paths import PROJECT_ROOT
 
 DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"

@@ -1,12 +1,12 @@
 """Phase 2: the `nba_raw` tables, loaded from the landing folder for the run's dates.
 
 One multi-asset over the tables the dbt project reads as sources (`nba_raw.*`,
-same keys as dagster-dbt gives the sources, so the graph connects). It calls
-the same loader as `nba-pipeline load`: `load_landing(NBA_PIPELINE_LANDING,
-start, end, tables=<the selected dated tables>)`, which replaces exactly the
-dates the files hold within the window, in one transaction (a rerun changes
-nothing; a killed load leaves nothing half-written). The registries are upserted
-by every load.
+same keys as dagster-dbt gives the sources, so the graph connects). It runs
+the runner's load step, the same as `nba-pipeline backfill --phases 2`:
+`load_landing(NBA_PIPELINE_LANDING, start, end, tables=<the selected dated
+tables>)`, which replaces exactly the dates whose content changed within the
+window, in one transaction (a rerun changes nothing; a killed load leaves
+nothing half-written). The registries are upserted by every load.
 """
 
 
@@ -16,9 +16,11 @@ from orchestration.dagster.checks import RAW_COVERAGE_CHECK, raw_coverage_result
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
 from orchestration.dagster.partitions import BACKFILL_POLICY, GAME_DATE_PARTITIONS
 from orchestration.dagster.resources import PipelineResource
-from orchestration.dagster.runtime import AssetTarget, StepRun
+from orchestration.dagster.runtime import AssetTarget, DagsterStep
 from orchestration.dagster.translator import PHASE_TAG, RAW_PHASE, group_name
-from orchestration.warehouse import DATED_RAW_TABLES
+from orchestration.phases import PHASES_BY_NUMBER
+from orchestration.pipeline_steps import LoadStep
+from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA
 
 RAW_TABLES: tuple[str, ...] = (*DATED_RAW_TABLES, "player_registry")
 _DESCRIPTIONS = {
@@ -51,36 +53,29 @@ RAW_SPECS = [
     pool=WAREHOUSE_POOL,
 )
 def nba_raw_landing(context: AssetExecutionContext, pipeline: PipelineResource):
-    from orchestration.loading import LandingFileError, load_landing
-
-    run = StepRun(context, pipeline, "nba_raw_landing")
     selected = [table for table in RAW_TABLES if raw_key(table) in context.selected_asset_keys]
-    targets = [AssetTarget(raw_key(table), RAW_PHASE, f"nba_raw.{table}" if table in DATED_RAW_TABLES else None)
-               for table in selected]
-    if run.skip_if_historical(targets):
-        return
-    landing = pipeline.landing()
     dated = [table for table in selected if table in DATED_RAW_TABLES]
-    with run.connect() as con:
-        try:
-            report = load_landing(landing, run.start, run.end, con=con, tables=dated, progress=context.log.info)
-        except (LandingFileError, ValueError) as error:
-            message = f"landing folder {landing}: {error}"
-            run.record(con, targets, run.start, run.end, "failed", message=message, count_rows=False)
-            run.alert(con, "error", message, category="landing_error")
-            raise Failure(description=message) from None
-        run.record(con, targets, run.start, run.end, "success")
-        coverage = raw_coverage_result(con, run.start, run.end) \
-            if RAW_COVERAGE_CHECK.key in context.selected_asset_check_keys else None
-    context.log.info(report.summary())
+    targets = [AssetTarget(raw_key(table), RAW_PHASE, f"{RAW_SCHEMA}.{table}" if table in DATED_RAW_TABLES else None)
+               for table in selected]
+    landing = pipeline.landing()
+    step = DagsterStep(context, pipeline, "nba_raw_landing", targets, landing=landing, load_tables=dated)
+    outcome = step.execute(LoadStep(PHASES_BY_NUMBER[RAW_PHASE]), step.start, step.end)
+    if outcome.failed:
+        raise Failure(description=outcome.message)
+    report = outcome.load
+    if report is not None:
+        context.log.info(report.summary())
     for table in selected:
-        table_report = report.tables.get(table)
+        table_report = report.tables.get(table) if report is not None else None
         metadata = {"landing": MetadataValue.path(str(landing)),
-                    "window": MetadataValue.text(f"{run.start}..{run.end}")}
+                    "window": MetadataValue.text(f"{step.start}..{step.end}")}
+        if outcome.skip_reason:
+            metadata["skip_reason"] = MetadataValue.text(outcome.skip_reason)
         if table_report is not None:
             metadata["rows_loaded"] = MetadataValue.int(table_report.rows_loaded)
             metadata["rows_quarantined"] = MetadataValue.int(table_report.rows_quarantined)
             metadata["dates_replaced"] = MetadataValue.int(len(table_report.dates_replaced))
         yield MaterializeResult(asset_key=raw_key(table), metadata=metadata)
-    if coverage is not None:
-        yield coverage
+    if RAW_COVERAGE_CHECK.key in context.selected_asset_check_keys:
+        with step.run.connect() as con:
+            yield raw_coverage_result(con, step.start, step.end)

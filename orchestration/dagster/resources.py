@@ -1,4 +1,7 @@
-"""Resources: where the warehouse and the landing folder are, the mode defaults, and dbt.
+"""Resources: where the warehouse and the landing folder are, and the mode defaults.
+
+dbt runs through the project's runner (orchestration/runner.py, dbt in process),
+not through a dbt resource: one code path for Dagster and `nba-pipeline`.
 
 Paths are resolved when a run starts, not when definitions load: the run
 process's NBA_PIPELINE_DUCKDB / NBA_PIPELINE_LANDING win unless the resource is
@@ -7,17 +10,11 @@ configured explicitly (run config `resources: {pipeline: {config: {...}}}`).
 
 from __future__ import annotations
 
-import importlib.metadata
-from functools import cached_property
 from pathlib import Path
 
 from dagster import ConfigurableResource
-from dagster_dbt import DbtCliResource
-from packaging import version
 from pydantic import Field
 
-from orchestration.dagster.dbt_project import DBT_PROJECT
-from orchestration.dbt_runner import dbt_executable
 from orchestration.paths import landing_path, warehouse_path
 
 
@@ -43,25 +40,5 @@ class PipelineResource(ConfigurableResource):
         return Path(self.landing_dir).resolve() if self.landing_dir else landing_path()
 
 
-class PipelineDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt CLI resource without two costs per dbt invocation that buy us nothing
-    (measured: 3.7 s + 3.6 s per stretch on this machine):
-    - `dbt --version` in a subprocess to learn the version: read from dbt-core's package metadata;
-    - an in-process dbt adapter, used only to fetch column metadata or row counts, which we do not
-      ask for (run history counts rows itself); it would also touch the DuckDB file.
-    """
-
-    @cached_property
-    def _cli_version(self):
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args):
-        return None
-
-
 def make_resources() -> dict:
-    return {
-        "pipeline": PipelineResource(),
-        "dbt": PipelineDbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir),
-                                      dbt_executable=dbt_executable()),
-    }
+    return {"pipeline": PipelineResource()}

@@ -11,7 +11,7 @@ from datetime import timedelta
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, schedule
 
 from orchestration.dagster.jobs import daily_pipeline_job
-from orchestration.dagster.modes import range_tags
+from orchestration.run_modes import range_tags
 from orchestration.dagster.partitions import GAME_DATE_TIMEZONE
 
 

@@ -11,7 +11,7 @@ from dagster import DagsterRunStatus, DefaultSensorStatus, RunRequest, RunsFilte
     SkipReason, sensor
 
 from orchestration.dagster.jobs import backfill_alert_digest_job
-from orchestration.dagster.modes import BACKFILL_TAG, PENDING_ALERTS_TAG
+from orchestration.run_modes import BACKFILL_TAG, PENDING_ALERTS_TAG
 
 _FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 _RUNNING_RUN = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,

@@ -3,11 +3,10 @@
 - A dbt node's phase is its `phase_<n>` tag (set per folder in dbt_project.yml).
   Every non-ephemeral model must carry exactly one; a model without one would
   silently never run, so loading the definitions fails instead.
-- dbt phases are cut into **stretches** at every phase with `python_steps`
-  (phases.py): the steps run after the previous phases' models and before that
-  phase's models, exactly as `nba-pipeline backfill` runs them. Each stretch is
-  one `@dbt_assets`; each step is one asset in between. Today: stretch 1 =
-  phases 2 (staging views), 3, 4; the trained-model step; stretch 2 = phases 5, 6.
+- the steps are orchestration/pipeline_steps.py's, exactly as `nba-pipeline
+  backfill` runs them: each dbt stretch is one `@dbt_assets`, each Python step
+  one multi-asset in between. Today: stretch 1 = phases 2 (staging views), 3,
+  4; the trained-model step; stretch 2 = phases 5, 6.
 - dbt sources keep dagster-dbt's keys ([source, table]): `nba_raw.*` are the
   Phase 2 raw assets; the sources in the schema of a phase with one Python step
   (e.g. `nba_predictions.ml_system_predictions`) are that step's assets.
@@ -25,17 +24,12 @@ from typing import Any, Mapping
 from dagster import AssetDep, AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-from orchestration.phases import PHASES, PHASES_BY_NUMBER, Phase
+from orchestration.phases import PHASES, PHASES_BY_NUMBER, Phase, phase_of_tags
+from orchestration.pipeline_steps import DbtStretch, PythonStep, pipeline_steps
 
 PHASE_TAG = "nba/phase"
 RAW_PHASE = 2
-
-
-def phase_of_tags(tags) -> int | None:
-    numbers = {int(tag.split("_", 1)[1]) for tag in tags or () if tag.startswith("phase_") and tag[6:].isdigit()}
-    if len(numbers) > 1:
-        raise ValueError(f"dbt node tagged with several phases: {sorted(numbers)}")
-    return numbers.pop() if numbers else None
+SOURCE_VERSIONS_KEY = AssetKey(["nba_orchestration", "source_date_versions"])
 
 
 def group_name(phase_number: int) -> str:
@@ -43,39 +37,26 @@ def group_name(phase_number: int) -> str:
     return f"phase_{phase_number}_{phase.name}" if phase else f"phase_{phase_number}"
 
 
-def step_name(reference: str) -> str:
-    """`orchestration.ml:run_trained_model_step` -> `trained_model`."""
-    attribute = reference.partition(":")[2] or reference
-    return attribute.removeprefix("run_").removesuffix("_step")
-
-
 @dataclass(frozen=True)
-class Stretch:
-    """Consecutive dbt phases built by one `@dbt_assets` (one dbt build per run)."""
+class StepAssets:
+    """A Python step of pipeline_steps.py as assets: what it writes and the models it reads."""
 
-    index: int
-    phases: tuple[int, ...]
-
-    @property
-    def select(self) -> str:
-        return " ".join(f"tag:phase_{number}" for number in self.phases)
-
-    @property
-    def op_name(self) -> str:
-        return "dbt_phases_" + "_".join(str(number) for number in self.phases)
-
-
-@dataclass(frozen=True)
-class PythonStep:
-    phase: Phase
-    reference: str
+    step: PythonStep
     keys: tuple[AssetKey, ...]           # what the step writes (its assets)
     relations: dict = field(default_factory=dict, hash=False, compare=False)   # key -> "schema.table"
     deps: tuple[AssetKey, ...] = ()       # the previous phases' models it reads
 
     @property
     def name(self) -> str:
-        return step_name(self.reference)
+        return self.step.name
+
+    @property
+    def phase(self) -> Phase:
+        return self.step.phase
+
+    @property
+    def reference(self) -> str:
+        return self.step.reference
 
 
 class PipelineLayout:
@@ -107,41 +88,34 @@ class PipelineLayout:
         return DagsterDbtTranslator().get_asset_key(props)
 
     @cached_property
-    def stretches(self) -> list[Stretch]:
-        present = sorted(set(self.node_phase.values()))
-        cuts = [phase.number for phase in self.phases if phase.python_steps]
-        groups: list[list[int]] = []
-        for number in present:
-            if not groups or number in cuts:
-                groups.append([])
-            groups[-1].append(number)
-        return [Stretch(index, tuple(numbers)) for index, numbers in enumerate(groups)]
+    def stretches(self) -> list[DbtStretch]:
+        return [step for step in pipeline_steps(self.phases) if isinstance(step, DbtStretch)]
 
     def models_of_phase(self, number: int) -> list[str]:
         return sorted(uid for uid, phase in self.node_phase.items() if phase == number)
 
     @cached_property
-    def python_steps(self) -> list[PythonStep]:
+    def python_steps(self) -> list[StepAssets]:
         steps = []
         numbers = [phase.number for phase in self.phases]
-        for phase in self.phases:
-            if not phase.python_steps:
+        for step in pipeline_steps(self.phases):
+            if not isinstance(step, PythonStep):
                 continue
+            phase = step.phase
             earlier = [n for n in numbers if n < phase.number]
             previous = next((n for n in reversed(earlier) if self.models_of_phase(n)), None)
             deps = tuple(self.key_of(uid) for uid in self.models_of_phase(previous)) if previous else ()
             sources = sorted(
                 (uid for uid, source in self.manifest["sources"].items() if source["schema"] == phase.schema),
             ) if len(phase.python_steps) == 1 and phase.schema != "nba_raw" else []
-            for reference in phase.python_steps:
-                if sources:
-                    keys = tuple(self.key_of(uid) for uid in sources)
-                    relations = {self.key_of(uid): f"{self.manifest['sources'][uid]['schema']}."
-                                                   f"{self.manifest['sources'][uid]['name']}" for uid in sources}
-                else:
-                    keys = (AssetKey([phase.schema, step_name(reference)]),)
-                    relations = {}
-                steps.append(PythonStep(phase, reference, keys, relations, deps))
+            if sources:
+                keys = tuple(self.key_of(uid) for uid in sources)
+                relations = {self.key_of(uid): f"{self.manifest['sources'][uid]['schema']}."
+                                               f"{self.manifest['sources'][uid]['name']}" for uid in sources}
+            else:
+                keys = (AssetKey([phase.schema, step.name]),)
+                relations = {}
+            steps.append(StepAssets(step, keys, relations, deps))
         return steps
 
     def step_keys_for_phase(self, number: int) -> list[AssetKey]:
@@ -180,7 +154,10 @@ class PipelineDbtTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         phase = self.layout.node_phase.get(unique_id)
         step_keys = self.layout.step_keys_for_phase(phase) if phase is not None else []
-        missing = [key for key in step_keys if key not in {dep.asset_key for dep in spec.deps}]
-        if missing:
-            spec = spec.replace_attributes(deps=[*spec.deps, *(AssetDep(key) for key in missing)])
+        # the versions table is bookkeeping written with every source (macros/freshness.sql): the
+        # sources' own assets already order the graph, and it has no asset of its own
+        deps = [dep for dep in spec.deps if dep.asset_key != SOURCE_VERSIONS_KEY]
+        deps += [AssetDep(key) for key in step_keys if key not in {dep.asset_key for dep in deps}]
+        if deps != list(spec.deps):
+            spec = spec.replace_attributes(deps=deps)
         return spec

@@ -1,7 +1,10 @@
 """Replace one table's dates: delete those dates' rows, bulk-insert the staged rows.
 
-Runs inside the loader's single transaction. For the player box the same dates
-of `unresolved_players` are replaced too (players missing from the registry).
+Runs inside the loader's single transaction. Only dates whose content changed
+are replaced, and their content versions are recorded in the same transaction
+(orchestration/source_versions.py): reloading identical files changes nothing.
+For the player box the dates of `unresolved_players` are refreshed too
+(players missing from the registry, which may have grown since).
 """
 
 from __future__ import annotations
@@ -13,24 +16,32 @@ import pyarrow as pa
 
 from orchestration.loading.duck import registered, scalar
 from orchestration.loading.staging import StagedTable
+from orchestration.source_versions import changed_dates, content_versions, record_versions
+from orchestration.warehouse import RAW_SCHEMA
 
 PLAYER_BOX = "nbac_player_boxscore"
 
 
-def _dates_table(staged: StagedTable) -> pa.Table:
-    return pa.table({"d": pa.array(staged.dates, pa.date32())})
+def _dates_table(dates) -> pa.Table:
+    return pa.table({"d": pa.array(list(dates), pa.date32())})
 
 
 def replace_dates(con: duckdb.DuckDBPyConnection, staged: StagedTable, loaded_at: datetime) -> int:
-    """Write `staged`; returns the player-game occurrences left unresolved (player box only)."""
+    """Write the dates of `staged` whose content changed, with their versions; returns the
+    player-game occurrences left unresolved (player box only)."""
     table = staged.fmt.table
     names = [*staged.rows.column_names, *(c for c in staged.fmt.sql if c not in staged.rows.column_names)]
     exprs = [f"{staged.fmt.sql[c]} as {c}" if c in staged.fmt.sql else c for c in names]
-    with registered(con, _load_dates=_dates_table(staged), _load_rows=staged.rows):
-        con.execute(f"delete from nba_raw.{table} where game_date in (select d from _load_dates)")
+    versions = content_versions(staged.rows, staged.dates)
+    changed = changed_dates(con, f"{RAW_SCHEMA}.{table}", versions)
+    with registered(con, _load_dates=_dates_table(staged.dates), _changed_dates=_dates_table(changed),
+                    _load_rows=staged.rows):
+        con.execute(f"delete from nba_raw.{table} where game_date in (select d from _changed_dates)")
         con.execute(f"""
             insert into nba_raw.{table} ({", ".join(names)}, loaded_at)
-            select {", ".join(exprs)}, ?::timestamp from _load_rows""", [loaded_at])
+            select {", ".join(exprs)}, ?::timestamp from _load_rows
+            where game_date in (select d from _changed_dates)""", [loaded_at])
+        record_versions(con, f"{RAW_SCHEMA}.{table}", {day: versions[day] for day in changed}, loaded_at)
         if table != PLAYER_BOX:
             return 0
         con.execute("delete from nba_raw.unresolved_players where game_date in (select d from _load_dates)")
@@ -47,7 +58,7 @@ def replace_dates(con: duckdb.DuckDBPyConnection, staged: StagedTable, loaded_at
 
 def unresolved_names(con: duckdb.DuckDBPyConnection, staged: StagedTable, limit: int = 20) -> list[tuple[int, str]]:
     """Distinct (player_id, player_name) of the staged dates' unresolved players (after `replace_dates`)."""
-    with registered(con, _load_dates=_dates_table(staged)):
+    with registered(con, _load_dates=_dates_table(staged.dates)):
         return [tuple(r) for r in con.execute(f"""
             select distinct player_id, player_name from nba_raw.unresolved_players
             where game_date in (select d from _load_dates)

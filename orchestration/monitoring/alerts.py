@@ -205,6 +205,7 @@ class Alerter:
         self.source = source
         self.backfill_id: str | None = None
         self.last_digest: Digest | None = None
+        self.kept_for_digest = 0            # alerts this alerter kept for a backfill's digest
 
     @contextmanager
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -246,6 +247,7 @@ class Alerter:
                 "created_at": alert.created_at.isoformat()})
             delivered_at = self.clock()
         else:
+            self.kept_for_digest += 1
             self.log.debug("alert kept for the digest of backfill %s: [%s] %s: %s", batch, severity, category, message)
         with self._connection() as con:
             _insert(con, alert.alert_id, alert.created_at, severity, alert.source, start_date, end_date, message,

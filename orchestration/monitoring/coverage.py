@@ -3,11 +3,12 @@ the stale dates of the gap scanner: what `status`, its HTML page and the Dagster
 metadata show.
 
 A cell (date x phase) is one of
-- `complete`: every final game of the date is complete in the phase,
-- `stale`:    complete, but processed before an upstream date of its window changed,
-- `partial`:  some final games complete, not all,
-- `blocked`:  incomplete and the latest run for it was BLOCKED (strict mode),
-- `missing`:  incomplete otherwise.
+- `complete`:   every final game of the date is present in the phase, fresh and verified,
+- `stale`:      every game present, but built from inputs that have changed since,
+- `unverified`: every game present, but the build that wrote it did not pass its gates,
+- `partial`:    some final games present, not all,
+- `blocked`:    not present and the latest run for it was BLOCKED (strict mode),
+- `missing`:    not present otherwise.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from datetime import date
 
 import duckdb
 
-from orchestration.completeness import coverage_by_date
+from orchestration.completeness import COMPLETE, MISSING, PARTIAL, STALE, UNVERIFIED, coverage_by_date
 from orchestration.dates import season_label
-from orchestration.monitoring.gaps import SCHEDULE_PHASE, Gap, find_gaps
 from orchestration.monitoring.run_state import latest_runs
 from orchestration.phases import PHASES, Phase
 
-CELL_STATES = ("complete", "stale", "partial", "blocked", "missing")
+BLOCKED = "blocked"
+CELL_STATES = (COMPLETE, STALE, UNVERIFIED, PARTIAL, BLOCKED, MISSING)
 
 
 @dataclass(frozen=True)
@@ -39,33 +40,24 @@ class CoverageCell:
 
     @property
     def is_complete(self) -> bool:
-        return self.complete_games == self.final_games
+        return self.state == COMPLETE
 
 
-def coverage_grid(
-    con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PHASES, gaps: list[Gap] | None = None
-) -> list[CoverageCell]:
-    """One cell per phase and game date with final games. `gaps`: `find_gaps(con, phases)` when the
-    caller already has it (a gap scan), else computed here from the same coverage pass."""
+def coverage_grid(con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PHASES) -> list[CoverageCell]:
+    """One cell per phase and game date with final games, its state from the data (run history
+    only tells a blocked date from a missing one)."""
     runs = latest_runs(con)
-    coverage = coverage_by_date(con, phases)
-    if gaps is None:
-        gaps = find_gaps(con, phases, coverage=coverage)
-    stale = {(g.phase_to, g.game_date): g.detail for g in gaps
-             if g.kind == "stale" and g.phase_from != SCHEDULE_PHASE}
     cells = []
-    for c in coverage:
-        latest = runs.get((c.phase, c.game_date))
-        note = ""
-        if c.is_complete:
-            state = "stale" if (c.phase, c.game_date) in stale else "complete"
-            note = stale.get((c.phase, c.game_date), "")
-        elif latest is not None and latest.status == "blocked":
-            state, note = "blocked", latest.message or ""
-        elif c.complete_games > 0:
-            state = "partial"
-        else:
-            state = "missing"
+    for c in coverage_by_date(con, phases):
+        state, note = c.state, ""
+        if state == STALE:
+            note = "built from inputs that changed since: " + ", ".join(c.stale_tables)
+        elif state == UNVERIFIED:
+            note = "built, not verified (its build did not pass its gates): " + ", ".join(c.unverified_tables)
+        elif state in (MISSING, PARTIAL):
+            latest = runs.get((c.phase, c.game_date))
+            if latest is not None and latest.status == "blocked" and state == MISSING:
+                state, note = BLOCKED, latest.message or ""
         cells.append(CoverageCell(c.game_date, c.season_year, c.phase, c.final_games, c.complete_games, state, note))
     return cells
 
@@ -75,18 +67,21 @@ class PhaseCoverage:
     phase: int
     dates: int = 0
     dates_complete: int = 0
-    dates_blocked: int = 0
     dates_stale: int = 0
+    dates_unverified: int = 0
+    dates_blocked: int = 0
     games: int = 0
     games_complete: int = 0
     games_blocked: int = 0
 
     @property
     def dates_missing(self) -> int:
-        return self.dates - self.dates_complete - self.dates_blocked
+        """Dates with games absent (partial or missing), not blocked."""
+        return self.dates - self.dates_complete - self.dates_stale - self.dates_unverified - self.dates_blocked
 
     @property
     def games_missing(self) -> int:
+        """Games not complete (absent, stale or unverified), not blocked."""
         return self.games - self.games_complete - self.games_blocked
 
     @property
@@ -97,12 +92,12 @@ class PhaseCoverage:
         self.dates += 1
         self.games += cell.final_games
         self.games_complete += cell.complete_games
-        if cell.is_complete:
-            self.dates_complete += 1
-            self.dates_stale += cell.state == "stale"
-        elif cell.state == "blocked":
+        self.dates_complete += cell.state == COMPLETE
+        self.dates_stale += cell.state == STALE
+        self.dates_unverified += cell.state == UNVERIFIED
+        if cell.state == BLOCKED:
             self.dates_blocked += 1
-            self.games_blocked += cell.final_games - cell.complete_games
+            self.games_blocked += cell.final_games
 
 
 @dataclass
@@ -149,16 +144,16 @@ def _rows(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, ...]) -> li
             rows.append([
                 summary.label if index == 0 else "",
                 f"{phase.number} {phase.name}",
-                str(p.dates), str(p.dates_complete), str(p.dates_missing), str(p.dates_blocked),
+                str(p.dates), str(p.dates_complete), str(p.dates_stale), str(p.dates_unverified),
+                str(p.dates_missing), str(p.dates_blocked),
                 str(p.games), str(p.games_complete), str(p.games_missing), str(p.games_blocked),
                 f"{p.percent_games:.1f}%",
-                str(p.dates_stale) if p.dates_stale else "",
             ])
     return rows
 
 
-HEADER = ["season", "phase", "dates", "complete", "missing", "blocked",
-          "games", "complete", "missing", "blocked", "% games", "stale dates"]
+HEADER = ["season", "phase", "dates", "complete", "stale", "unverified", "missing", "blocked",
+          "games", "complete", "missing", "blocked", "% games"]
 
 
 def format_table(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, ...] = PHASES) -> str:
@@ -172,8 +167,8 @@ def format_table(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, ...]
         return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     group = " " * (widths[0] + widths[1] + 4)
-    dates_width = sum(widths[2:6]) + 6
-    games_width = sum(widths[6:10]) + 6
+    dates_width = sum(widths[2:8]) + 10
+    games_width = sum(widths[8:12]) + 6
     lines = [group + "game dates".center(dates_width, "-") + "  " + "final games".center(games_width, "-"),
              line(HEADER), line(["-" * w for w in widths])]
     for index, row in enumerate(rows):
@@ -187,16 +182,15 @@ def format_markdown(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, .
     """The same table as Markdown (Dagster metadata renders it in the asset's page)."""
     if not summaries:
         return "_no schedule loaded_"
-    header = ["season", "phase", "dates", "dates complete", "dates missing", "dates blocked",
-              "games", "games complete", "games missing", "games blocked", "% games complete", "stale dates"]
+    header = ["season", "phase", "dates", "dates complete", "dates stale", "dates unverified", "dates missing",
+              "dates blocked", "games", "games complete", "games missing", "games blocked", "% games complete"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
     for row in _rows(summaries, phases):
         lines.append("| " + " | ".join(cell or " " for cell in row) + " |")
     return "\n".join(lines)
 
 
-def coverage_report(con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PHASES,
-                    gaps: list[Gap] | None = None):
+def coverage_report(con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PHASES):
     """(cells, summaries) in one pass, for callers that want both (the HTML page)."""
-    cells = coverage_grid(con, phases, gaps)
+    cells = coverage_grid(con, phases)
     return cells, summarize(cells, phases)

@@ -2,7 +2,8 @@
 assets) with the coverage table and a calendar heatmap per season (dates x phases).
 
 Read at a glance: each season is a strip of days (columns) by phases (rows);
-green is complete, red missing, orange partial, purple blocked, yellow stale;
+green is complete, red missing, orange partial, purple blocked, yellow stale,
+blue built but not verified;
 pale grey days had no final games. Hovering a cell names the date, the phase
 and its games.
 """
@@ -22,15 +23,17 @@ from orchestration.phases import PHASES, Phase
 COLORS = {
     "complete": "#2f9e5b",
     "stale": "#e9b949",
+    "unverified": "#4a90d9",
     "partial": "#f08c2e",
     "blocked": "#7d4fb8",
     "missing": "#d83c3c",
     "no_games": "#eceff3",
 }
-CELL_ORDER = ("missing", "blocked", "partial", "stale", "complete")
+CELL_ORDER = ("missing", "blocked", "partial", "unverified", "stale", "complete")
 LABELS = {
     "complete": "complete",
     "stale": "stale (upstream changed after it was built)",
+    "unverified": "built, not verified (its gates did not pass)",
     "partial": "partial (some games missing)",
     "blocked": "blocked (strict mode)",
     "missing": "missing",
@@ -138,9 +141,9 @@ def _number_cell(value: int, kind: str) -> str:
 
 def coverage_table_html(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, ...] = PHASES) -> str:
     head = ("<tr><th class='l' rowspan='2'>season</th><th class='l' rowspan='2'>phase</th>"
-            "<th colspan='4'>game dates</th><th colspan='4'>final games</th>"
-            "<th rowspan='2'>% games<br>complete</th><th rowspan='2'>stale<br>dates</th></tr>"
-            "<tr><th>scheduled</th><th>complete</th><th>missing</th><th>blocked</th>"
+            "<th colspan='6'>game dates</th><th colspan='4'>final games</th>"
+            "<th rowspan='2'>% games<br>complete</th></tr>"
+            "<tr><th>scheduled</th><th>complete</th><th>stale</th><th>unverified</th><th>missing</th><th>blocked</th>"
             "<th>scheduled</th><th>complete</th><th>missing</th><th>blocked</th></tr>")
     rows = []
     for summary in summaries:
@@ -155,11 +158,12 @@ def coverage_table_html(summaries: list[SeasonPhaseCoverage], phases: tuple[Phas
             rows.append(
                 f"<tr class='{' '.join(classes)}'><td class='l'>{summary.label if index == 0 else ''}</td>"
                 f"<td class='l'>{html.escape(_phase_label(phase))}</td>"
-                f"<td>{p.dates:,}</td><td>{p.dates_complete:,}</td>{_number_cell(p.dates_missing, 'missing')}"
+                f"<td>{p.dates:,}</td><td>{p.dates_complete:,}</td>{_number_cell(p.dates_stale, 'stale')}"
+                f"{_number_cell(p.dates_unverified, 'unverified')}{_number_cell(p.dates_missing, 'missing')}"
                 f"{_number_cell(p.dates_blocked, 'blocked')}"
                 f"<td>{p.games:,}</td><td>{p.games_complete:,}</td>{_number_cell(p.games_missing, 'missing')}"
                 f"{_number_cell(p.games_blocked, 'blocked')}"
-                f"<td class='{pct_class}'>{p.percent_games:.1f}%</td><td>{p.dates_stale or ''}</td></tr>")
+                f"<td class='{pct_class}'>{p.percent_games:.1f}%</td></tr>")
     return f"<table>{head}{''.join(rows)}</table>"
 
 
@@ -178,6 +182,8 @@ def _cards(total: SeasonPhaseCoverage | None, phases: tuple[Phase, ...]) -> str:
             extra.append(f"{p.dates_blocked} blocked")
         if p.dates_stale:
             extra.append(f"{p.dates_stale} stale")
+        if p.dates_unverified:
+            extra.append(f"{p.dates_unverified} not verified")
         cards.append(
             f"<div class='card'><div class='phase'>phase {html.escape(_phase_label(phase))}</div>"
             f"<div class='pct' style='color:{color}'>{p.percent_games:.1f}%</div>"
@@ -266,7 +272,7 @@ def write_coverage_html(path: Path, con, warehouse: str = "", today: date | None
     from orchestration.monitoring.gaps import find_gaps, open_gaps
 
     found = gaps if gaps is not None else find_gaps(con)
-    cells, summaries = coverage_report(con, gaps=found)
+    cells, summaries = coverage_report(con)
     today = today or date.today()
     recorded = {g.key: g for g in open_gaps(con)}
     now = datetime.now()

@@ -2,11 +2,13 @@
 
 For every phase pair (schedule->2, 2->3, 3->4, 4->5, 5->6) a game date is a gap
 when
-- **missing**: upstream is complete for the date and downstream is not
+- **missing**: upstream is complete for the date and downstream lacks games
   (for schedule->2: the schedule has final games whose box scores are absent);
-- **stale**: downstream is complete but was processed before some upstream date
-  of its lookback window (season start .. the date) was processed again, so its
-  windows were computed from data that has since changed.
+- **stale**: downstream holds every game, but some table of it recorded input
+  versions that differ from its inputs now: its windows were computed from data
+  that has since changed (completeness.py, macros/freshness.sql);
+- **unverified**: downstream holds every game, but the build that wrote it did
+  not pass its gates (killed before its tests, or a test failed).
 
 A rescan never duplicates an open gap (pending / triggered / failed): it
 refreshes it; an open gap no longer found is closed as `complete`; a gap
@@ -23,15 +25,14 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from orchestration.completeness import DateCoverage, coverage_by_date, season_bounds, season_of
+from orchestration.completeness import MISSING, PARTIAL, STALE, UNVERIFIED, DateCoverage, coverage_by_date
 from orchestration.dates import format_date_ranges
-from orchestration.monitoring.run_state import processed_at
 from orchestration.phases import PHASES, Phase
 
 SCHEDULE_PHASE = 1          # phase_from of schedule->2: the schedule of the landing files (phase 1)
 OPEN_STATUSES = ("pending", "triggered", "failed")
 HEALING_STATUSES = ("pending", "triggered", "complete", "failed", "ignored")
-GAP_KINDS = ("missing", "stale")
+GAP_KINDS = ("missing", "stale", "unverified")
 
 DATA_GAPS_DDL = """
 create table if not exists nba_orchestration.data_gaps (
@@ -40,7 +41,7 @@ create table if not exists nba_orchestration.data_gaps (
     phase_from integer not null,      -- 1 = the schedule (landing files), else the upstream phase
     phase_to integer not null,
     game_date date not null,
-    gap_kind varchar not null,        -- missing | stale
+    gap_kind varchar not null,        -- missing | stale | unverified
     gap_age_days integer not null,    -- days from game_date to the day of the latest scan
     healing_status varchar not null,  -- pending | triggered | complete | failed | ignored
     healed_at timestamp,
@@ -153,37 +154,6 @@ def _index(coverage: list[DateCoverage]) -> dict[int, dict[date, DateCoverage]]:
     return by_phase
 
 
-def stale_dates(
-    upstream_processed: dict[date, datetime],
-    downstream_processed: dict[date, datetime],
-    dates: list[date],
-    bounds: dict[int, tuple[date, date]],
-) -> dict[date, tuple[date, datetime, datetime]]:
-    """Dates (of `dates`) processed downstream before an upstream date of their window was processed.
-
-    Returns date -> (the earliest such upstream date, its processed-at, the date's processed-at).
-    A date never processed downstream (no run history) cannot be told stale.
-    """
-    result: dict[date, tuple[date, datetime, datetime]] = {}
-    season, window, latest_change = None, [], None     # the season so far: its dates, their latest processing
-    for day in sorted(dates):
-        day_season = season_of(day, bounds)
-        if day_season is None:
-            continue
-        if day_season != season:
-            season, window, latest_change = day_season, [], None
-        window.append(day)
-        changed = upstream_processed.get(day)
-        if changed is not None and (latest_change is None or changed > latest_change):
-            latest_change = changed
-        done = downstream_processed.get(day)
-        if done is None or latest_change is None or latest_change <= done:
-            continue                      # nothing upstream in the window changed after this date was built
-        first = next(u for u in window if upstream_processed.get(u) is not None and upstream_processed[u] > done)
-        result[day] = (first, upstream_processed[first], done)
-    return result
-
-
 def find_gaps(
     con: duckdb.DuckDBPyConnection,
     phases: tuple[Phase, ...] = PHASES,
@@ -194,37 +164,29 @@ def find_gaps(
     """Every gap the data shows now, in phase-pair then date order. `coverage`: the caller's
     `coverage_by_date(con, phases)` when it has one, so the warehouse is scanned once."""
     coverage = _index(coverage if coverage is not None else coverage_by_date(con, phases))
-    if not coverage:
-        return []
-    bounds = season_bounds(con)
-    processed = processed_at(con)
     in_range = lambda day: (start is None or day >= start) and (end is None or day <= end)
     gaps: list[Gap] = []
     for pair in phase_pairs(phases):
         downstream = coverage.get(pair.downstream, {})
-        dates = sorted(downstream)
         upstream = coverage.get(pair.upstream, {})
-        stale = {}
-        if pair.upstream != SCHEDULE_PHASE:
-            stale = stale_dates(processed.get(pair.upstream, {}), processed.get(pair.downstream, {}), dates, bounds)
-        for day in dates:
+        for day in sorted(downstream):
             if not in_range(day):
                 continue
             down = downstream[day]
-            if pair.upstream == SCHEDULE_PHASE:
-                upstream_complete = True
-            else:
-                upstream_complete = day in upstream and upstream[day].is_complete
-            if upstream_complete and not down.is_complete:
+            if down.state in (MISSING, PARTIAL):
+                if pair.upstream != SCHEDULE_PHASE and not (day in upstream and upstream[day].is_complete):
+                    continue                          # the upstream pair's gap: healed from there
                 source = "the schedule" if pair.upstream == SCHEDULE_PHASE else f"phase {pair.upstream}"
-                detail = (f"{down.complete_games} of {down.final_games} final games complete in phase "
+                detail = (f"{down.present_games} of {down.final_games} final games present in phase "
                           f"{pair.downstream}; {source} has them all")
                 gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "missing", detail))
-            elif down.is_complete and day in stale:
-                changed_day, changed_at, done_at = stale[day]
-                detail = (f"stale: phase {pair.upstream} date {changed_day} was processed at "
-                          f"{changed_at:%Y-%m-%d %H:%M:%S}, after phase {pair.downstream} processed this date "
-                          f"at {done_at:%Y-%m-%d %H:%M:%S}")
+            elif down.state == UNVERIFIED:
+                detail = (f"built, not verified: the build that wrote {', '.join(down.unverified_tables)} "
+                          "did not pass its gates (killed before its tests, or a test failed)")
+                gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "unverified", detail))
+            elif down.state == STALE:
+                detail = (f"stale: {', '.join(down.stale_tables)} recorded input versions that differ from "
+                          "their inputs now (an upstream date of the window changed since it was built)")
                 gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "stale", detail))
     return gaps
 
@@ -363,11 +325,8 @@ def format_gaps(result: ScanResult, limit_per_pair: int = 12) -> str:
         if not gaps:
             lines.append(f"{pair.label:>12}: no gaps")
             continue
-        kinds = {kind: sum(1 for g in gaps if g.gap_kind == kind) for kind in GAP_KINDS}
+        kinds = ", ".join(f"{sum(1 for g in gaps if g.gap_kind == kind)} {kind}" for kind in GAP_KINDS)
         ages = [g.gap_age_days for g in gaps]
-        lines.append(
-            f"{pair.label:>12}: {len(gaps)} date(s) ({kinds['missing']} missing, {kinds['stale']} stale), "
-            f"age {min(ages)}-{max(ages)} days"
-        )
+        lines.append(f"{pair.label:>12}: {len(gaps)} date(s) ({kinds}), age {min(ages)}-{max(ages)} days")
         lines.append("              " + format_date_ranges([g.game_date for g in gaps], limit_per_pair))
     return "\n".join(lines)

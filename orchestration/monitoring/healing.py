@@ -19,7 +19,7 @@
   critical alert; a healed gap is closed `complete` by the final rescan.
 
 `plan_healing` is the same decision without running anything; the Dagster
-sensor (`orchestration.monitoring.dagster_hooks`) turns its first pair's
+sensor (`orchestration.dagster.monitoring_assets`) turns its first pair's
 ranges into run requests instead.
 """
 
@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 import duckdb
 
-from orchestration.backfill import BackfillResult, run_backfill
+from orchestration.runner import BackfillResult, run_backfill
+from orchestration.run_modes import HEAL_TAG, MODE_TAG, range_tags
 from orchestration.dates import format_date_ranges
 from orchestration.monitoring.alerts import Alerter
 from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key
@@ -260,7 +261,6 @@ def heal(
     trigger: str = "manual",
     alerter: Alerter | None = None,
     progress: Progress | None = None,
-    target_path: Path | None = None,
     clock: Callable[[], datetime] = datetime.now,
     dry_run: bool = False,
 ) -> HealReport:
@@ -294,7 +294,7 @@ def heal(
                 # running again would not fix them; they end up `failed`
                 attempted.update(g.gap_id for g in heal_range.gaps)
                 continue
-            run = _heal_range(heal_range, warehouse, landing, trigger, alerter, say, target_path, clock)
+            run = _heal_range(heal_range, warehouse, landing, trigger, alerter, say, clock)
             report.runs.append(run)
             (held_back if run.status == "skipped" else attempted).update(g.gap_id for g in heal_range.gaps)
             if run.status == "success":
@@ -328,7 +328,6 @@ def _heal_range(
     trigger: str,
     alerter: Alerter,
     say: Progress,
-    target_path: Path | None,
     clock: Callable[[], datetime],
 ) -> HealRun:
     run_id = f"heal-{uuid.uuid4().hex[:10]}"
@@ -353,13 +352,13 @@ def _heal_range(
     if ok and heal_range.phases:
         result = run_backfill(heal_range.start, heal_range.end, heal_range.phases, warehouse=warehouse,
                               trigger=trigger, is_backfill=False, run_id=run_id, progress=say,
-                              target_path=target_path)
+                              command=f"nba-pipeline heal ({heal_range.describe()})")
         if result.blocked:
             ok = False
             message = "; ".join(b.message() for b in result.plan.blocked)
         elif not result.succeeded:
             ok = False
-            message = "; ".join(build.failure_summary() for build in result.dbt_results if not build.succeeded)[:1500]
+            message = result.failure_summary()[:1500]
     status = "success" if ok else ("blocked" if result is not None and result.blocked else "failed")
 
     with connect(warehouse) as con:
@@ -406,3 +405,79 @@ def _record_circuit_skip(con, heal_range: HealRange, run_id: str, trigger: str, 
     name = phase.name if phase else "raw"
     record_runs(con, [RunRecord(run_id, name, number, day, "skipped", "circuit_open", 0, now, now, 0.0, False,
                                 trigger, message) for day in heal_range.dates])
+
+
+# ---------------------------------------------------------------- requests for a scheduler (the Dagster sensor)
+
+@dataclass
+class HealRequest:
+    pair: str
+    start: date
+    end: date                 # after the forward cascade
+    phases: list[int]         # phases the run must materialize (2 = the raw load from landing)
+    gap_ids: list[str]
+    run_key: str
+    tags: dict = field(default_factory=dict)
+
+
+def healing_requests(
+    warehouse: Path | None = None,
+    today: date | None = None,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+    retrigger_after_minutes: int = 120,
+    now: datetime | None = None,
+    alerter: Alerter | None = None,
+) -> tuple[list[HealRequest], str]:
+    """One sensor tick without Dagster: scan, alert old gaps, decide the next runs, mark their gaps triggered.
+
+    Returns (requests, why-nothing). Only the first phase pair with healable gaps gets runs
+    (a later tick heals what is left, after those runs changed the data). A gap triggered
+    more than `retrigger_after_minutes` ago and still open counts as a failed heal (fed to the
+    processor's circuit breaker) and becomes healable again; an OPEN circuit holds its pair back.
+    """
+    from orchestration.backfill import plan_backfill
+
+    today = today or date.today()
+    now = now or datetime.now()
+    alerter = alerter or Alerter(warehouse=warehouse, source="gap_healing_sensor")
+    with connect(warehouse) as con:
+        scan = scan_gaps(con, today, now)
+        overdue = [g for g in scan.open_gaps if g.healing_status == "triggered" and g.triggered_at is not None
+                   and now - g.triggered_at > timedelta(minutes=retrigger_after_minutes)]
+        for phase_to in sorted({g.phase_to for g in overdue}):
+            CircuitBreaker(con, processor_key(phase_to), alerter=alerter).record_failure(
+                f"healing run did not close its gaps within {retrigger_after_minutes} minutes")
+        set_gap_status(con, [g.gap_id for g in overdue], "failed", now=now)
+        open_now = [g for g in scan.open_gaps if g.gap_id not in {o.gap_id for o in overdue}] + [
+            _with_status(g, "failed") for g in overdue]
+        plan = plan_healing(con, open_now, today, max_age_days)
+        alert_old_gaps(con, plan.too_old, alerter, max_age_days)
+        runs = plan.next_runs()
+        if not runs:
+            waiting = f"; {len(plan.waiting)} gap(s) wait for their run" if plan.waiting else ""
+            old = f"; {len(plan.too_old)} older than {max_age_days} days (alerted)" if plan.too_old else ""
+            return [], f"no gaps to heal{waiting}{old}"
+        breaker = CircuitBreaker(con, processor_key(runs[0].pair.downstream), alerter=alerter)
+        decision = breaker.check()
+        if not decision.allowed:
+            return [], decision.message
+        requests = []
+        for heal_range in runs:
+            phases = [p for p in PHASES if p.number >= heal_range.pair.downstream]
+            dbt_like = [p for p in phases if p.dbt_selector or p.python_steps]
+            end = plan_backfill(con, heal_range.start, heal_range.end, dbt_like, cascade=True, strict=False).end \
+                if dbt_like else heal_range.end
+            run_key = f"heal-{heal_range.pair.label}-{heal_range.start}-{end}-{uuid.uuid4().hex[:8]}"
+            requests.append(HealRequest(
+                heal_range.pair.label, heal_range.start, end, [p.number for p in phases],
+                [g.gap_id for g in heal_range.gaps], run_key,
+                {**range_tags(heal_range.start.isoformat(), end.isoformat()),
+                 HEAL_TAG: heal_range.pair.label, MODE_TAG: "normal"}))
+            set_gap_status(con, requests[-1].gap_ids, "triggered", run_key, now=now)
+    return requests, ""
+
+
+def _with_status(gap, status: str):
+    from dataclasses import replace
+
+    return replace(gap, healing_status=status)

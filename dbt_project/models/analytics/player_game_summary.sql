@@ -4,7 +4,7 @@ with player_games as (
     where {{ in_run_range('game_date') }}
 ),
 
-final as (
+rows_to_write as (
     select
         game_id,
         game_date,
@@ -43,6 +43,14 @@ final as (
         efg_pct,
         usage_rate
     from player_games
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

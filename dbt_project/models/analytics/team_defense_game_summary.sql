@@ -4,7 +4,7 @@ with team_games as (
     where {{ in_run_range('game_date') }}
 ),
 
-final as (
+rows_to_write as (
     select
         game_id,
         game_date,
@@ -33,6 +33,14 @@ final as (
         pace,
         defensive_rating
     from team_games
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

@@ -4,7 +4,7 @@ with team_games as (
     where {{ in_run_range('game_date') }}
 ),
 
-final as (
+rows_to_write as (
     select
         game_id,
         game_date,
@@ -36,6 +36,14 @@ final as (
         {{ true_shooting_pct('points', 'fga', 'fta') }} as ts_pct,
         {{ effective_fg_pct('fgm', 'fg3m', 'fga') }} as efg_pct
     from team_games
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

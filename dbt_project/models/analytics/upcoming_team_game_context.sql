@@ -66,7 +66,7 @@ prior_windows as (
         )
 ),
 
-final as (
+rows_to_write as (
     select
         game_id,
         game_date,
@@ -90,6 +90,14 @@ final as (
         {{ calculation_quality('games_last_10', 10) }} as calculation_quality
     from prior_windows
     where {{ in_run_range('game_date') }}
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

@@ -130,7 +130,7 @@ scored as (
     from features
 ),
 
-final as (
+rows_to_write as (
     select
         game_id,
         game_date,
@@ -196,6 +196,14 @@ final as (
             case when upstream_gap_count > 0 then 'phase3_gaps,' else '' end
         ), ','), '') as missing_sources
     from scored
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

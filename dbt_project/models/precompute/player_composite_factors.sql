@@ -88,7 +88,7 @@ factors as (
     from inputs
 ),
 
-final as (
+rows_to_write as (
     select
         game_id,
         game_date,
@@ -120,6 +120,14 @@ final as (
         ), ','), '') as missing_factor_inputs,
         upstream_gap_count
     from factors
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

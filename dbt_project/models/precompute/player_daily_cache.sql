@@ -109,7 +109,7 @@ windowed as (
         and recent_load.player_id = player_context.player_id
 ),
 
-final as (
+rows_to_write as (
     select
         windowed.game_id,
         windowed.game_date,
@@ -147,6 +147,14 @@ final as (
     inner join gap_marks
         on gap_marks.season_year = windowed.season_year
         and gap_marks.game_date = windowed.game_date
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

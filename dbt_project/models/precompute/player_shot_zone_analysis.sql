@@ -87,7 +87,7 @@ windowed as (
         and trailing_windows.game_date = player_context.previous_game_date
 ),
 
-final as (
+rows_to_write as (
     select
         windowed.game_id,
         windowed.game_date,
@@ -120,6 +120,14 @@ final as (
     inner join gap_marks
         on gap_marks.season_year = windowed.season_year
         and gap_marks.game_date = windowed.game_date
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

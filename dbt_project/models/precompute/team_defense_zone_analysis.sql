@@ -166,7 +166,7 @@ strengths as (
     from rates
 ),
 
-final as (
+rows_to_write as (
     select
         strengths.game_id,
         strengths.game_date,
@@ -198,6 +198,14 @@ final as (
     inner join gap_marks
         on gap_marks.season_year = strengths.season_year
         and gap_marks.game_date = strengths.game_date
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

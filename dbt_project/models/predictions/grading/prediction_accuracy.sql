@@ -53,7 +53,7 @@ graded as (
     from final_game_predictions
 ),
 
-final as (
+rows_to_write as (
     select
         game_id,
         game_date,
@@ -85,6 +85,14 @@ final as (
             else 'LOSS'
         end as recommendation_result
     from graded
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

@@ -43,7 +43,7 @@ graded as (
     group by game_date, system_id
 ),
 
-final as (
+rows_to_write as (
     select
         predicted.game_date,
         predicted.season_year,
@@ -65,6 +65,14 @@ final as (
     left join graded
         on graded.game_date = predicted.game_date
         and graded.system_id = predicted.system_id
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

@@ -244,7 +244,7 @@ all_predictions as (
         and ensemble_predictions.player_id = base.player_id
 ),
 
-final as (
+rows_to_write as (
     select
         base.game_id,
         base.game_date,
@@ -279,6 +279,14 @@ final as (
     inner join base
         on base.game_id = all_predictions.game_id
         and base.player_id = all_predictions.player_id
+),
+
+input_versions as (
+    {{ input_versions() }}
+),
+
+final as (
+    {{ with_freshness_columns('rows_to_write') }}
 )
 
 select * from final

@@ -1,0 +1,120 @@
+"""Monitoring in Dagster: the coverage of the whole warehouse as an asset's metadata, and the
+gap-healing sensor (orchestration.monitoring.healing decides; the sensor turns its requests
+into runs). Wired by `orchestration.definitions`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import duckdb
+
+from orchestration.monitoring.coverage import coverage_report, format_markdown
+from orchestration.monitoring.gaps import ScanResult, scan_gaps
+from orchestration.monitoring.healing import DEFAULT_MAX_AGE_DAYS, healing_requests
+from orchestration.phases import PHASES
+from orchestration.warehouse import connect
+
+
+# ---------------------------------------------------------------- coverage as metadata
+
+def coverage_metadata(con: duckdb.DuckDBPyConnection, scan: ScanResult | None = None) -> dict:
+    """Dagster metadata: the status table as Markdown, percentages per phase, open gaps.
+    `scan`: the gap scan just made, whose gaps and open gaps are reused instead of found again."""
+    from dagster import MetadataValue
+
+    from orchestration.monitoring.gaps import open_gaps
+
+    _, summaries = coverage_report(con)
+    metadata: dict = {"coverage": MetadataValue.md(format_markdown(summaries))}
+    total = next((s for s in summaries if s.season_year is None), None)
+    if total is not None:
+        for number, phase in total.phases.items():
+            metadata[f"phase_{number}_games_complete_pct"] = MetadataValue.float(round(phase.percent_games, 2))
+            metadata[f"phase_{number}_dates_missing"] = MetadataValue.int(phase.dates_missing)
+            metadata[f"phase_{number}_dates_blocked"] = MetadataValue.int(phase.dates_blocked)
+    metadata["open_gaps"] = MetadataValue.int(len(scan.open_gaps if scan is not None else open_gaps(con)))
+    return metadata
+
+
+def build_coverage_asset(resource_key: str = "pipeline", key: str = "pipeline_coverage",
+                         group_name: str = "monitoring", pool: str | None = None,
+                         partitions_def=None, backfill_policy=None, deps: Sequence = ()):
+    """An asset that scans gaps and reports coverage of the WHOLE warehouse as its metadata
+    (the web UI shows the table on the asset's page).
+
+    The resource under `resource_key` must have `.warehouse() -> Path` (PipelineResource does).
+    Given the phases' partitions, backfill policy and assets as `deps`, it runs at the end of
+    every range run (`--select '*' --partition-range` needs every selected asset partitioned
+    alike), so its latest materialization is the coverage after that run.
+    """
+    from dagster import MaterializeResult, asset
+
+    @asset(name=key, group_name=group_name, required_resource_keys={resource_key}, pool=pool,
+           partitions_def=partitions_def, backfill_policy=backfill_policy, deps=list(deps),
+           description="Coverage per season and phase (schedule vs each phase's tables) and the open gaps, "
+                       "for the whole warehouse, refreshed by every run that reaches it.")
+    def _coverage(context):
+        warehouse = getattr(context.resources, resource_key).warehouse()
+        with connect(warehouse) as con:
+            result = scan_gaps(con)
+            metadata = coverage_metadata(con, result)
+        context.log.info(f"gap scan: {len(result.found)} found, {result.new} new, {result.closed} closed")
+        return MaterializeResult(metadata=metadata)
+
+    return _coverage
+
+
+def build_gap_healing_sensor(
+    selection_for_phases: Callable[[list[int]], object],
+    name: str = "gap_healing_sensor",
+    minimum_interval_seconds: int = 300,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+    warehouse: Path | None = None,
+    default_status=None,
+    retrigger_after_minutes: int = 120,
+):
+    """A Dagster sensor healing gaps: each tick runs `healing_requests` and yields one RunRequest per
+    range (a partition-range run over the phases from the gap's downstream phase on).
+
+    `selection_for_phases([3, 4, 5, 6])` returns the assets of those phases: an AssetSelection
+    (resolved against the repository's asset graph) or a list of AssetKeys. Runs claim the
+    warehouse pool like any run of those assets. If another process holds the DuckDB file, the
+    tick is skipped (the next one retries).
+    """
+    from dagster import AssetSelection, DefaultSensorStatus, RunRequest, SkipReason, sensor
+
+    every_phase = [p.number for p in PHASES]
+    target = selection_for_phases(every_phase)
+
+    @sensor(
+        name=name,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=default_status or DefaultSensorStatus.STOPPED,
+        asset_selection=target,
+        description=(f"Scans the warehouse for gaps between phases (missing or stale dates) and launches one run "
+                     f"per contiguous range, extended by the forward cascade; gaps older than {max_age_days} days "
+                     f"raise an alert instead."),
+    )
+    def _gap_healing(context):
+        try:
+            requests, reason = healing_requests(warehouse, max_age_days=max_age_days,
+                                                retrigger_after_minutes=retrigger_after_minutes)
+        except duckdb.IOException as error:          # the file is locked by a writer: next tick
+            return SkipReason(f"warehouse busy: {error}")
+        if not requests:
+            return SkipReason(reason)
+        graph = context.repository_def.asset_graph if context.repository_def else None
+        run_requests = []
+        for request in requests:
+            selection = selection_for_phases(request.phases)
+            if isinstance(selection, AssetSelection):
+                keys = sorted(selection.resolve(graph), key=lambda k: k.to_user_string())
+            else:
+                keys = list(selection)
+            context.log.info(f"heal {request.pair} {request.start}..{request.end}: {len(request.gap_ids)} gap(s)")
+            run_requests.append(RunRequest(run_key=request.run_key, asset_selection=keys, tags=request.tags))
+        return run_requests
+
+    return _gap_healing

@@ -1,0 +1,231 @@
+"""dbt in this process: one import, one parse per warehouse, many invocations.
+
+Every build of the pipeline (CLI backfill, heal, the demo, the Dagster assets,
+the tests) goes through `DbtProject.invoke`, which runs dbt's programmatic
+entry point (`dbtRunner`) and returns dbt's own structured results: per node
+its status, message, failures and execution time. Nothing parses dbt's
+console output.
+
+Why in process rather than a `dbt` subprocess per build: a subprocess pays
+Python start-up, the dbt import (about 2 s here) and a parse for every build;
+here a run pays them once and every later build of the run reuses the parsed
+manifest.
+
+The run window reaches the models through the env vars NBA_START_DATE /
+NBA_END_DATE, set for the duration of one invocation (the macros read them
+while executing, so a new window never invalidates the parsed manifest).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from orchestration.paths import DBT_PROJECT_DIR, warehouse_path
+from orchestration.phases import phase_of_tags
+
+TARGET_ENV = "NBA_PIPELINE_TARGET"
+WINDOW_ENV = ("NBA_START_DATE", "NBA_END_DATE")
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+# one dbt invocation at a time in a process: dbt keeps global state (flags, adapters, the env)
+_INVOCATION_LOCK = threading.RLock()
+
+DbtEventHandler = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class DbtNodeResult:
+    unique_id: str
+    resource_type: str
+    status: str
+    message: str | None
+    failures: int | None
+    execution_time: float
+    relation: str | None = None          # "schema.table" of a model; None for tests and others
+    phase: int | None = None             # from the node's phase_<n> tag
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+@dataclass
+class DbtBuildResult:
+    succeeded: bool
+    duration_seconds: float
+    nodes: list[DbtNodeResult] = field(default_factory=list)
+    error: str | None = None             # dbt could not run at all (compilation, connection...)
+
+    @property
+    def failed_nodes(self) -> list[DbtNodeResult]:
+        return [node for node in self.nodes if node.failed]
+
+    @property
+    def node_seconds(self) -> float:
+        """dbt's own execution time of every node (what the SQL cost, without start-up)."""
+        return sum(node.execution_time for node in self.nodes)
+
+    def model_status(self) -> dict[str, str]:
+        """relation -> success | error | skipped, for the models the invocation ran."""
+        return {node.relation: node.status for node in self.nodes if node.relation}
+
+    def failure_summary(self) -> str:
+        lines = [f"{node.unique_id}: {node.status} ({(node.message or '').strip()})" for node in self.failed_nodes]
+        if self.error:
+            lines.append(self.error)
+        return "\n".join(lines)
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter (the project venv), else the one on PATH."""
+    import sys
+
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def target_name() -> str:
+    return os.environ.get(TARGET_ENV) or "dev"
+
+
+def window_env(start: date | None, end: date | None, warehouse: Path | None = None) -> dict[str, str]:
+    """The run window and warehouse as the environment the models read (`env_var()`)."""
+    return {"NBA_PIPELINE_DUCKDB": str(warehouse or warehouse_path()),
+            "NBA_START_DATE": start.isoformat() if start else "",
+            "NBA_END_DATE": end.isoformat() if end else ""}
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its DuckDB connection open in the process after an invocation; close it, so
+    this process (and others) can open the warehouse again (DuckDB refuses a second connection with
+    another configuration, and other processes a file this one holds)."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:           # another adapter
+        return
+    try:
+        DuckDBConnectionManager.env().close()
+    except Exception:             # no environment was created: nothing to close
+        pass
+    DuckDBConnectionManager.close_all_connections()
+
+
+def _event_dict(message) -> dict[str, Any]:
+    from dbt_common.events.functions import msg_to_dict
+
+    return msg_to_dict(message)
+
+
+def _node_result(result) -> DbtNodeResult:
+    node = result.node
+    relation = f"{node.schema}.{node.alias}" if node.resource_type == "model" else None
+    return DbtNodeResult(node.unique_id, str(node.resource_type), str(result.status), result.message,
+                         result.failures, float(result.execution_time or 0.0), relation,
+                         phase_of_tags(getattr(node, "tags", None)))
+
+
+class DbtProject:
+    """The project's dbt, invoked in this process against one warehouse.
+
+    The parsed manifest is kept per warehouse name and target: DuckDB names its
+    catalog after the file (`nba` for nba.duckdb), and compiled SQL names
+    relations with it, so files of the same name share a parse. Each warehouse
+    name has its own target folder, which keeps dbt's partial-parse state between
+    processes (a later process parses in about a second)."""
+
+    _manifests: dict[tuple[str, str, str], Any] = {}
+
+    def __init__(self, warehouse: Path | None = None, project_dir: Path = DBT_PROJECT_DIR,
+                 target_path: Path | None = None):
+        self.warehouse = Path(warehouse) if warehouse else warehouse_path()
+        self.project_dir = project_dir
+        key = hashlib.sha1(f"{self.warehouse.stem}|{target_name()}".encode()).hexdigest()[:12]
+        self.target_path = target_path or project_dir / "target" / "runs" / key
+
+    def _common_args(self) -> list[str]:
+        return ["--project-dir", str(self.project_dir), "--profiles-dir", str(self.project_dir),
+                "--target-path", str(self.target_path), "--log-path", str(self.target_path)]
+
+    def manifest(self):
+        """The parsed project (parsed once per process, warehouse name and target)."""
+        from dbt.cli.main import dbtRunner
+
+        key = (self.warehouse.stem, target_name(), str(self.target_path))
+        if key not in self._manifests:
+            with _INVOCATION_LOCK, _environment(window_env(None, None, self.warehouse)):
+                outcome = dbtRunner().invoke(["parse", "--quiet", *self._common_args()])
+                _release_duckdb()
+            if not outcome.success:
+                raise RuntimeError(f"dbt parse failed: {outcome.exception}")
+            self._manifests[key] = outcome.result
+        return self._manifests[key]
+
+    def invoke(self, args: Sequence[str], start: date | None = None, end: date | None = None,
+               on_event: DbtEventHandler | None = None) -> DbtBuildResult:
+        """One dbt command (build, test, run, compile ...) over the window [start, end]."""
+        from dbt.cli.main import dbtRunner
+
+        # a copy per invocation: compiling marks the manifest's nodes (ephemeral CTEs "injected"), and a
+        # second invocation on the same object would reference CTEs it no longer defines
+        manifest = copy.deepcopy(self.manifest())
+        callbacks = [lambda message: on_event(_event_dict(message))] if on_event else []
+        started = time.monotonic()
+        with _INVOCATION_LOCK, _environment(window_env(start, end, self.warehouse)):
+            try:
+                outcome = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(
+                    [*args, "--quiet", *self._common_args()])
+            finally:
+                _release_duckdb()
+        duration = time.monotonic() - started
+        results = getattr(outcome.result, "results", None) or []
+        nodes = [_node_result(result) for result in results]
+        error = None
+        if outcome.exception is not None:
+            error = f"{type(outcome.exception).__name__}: {outcome.exception}"
+        return DbtBuildResult(outcome.success, duration, nodes, error)
+
+    def build(self, selectors: Sequence[str], start: date | None, end: date | None,
+              on_event: DbtEventHandler | None = None) -> DbtBuildResult:
+        args = ["build"]
+        selected = [part for selector in selectors for part in selector.split()]
+        if selected:
+            args += ["--select", *selected]
+        return self.invoke(args, start, end, on_event)
+
+
+def progress_line(event: dict[str, Any]) -> str | None:
+    """A line worth showing for a dbt event: models done, and every failure or warning."""
+    name = event.get("info", {}).get("name")
+    data = event.get("data", {})
+    if name == "LogModelResult":
+        node = data.get("node_info", {})
+        status = str(data.get("status", ""))
+        relation = node.get("node_relation") or {}
+        return (f"{data.get('index')} of {data.get('total')} {status.upper()} "
+                f"{relation.get('schema')}.{relation.get('alias')} "
+                f"in {float(data.get('execution_time', 0.0)):.2f}s")
+    if name == "LogTestResult" and str(data.get("status")) in {"fail", "warn", "error"}:
+        return f"{str(data.get('status')).upper()} {data.get('name')}: {data.get('num_failures')} failing row(s)"
+    return None
