@@ -90,3 +90,14 @@ def record_versions(con, table: str, versions: dict[date, tuple[int, str]], writ
                     [written_at])
     finally:
         con.unregister("new_source_versions")
+
+
+def record_table_versions(con, table: str, dates: list[date], written_at) -> None:
+    """Record the versions of `table`'s rows on `dates` as the writer's transaction now holds them
+    (for writers that write with SQL, e.g. the trained-model step)."""
+    if not dates:
+        return
+    rows = con.execute(f"select * from {table} where game_date between ? and ?", [min(dates), max(dates)]).arrow()
+    if not isinstance(rows, pa.Table):      # duckdb returns a RecordBatchReader on some versions
+        rows = rows.read_all()
+    record_versions(con, table, content_versions(rows, dates), written_at)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -35,6 +35,8 @@ from threadpoolctl import threadpool_limits
 from orchestration.backfill import StepResult
 from orchestration.ml.features import FEATURE_VERSION, FEATURES_V1, TARGET
 from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE, ensure_tables
+from orchestration.source_versions import record_table_versions
+from orchestration.warehouse import ensure_orchestration_schema
 
 SYSTEM_ID = "gradient_boosting_v1"
 SYSTEM_VERSION = "v1"
@@ -67,6 +69,7 @@ def run_trained_model_step(con: duckdb.DuckDBPyConnection, start: date | None, e
     """Train (or reuse) each touched season's model and write its predictions for [start, end]."""
     try:
         ensure_tables(con)
+        ensure_orchestration_schema(con)
         outcomes = _run(con, start, end)
     except Exception as error:  # a failing system must not stop the others
         _rollback(con)
@@ -87,11 +90,19 @@ def _run(con: duckdb.DuckDBPyConnection, start: date | None, end: date | None) -
         f"select distinct season_year from {FEATURE_STORE} where {range_filter} order by 1", params).fetchall()]
     outcomes: list[SeasonOutcome] = []
     con.begin()
+    touched = _dates(con, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
     con.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
     for season in seasons:
         outcomes.append(_run_season(con, season, range_filter, params))
+    # the versions of what the Phase 5 models will read, in the same transaction as the rows
+    touched |= _dates(con, f"select distinct game_date from {FEATURE_STORE} where {range_filter}", params)
+    record_table_versions(con, PREDICTIONS_TABLE, sorted(touched), datetime.now())
     con.commit()
     return outcomes
+
+
+def _dates(con, sql: str, params: list) -> set:
+    return {row[0] for row in con.execute(sql, params).fetchall()}
 
 
 def _run_season(con, season: int, range_filter: str, params: list) -> SeasonOutcome:
@@ -308,7 +319,12 @@ def _clear_range_after_failure(con, start: date | None, end: date | None) -> Non
     """No stale rows of a failed system: the ensemble must not mix in an older model's output."""
     try:
         ensure_tables(con)
+        ensure_orchestration_schema(con)
         range_filter, params = _range_filter(start, end)
+        con.begin()
+        touched = _dates(con, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
         con.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
+        record_table_versions(con, PREDICTIONS_TABLE, sorted(touched), datetime.now())
+        con.commit()
     except Exception:
-        pass
+        _rollback(con)
