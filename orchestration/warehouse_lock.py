@@ -171,6 +171,12 @@ def _detail(error: BaseException) -> str:
     return re.sub(r"^[A-Za-z ]*Error: ", "", text)
 
 
+def _named_file(error: BaseException, warehouse: Path) -> str:
+    """The file a DuckDB error names (a caller may have opened another one), else the warehouse."""
+    named = _FILE_IN_MESSAGE.search(str(error))
+    return named["path"] if named else str(warehouse)
+
+
 def _no_warehouse(path: Path | str) -> WarehouseUnreadable:
     return WarehouseUnreadable(f"no warehouse at {path}: create it with `nba-pipeline load <landing folder>`, "
                                f"or point NBA_PIPELINE_DUCKDB at an existing one")
@@ -181,8 +187,7 @@ def unreadable(error: BaseException, warehouse: Path) -> WarehouseUnreadable | N
     if not isinstance(error, duckdb.Error):
         return None
     text = str(error)
-    named = _FILE_IN_MESSAGE.search(text)
-    path = named["path"] if named else str(warehouse)
+    path = _named_file(error, warehouse)
     if any(marker in text for marker in _MISSING):
         return _no_warehouse(path)
     if any(marker in text for marker in _DAMAGED):
@@ -206,7 +211,8 @@ def explain(error: BaseException, warehouse: Path) -> WarehouseBusy | WarehouseU
     """A raw DuckDB error as `WarehouseBusy` / `WarehouseUnreadable` (for code that opened the file itself)."""
     holder = duckdb_lock_holder(error)
     if holder is not None:
-        return WarehouseBusy(f"the warehouse {warehouse} is {holder.describe()}; run this again when it is done")
+        return WarehouseBusy(f"the warehouse {_named_file(error, warehouse)} is {holder.describe()}; run this again "
+                             f"when it is done")
     return unreadable(error, warehouse)
 
 
@@ -356,7 +362,9 @@ def _open_for_reader(warehouse: Path) -> int | None:
         return None
 
 
-def _open_reader(warehouse: Path, timeout: float | None, say: Say) -> tuple[duckdb.DuckDBPyConnection, Callable[[], None]]:
+def _open_reader(
+    warehouse: Path, timeout: float | None, say: Say
+) -> tuple[duckdb.DuckDBPyConnection, Callable[[], None]]:
     """A read-only connection and the function that releases its shared lock."""
     key = _key(warehouse)
     if not key.is_file():

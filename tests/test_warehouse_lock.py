@@ -268,8 +268,8 @@ def test_status_waits_for_duckdbs_own_lock_then_reads(warehouse, holding):
 def test_read_only_commands_work_on_a_read_only_file_and_folder(warehouse, real_dir):
     before = digest(warehouse)
     warehouse.chmod(0o444)
-    results = {args[0]: run_cli(warehouse, *args, unprivileged=True)
-               for args in (["status"], ["gaps", "--json"], ["validate", "--date", "2022-06-16"], ["report", "accuracy"])}
+    commands = (["status"], ["gaps", "--json"], ["validate", "--date", "2022-06-16"], ["report", "accuracy"])
+    results = {args[0]: run_cli(warehouse, *args, unprivileged=True) for args in commands}
     for command, result in results.items():
         assert result.stderr == "", (command, result.stderr)
     assert results["validate"].returncode == ExitCode.FAILED   # phases 3-6 are not built: FAIL, cleanly
