@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from orchestration.dates import InvalidDateError, parse_date_range, parse_iso_date
+from orchestration.exit_codes import ExitCode, exit_codes_help
 from orchestration.paths import warehouse_path
 
 
 def _say(message: str) -> None:
     print(message, flush=True)
+
+
+def _note(message: str) -> None:
+    """Waiting lines and errors go to stderr, so that `--json` output stays parseable."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -38,9 +47,9 @@ def cmd_load(args: argparse.Namespace) -> int:
         report = load_landing_into_target(Path(args.dir), start=start, end=end, progress=_say)
     except LandingFileError as error:
         print(f"load refused: {error}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     print(report.summary())
-    return 0
+    return ExitCode.OK
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -50,41 +59,39 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     start, end = parse_date_range(args.start, args.end)
     if start is None or end is None:
         raise InvalidDateError("backfill needs --start and --end")
-    phases = phases_from_spec(args.phases)
-    if any(p.number == 2 for p in phases):
-        from orchestration.loading import load_landing_into_target
-        from orchestration.paths import landing_path
+    from orchestration.paths import landing_path
 
-        print(load_landing_into_target(landing_path(), start=start, end=end, progress=_say).summary())
-        phases = [p for p in phases if p.number != 2]
+    phases = phases_from_spec(args.phases)
     result = run_backfill(start, end, phases, cascade=not args.no_cascade, strict=not args.no_strict,
-                          progress=_say, trigger="manual", command=" ".join(["nba-pipeline", *sys.argv[1:]]))
+                          progress=_say, trigger="manual", command=" ".join(["nba-pipeline", *sys.argv[1:]]),
+                          landing=landing_path())
     print(f"backfill {result.run_id}: {result.status} in {result.duration_seconds:.1f}s")
     if not result.succeeded:
-        return 1
-    return 3 if result.blocked else 0
+        return ExitCode.FAILED
+    return ExitCode.BLOCKED if result.blocked else ExitCode.OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from orchestration.monitoring.gaps import find_gaps
     from orchestration.status import coverage_table, status_notes
-    from orchestration.warehouse import connect
+    from orchestration.warehouse_lock import reading
 
-    with connect() as con:
+    warehouse = warehouse_path()
+    with reading(warehouse, say=_note) as con:
         gaps = find_gaps(con)              # one scan serves the table, the notes and the page
         table = coverage_table(con)
         notes = status_notes(con, gaps)
         if args.html:
             from orchestration.monitoring.coverage_html import write_coverage_html
 
-            page = write_coverage_html(Path(args.html), con, warehouse=str(warehouse_path()), gaps=gaps)
-    print(f"warehouse: {warehouse_path()}")
+            page = write_coverage_html(Path(args.html), con, warehouse=str(warehouse), gaps=gaps)
+    print(f"warehouse: {warehouse}")
     print(table)
     for note in notes:
         print(note)
     if args.html:
         print(f"wrote {page}")
-    return 0
+    return ExitCode.OK
 
 
 def _today(args: argparse.Namespace):
@@ -92,17 +99,18 @@ def _today(args: argparse.Namespace):
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
-    from orchestration.monitoring.gaps import format_gaps, gaps_json, scan_gaps
-    from orchestration.warehouse import connect
+    from orchestration.monitoring.gaps import current_gaps, format_gaps, gaps_json
+    from orchestration.warehouse_lock import reading
 
-    with connect() as con:
-        result = scan_gaps(con, today=_today(args))
+    warehouse = warehouse_path()
+    with reading(warehouse, say=_note) as con:
+        result = current_gaps(con, today=_today(args))      # read-only: heal and the sensor record gaps
     if args.json:
         print(gaps_json(result.open_gaps))
     else:
-        print(f"warehouse: {warehouse_path()}")
+        print(f"warehouse: {warehouse}")
         print(format_gaps(result))
-    return 0
+    return ExitCode.OK
 
 
 def cmd_heal(args: argparse.Namespace) -> int:
@@ -122,11 +130,11 @@ def cmd_heal(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from orchestration.monitoring.validation import parse_levels, validate_date
-    from orchestration.warehouse import connect
+    from orchestration.warehouse_lock import reading
 
     day = parse_iso_date(args.date, "--date")
     levels = parse_levels(args.level)
-    with connect() as con:
+    with reading(warehouse_path(), say=_note) as con:
         report = validate_date(con, day, levels)
     print(report.format(verbose=args.verbose))
     return report.exit_code
@@ -134,11 +142,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from orchestration.ml.report import accuracy_report, format_accuracy_report
-    from orchestration.warehouse import connect
+    from orchestration.warehouse_lock import reading
 
-    with connect(read_only=True) as con:
+    with reading(warehouse_path(), say=_note) as con:
         print(format_accuracy_report(accuracy_report(con, args.season), args.season))
-    return 0
+    return ExitCode.OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -148,7 +156,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nba-pipeline", description=__doc__)
+    parser = argparse.ArgumentParser(prog="nba-pipeline", description=__doc__, epilog=exit_codes_help(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lock-timeout", type=float, metavar="SECONDS", help=LOCK_TIMEOUT_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     generate = commands.add_parser("generate", help="write synthetic seasons as landing files (real formats)")
@@ -180,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--html", help="also write a self-contained HTML page")
     status.set_defaults(handler=cmd_status)
 
-    gaps = commands.add_parser("gaps", help="dates where a phase lags its upstream (missing or stale), recorded in data_gaps")
+    gaps = commands.add_parser("gaps", help="dates where a phase lags its upstream (missing or stale), with their "
+                                            "healing status from data_gaps (read-only)")
     gaps.add_argument("--json", action="store_true", help="print the open gaps as a JSON array")
     gaps.add_argument("--today", help=argparse.SUPPRESS)
     gaps.set_defaults(handler=cmd_gaps)
@@ -205,17 +216,75 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the main job: generate, load, backfill every phase, report")
     demo.set_defaults(handler=cmd_demo)
+    for command in commands.choices.values():      # a global option, also accepted after the command
+        command.add_argument("--lock-timeout", type=float, metavar="SECONDS", default=argparse.SUPPRESS,
+                             help=LOCK_TIMEOUT_HELP)
     return parser
+
+
+LOCK_TIMEOUT_HELP = ("how long to wait for a warehouse another process holds "
+                     "(default: NBA_PIPELINE_LOCK_TIMEOUT, else 300)")
+
+
+@contextmanager
+def _lock_timeout(seconds: float | None) -> Iterator[None]:
+    """--lock-timeout as NBA_PIPELINE_LOCK_TIMEOUT for this command (and the processes it starts)."""
+    from orchestration.warehouse_lock import LOCK_TIMEOUT_ENV, lock_timeout
+
+    if seconds is None:
+        yield
+        return
+    before = os.environ.get(LOCK_TIMEOUT_ENV)
+    os.environ[LOCK_TIMEOUT_ENV] = repr(lock_timeout(seconds))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(LOCK_TIMEOUT_ENV, None)
+        else:
+            os.environ[LOCK_TIMEOUT_ENV] = before
+
+
+def _warehouse_problem(error: Exception) -> tuple[str, ExitCode] | None:
+    """The one line and exit code for an error about the warehouse file (busy, missing, damaged, no access)."""
+    from orchestration.warehouse_lock import WarehouseBusy, WarehouseUnreadable, explain
+
+    explained = error if isinstance(error, (WarehouseBusy, WarehouseUnreadable)) else explain(error, warehouse_path())
+    if explained is None:
+        return None
+    code = ExitCode.WAREHOUSE_BUSY if isinstance(explained, WarehouseBusy) else ExitCode.WAREHOUSE_UNREADABLE
+    return str(explained), code
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so the flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):          # stdout without a file descriptor (captured in tests)
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        with _lock_timeout(args.lock_timeout):
+            code = args.handler(args)
+        sys.stdout.flush()                 # a reader that went away shows here, not at exit
+        return code
+    except BrokenPipeError:                # `nba-pipeline gaps --json | head -1`
+        _quiet_stdout()
+        return ExitCode.BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("nba-pipeline: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
     except ValueError as error:            # InvalidDateError included
         print(f"nba-pipeline: {error}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return ExitCode.USAGE
+    except Exception as error:
+        problem = _warehouse_problem(error)
+        if problem is None:
+            raise
+        message, code = problem
+        print(f"nba-pipeline: {message}", file=sys.stderr)
+        return code

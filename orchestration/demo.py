@@ -26,15 +26,22 @@ class WarehouseJob:
 
 
 def _backfill_everything(job: WarehouseJob, say: Callable[[str], None]) -> bool:
+    from orchestration.warehouse_lock import writer_lock
+
+    with writer_lock(job.warehouse, "nba-pipeline demo", say=say):
+        return _load_and_backfill(job, say)
+
+
+def _load_and_backfill(job: WarehouseJob, say: Callable[[str], None]) -> bool:
     from orchestration.completeness import season_bounds
     from orchestration.loading import load_landing
     from orchestration.ml.report import accuracy_report, format_accuracy_report
     from orchestration.runner import run_backfill
     from orchestration.status import coverage_table
-    from orchestration.warehouse import connect
+    from orchestration.warehouse_lock import connect_writer
 
     say(f"== {job.label}: load {job.landing} into {job.warehouse}")
-    with connect(job.warehouse) as con:
+    with connect_writer(job.warehouse, say=say) as con:
         say(load_landing(job.landing, con=con, progress=None).summary())
         bounds = season_bounds(con)
     if not bounds:
@@ -48,7 +55,7 @@ def _backfill_everything(job: WarehouseJob, say: Callable[[str], None]) -> bool:
     say(f"backfill {'succeeded' if result.succeeded else 'FAILED'} in {result.duration_seconds:.1f}s"
         + (f"; {sum(len(b.dates) for b in result.plan.blocked)} date-phase(s) blocked, reported as incomplete"
            if result.blocked else ""))
-    with connect(job.warehouse) as con:
+    with connect_writer(job.warehouse, say=say) as con:
         say(f"== {job.label}: coverage ({job.warehouse})")
         say(coverage_table(con))
         say(f"== {job.label}: prediction accuracy (honest backtest: each date predicted from earlier data only)")

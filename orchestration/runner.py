@@ -40,7 +40,8 @@ from orchestration.phases import DBT_PHASES, PHASES_BY_NUMBER, Phase
 from orchestration.pipeline_steps import RAW_PHASE, DbtStretch, LoadStep, PythonStep, Step, pipeline_steps
 from orchestration.run_history import RunRecord, begin_run, finish_run, note_step, record_runs
 from orchestration.run_modes import RunMode
-from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA, connect
+from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA
+from orchestration.warehouse_lock import connect_writer, writer_lock
 
 Say = Callable[[str], None]
 DbtEventSink = Callable[[dict[str, Any]], None]
@@ -80,7 +81,13 @@ class BackfillResult:
 
     @property
     def failed_steps(self) -> list[StepOutcome]:
-        return [step for step in self.steps if step.failed]
+        """Failed steps that stopped the run (a load or a dbt build)."""
+        return [step for step in self.steps if step.failed and not isinstance(step.step, PythonStep)]
+
+    @property
+    def degraded_steps(self) -> list[StepOutcome]:
+        """Failed Python steps: a failing prediction system leaves its rows missing, the others build."""
+        return [step for step in self.steps if step.failed and isinstance(step.step, PythonStep)]
 
     @property
     def succeeded(self) -> bool:
@@ -102,10 +109,10 @@ class BackfillResult:
             return "nothing_to_do"
         if self.blocked:
             return "partial" if any(step.status == "success" for step in self.steps) else "blocked"
-        return "success"
+        return "partial" if self.degraded_steps else "success"
 
     def failure_summary(self) -> str:
-        return "\n".join(step.message for step in self.failed_steps)
+        return "\n".join(step.message for step in self.failed_steps + self.degraded_steps)
 
 
 class PipelineRun:
@@ -129,8 +136,13 @@ class PipelineRun:
         self.alerter = alerter or Alerter(warehouse=self.warehouse, source=f"{runner} run {self.run_id}")
         self.alerter.backfill_id = backfill_id if mode.backfill else None
 
+    def lock(self):
+        """The warehouse held for this run's writes (re-entrant: a step inside a locked run is a no-op)."""
+        return writer_lock(self.warehouse, self.command or f"{self.runner} run {self.run_id}", say=self.say)
+
     def connect(self):
-        return connect(self.warehouse)
+        """A read-write connection, for code holding `lock()`."""
+        return connect_writer(self.warehouse, say=self.say)
 
     # -- the run's own record -------------------------------------------------------------
 
@@ -228,6 +240,7 @@ class PipelineRun:
                 test_hooks.fire(f"tests:{step.name}", self.warehouse)
 
         self.say(f"dbt build {' '.join(step.selectors)} for {start}..{end}")
+        self.connect().close()         # waits while a process outside nba-pipeline (a plain dbt build) holds the file
         result = self.dbt.build(step.selectors, start, end, on_event=handle)
         if result.succeeded:
             return StepOutcome(step, start, end, "success", dbt=result)
@@ -360,6 +373,15 @@ def run_backfill(
     mode = RunMode(backfill=is_backfill, strict=strict, cascade=cascade, trigger=trigger)
     run = PipelineRun(warehouse, mode, run_id=run_id, command=command, say=say, dbt=dbt, landing=landing)
     began = time.monotonic()
+    with run.lock():
+        return _run_backfill(run, start, end, selected, built, began)
+
+
+def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase], built: list[Phase],
+                  began: float) -> BackfillResult:
+    import time
+
+    say, mode = run.say, run.mode
     run.begin(start, end)
     try:
         with run.alerter.backfill(run.run_id) if mode.backfill else nullcontext(run.alerter):
@@ -377,7 +399,7 @@ def run_backfill(
                 for step in pipeline_steps(segment_phases):
                     outcome = run.execute_step(step, segment_start, segment_end)
                     result.steps.append(outcome)
-                    if outcome.failed:
+                    if outcome in result.failed_steps:
                         break
                 if result.failed_steps:
                     break

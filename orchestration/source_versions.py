@@ -97,7 +97,6 @@ def record_table_versions(con, table: str, dates: list[date], written_at) -> Non
     (for writers that write with SQL, e.g. the trained-model step)."""
     if not dates:
         return
-    rows = con.execute(f"select * from {table} where game_date between ? and ?", [min(dates), max(dates)]).arrow()
-    if not isinstance(rows, pa.Table):      # duckdb returns a RecordBatchReader on some versions
-        rows = rows.read_all()
+    rows = con.execute(f"select * from {table} where game_date between ? and ?",
+                       [min(dates), max(dates)]).to_arrow_table()
     record_versions(con, table, content_versions(rows, dates), written_at)

@@ -111,17 +111,24 @@ def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path
     expected |= {(2, 3, d, "stale") for d in stale_dates}
     assert _keys(found) == expected
 
-    # the CLI records them; a rescan refreshes instead of duplicating
+    # the CLI lists them read-only, as not recorded yet; recording them is the healer's (and the sensor's)
     monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(warehouse))
     assert main(["gaps", "--json", "--today", "2021-11-25"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert {(g["phase_from"], g["phase_to"], date.fromisoformat(g["game_date"]), g["gap_kind"]) for g in listed} == expected
-    assert {g["healing_status"] for g in listed} == {"pending"}
+    assert {(g["gap_id"], g["healing_status"]) for g in listed} == {(None, "pending")}
     assert next(g for g in listed if g["game_date"] == D_RAW_HOLE.isoformat())["gap_age_days"] == 10
     assert main(["gaps", "--today", "2021-11-25"]) == 0
-    assert "0 new" in capsys.readouterr().out
+    assert f"{len(expected)} new" in capsys.readouterr().out
     with connect(warehouse) as con:
-        assert len(_new_gap_rows(con, built)) == len(expected)
+        assert _new_gap_rows(con, built) == []
+        scan_gaps(con, today=date(2021, 11, 25))      # recorded once; the CLI then shows the recorded rows
+        recorded = {g.gap_id for g in _new_gap_rows(con, built)}
+    assert len(recorded) == len(expected)
+    assert main(["gaps", "--json", "--today", "2021-11-25"]) == 0
+    assert {g["gap_id"] for g in json.loads(capsys.readouterr().out)} == recorded
+    assert main(["gaps", "--today", "2021-11-25"]) == 0
+    assert "0 new" in capsys.readouterr().out
 
     report = heal(warehouse, today=date(2021, 11, 25), landing=generated_landing, target_path=target)
     # phase order with the later pairs folded in: ONE run from the earliest hole, cascading to the end

@@ -27,8 +27,9 @@ RAW_COVERAGE_CHECK = AssetCheckSpec(
 )
 
 
-def raw_coverage_result(con, start: date, end: date) -> AssetCheckResult:
-    missing = incomplete_dates(con, PHASES_BY_NUMBER[2], start, end)
+def raw_coverage_result(run, start: date, end: date) -> AssetCheckResult:
+    with run.connect() as con:
+        missing = incomplete_dates(con, PHASES_BY_NUMBER[2], start, end)
     shown = ", ".join(day.isoformat() for day in missing[:20]) + (" ..." if len(missing) > 20 else "")
     return AssetCheckResult(
         check_name=RAW_COVERAGE_CHECK_NAME,

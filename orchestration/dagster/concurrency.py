@@ -4,27 +4,22 @@ The pool's limit is the instance's `concurrency: pools: default_limit: 1`
 (the project's `dagster.yaml`), so two concurrent runs queue at the pool
 instead of failing with `Conflicting lock is held`.
 
-Two things a pool alone does not cover:
-- a run process killed with SIGKILL never frees its slot, and a CLI run has no
-  daemon to notice; `reclaim_orphaned_slots` marks such runs failed and frees
-  their slots (our executor calls it before claiming; `run_monitoring` in
-  dagster.yaml does the same for daemon-launched runs);
-- a process outside Dagster (a `dbt build` in a terminal, an orphaned dbt
-  child of a killed run) can hold the file: `wait_for_warehouse` waits for it.
+A run process killed with SIGKILL never frees its slot, and a CLI run has no
+daemon to notice: `reclaim_orphaned_slots` marks such runs failed and frees
+their slots (our executor calls it before claiming; `run_monitoring` in
+dagster.yaml does the same for daemon-launched runs). Against writers outside
+Dagster (`nba-pipeline`, a plain `dbt build`) every step holds the warehouse
+lock (orchestration/warehouse_lock.py) while it writes.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import time
 from pathlib import Path
 from typing import Callable
 
-import duckdb
-
 from orchestration.processes import process_alive, process_start_ticks
-from orchestration.warehouse import connect
 
 WAREHOUSE_POOL = "nba_warehouse"
 PID_TAG = "nba/pid"
@@ -64,31 +59,3 @@ def reclaim_orphaned_slots(instance, log: Callable[[str], None] = print) -> list
         log(f"run {run_id}: {message}")
         freed.append(run_id)
     return freed
-
-
-def _is_lock_error(error: Exception) -> bool:
-    text = str(error).lower()
-    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
-
-
-def connect_when_free(path: Path, timeout: float = 300.0, read_only: bool = False,
-                      log: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, waiting (up to `timeout` s) while another process holds its lock."""
-    deadline = time.monotonic() + timeout
-    delay, told = 0.2, False
-    while True:
-        try:
-            return connect(path, read_only=read_only)
-        except duckdb.IOException as error:
-            if not _is_lock_error(error) or time.monotonic() >= deadline:
-                raise
-            if log and not told:
-                log(f"waiting for another process to release {path} ({error})")
-                told = True
-            time.sleep(delay)
-            delay = min(delay * 1.5, 2.0)
-
-
-def wait_for_warehouse(path: Path, timeout: float = 300.0, log: Callable[[str], None] | None = None) -> None:
-    """Block until nobody holds the warehouse file (before a dbt subprocess opens it)."""
-    connect_when_free(path, timeout, log=log).close()

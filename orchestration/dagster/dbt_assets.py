@@ -77,10 +77,11 @@ def run_stretch(context: AssetExecutionContext, pipeline: PipelineResource, layo
     step = DagsterStep(context, pipeline, stretch.name, targets)
     phases = [PHASES_BY_NUMBER[n] for n in sorted({t.phase for t in targets})
               if n in PHASES_BY_NUMBER and PHASES_BY_NUMBER[n].dbt_selector]
-    start, end = step.plan(phases) if phases else (step.start, step.end)
-    window = MetadataValue.text(f"{start}..{end}")
     events: list[dict] = []
-    outcome = step.execute(_selection(layout, stretch, unique_ids), start, end, on_dbt_event=events.append)
+    with step.held():
+        start, end = step.plan(phases) if phases else (step.start, step.end)
+        outcome = step.execute(_selection(layout, stretch, unique_ids), start, end, on_dbt_event=events.append)
+    window = MetadataValue.text(f"{start}..{end}")
     if outcome.status == "skipped" or outcome.skip_reason == "no_games":
         context.log.info(f"{stretch.name} {start}..{end}: {outcome.skip_reason}: {outcome.message}")
         for target in topological(targets, context.assets_def.asset_deps):

@@ -3,9 +3,10 @@
 
 from dagster import AssetSelection, Config, OpExecutionContext, define_asset_job, job, op
 
-from orchestration.dagster.concurrency import WAREHOUSE_POOL, connect_when_free
+from orchestration.dagster.concurrency import WAREHOUSE_POOL
 from orchestration.dagster.resources import PipelineResource
 from orchestration.monitoring.alerts import send_digest
+from orchestration.warehouse_lock import connect_writer, writer_lock
 
 daily_pipeline_job = define_asset_job(
     "daily_pipeline",
@@ -21,7 +22,8 @@ class DigestConfig(Config):
 
 @op(pool=WAREHOUSE_POOL)
 def send_alert_digest(context: OpExecutionContext, config: DigestConfig, pipeline: PipelineResource) -> None:
-    with connect_when_free(pipeline.warehouse(), pipeline.lock_wait_seconds, log=context.log.info) as con:
+    warehouse = pipeline.warehouse()
+    with writer_lock(warehouse, "dagster send_alert_digest", say=context.log.info), connect_writer(warehouse) as con:
         digest = send_digest(con, config.backfill_id, logger=context.log)
     context.log.info(f"digest for backfill {config.backfill_id}: "
                      + (f"{digest.total} alert(s) delivered" if digest else "nothing pending"))

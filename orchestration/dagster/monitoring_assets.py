@@ -14,7 +14,7 @@ from orchestration.monitoring.coverage import coverage_report, format_markdown
 from orchestration.monitoring.gaps import ScanResult, scan_gaps
 from orchestration.monitoring.healing import DEFAULT_MAX_AGE_DAYS, healing_requests
 from orchestration.phases import PHASES
-from orchestration.warehouse import connect
+from orchestration.warehouse_lock import WarehouseBusy, connect_writer, writer_lock
 
 
 # ---------------------------------------------------------------- coverage as metadata
@@ -57,7 +57,7 @@ def build_coverage_asset(resource_key: str = "pipeline", key: str = "pipeline_co
                        "for the whole warehouse, refreshed by every run that reaches it.")
     def _coverage(context):
         warehouse = getattr(context.resources, resource_key).warehouse()
-        with connect(warehouse) as con:
+        with writer_lock(warehouse, f"dagster {key}", say=context.log.info), connect_writer(warehouse) as con:
             result = scan_gaps(con)
             metadata = coverage_metadata(con, result)
         context.log.info(f"gap scan: {len(result.found)} found, {result.new} new, {result.closed} closed")
@@ -101,7 +101,7 @@ def build_gap_healing_sensor(
         try:
             requests, reason = healing_requests(warehouse, max_age_days=max_age_days,
                                                 retrigger_after_minutes=retrigger_after_minutes)
-        except duckdb.IOException as error:          # the file is locked by a writer: next tick
+        except (WarehouseBusy, duckdb.IOException) as error:      # a writer holds the file: next tick
             return SkipReason(f"warehouse busy: {error}")
         if not requests:
             return SkipReason(reason)

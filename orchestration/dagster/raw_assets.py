@@ -59,7 +59,10 @@ def nba_raw_landing(context: AssetExecutionContext, pipeline: PipelineResource):
                for table in selected]
     landing = pipeline.landing()
     step = DagsterStep(context, pipeline, "nba_raw_landing", targets, landing=landing, load_tables=dated)
-    outcome = step.execute(LoadStep(PHASES_BY_NUMBER[RAW_PHASE]), step.start, step.end)
+    with step.held():
+        outcome = step.execute(LoadStep(PHASES_BY_NUMBER[RAW_PHASE]), step.start, step.end)
+        coverage = raw_coverage_result(step.run, step.start, step.end) \
+            if RAW_COVERAGE_CHECK.key in context.selected_asset_check_keys else None
     if outcome.failed:
         raise Failure(description=outcome.message)
     report = outcome.load
@@ -76,6 +79,5 @@ def nba_raw_landing(context: AssetExecutionContext, pipeline: PipelineResource):
             metadata["rows_quarantined"] = MetadataValue.int(table_report.rows_quarantined)
             metadata["dates_replaced"] = MetadataValue.int(len(table_report.dates_replaced))
         yield MaterializeResult(asset_key=raw_key(table), metadata=metadata)
-    if RAW_COVERAGE_CHECK.key in context.selected_asset_check_keys:
-        with step.run.connect() as con:
-            yield raw_coverage_result(con, step.start, step.end)
+    if coverage is not None:
+        yield coverage

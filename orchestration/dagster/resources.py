@@ -30,9 +30,6 @@ class PipelineResource(ConfigurableResource):
     recent_days: int = Field(
         default=30, description="Normal mode: schedule/sensor runs whose dates are all older than this many days "
                                 "are skipped (the gap healer's age limit)")
-    lock_wait_seconds: float = Field(
-        default=300.0, description="How long a step waits for another process to release the DuckDB file")
-
     def warehouse(self) -> Path:
         return Path(self.duckdb_path).resolve() if self.duckdb_path else warehouse_path()
 

@@ -16,8 +16,10 @@ Here only what is Dagster's own:
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Iterator
 
 from dagster import AssetKey, Failure, MetadataValue
 
@@ -61,8 +63,15 @@ class DagsterStep:
         self.run = PipelineRun(pipeline.warehouse(), mode, run_id=context.run.run_id, runner="dagster",
                                command=f"dagster run {context.run.job_name}", say=context.log.info,
                                backfill_id=mode.backfill_id, **run_options)
-        self.run.begin(self.start, self.end)
         context.log.info(f"{source}: {self.start}..{self.end} on {self.run.warehouse} ({mode.describe()})")
+
+    @contextmanager
+    def held(self) -> Iterator["DagsterStep"]:
+        """The warehouse held for the step's writes (against `nba-pipeline` and other runs' steps), and
+        the Dagster run recorded in pipeline_runs when this is its first step."""
+        with self.run.lock():
+            self.run.begin(self.start, self.end)
+            yield self
 
     def plan(self, phases: list[Phase]) -> tuple[date, date]:
         """The range to build (start .. cascade end), or Failure when a date of the run is BLOCKED."""

@@ -26,8 +26,9 @@ from orchestration.dagster.translator import PHASE_TAG, PipelineLayout, StepAsse
 def run_python_step(context: AssetExecutionContext, pipeline: PipelineResource, assets: StepAssets):
     targets = [AssetTarget(key, assets.phase.number, assets.relations.get(key)) for key in assets.keys]
     step = DagsterStep(context, pipeline, f"step {assets.reference}", targets)
-    start, end = step.plan([assets.phase])
-    outcome = step.execute(assets.step, start, end)
+    with step.held():
+        start, end = step.plan([assets.phase])
+        outcome = step.execute(assets.step, start, end)
     context.log.info(f"step {assets.reference}: {outcome.status} {outcome.message}")
     metadata = {"status": MetadataValue.text(outcome.python.status if outcome.python else outcome.status),
                 "rows_written": MetadataValue.int(outcome.python.rows_written if outcome.python else 0),

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from orchestration.loading.loader import load_landing
 from orchestration.loading.report import LoadReport
+from orchestration.paths import warehouse_path
+from orchestration.warehouse_lock import connect_writer, writer_lock
 
 
 def load_landing_into_target(
@@ -22,11 +24,18 @@ def load_landing_into_target(
     start: date | None = None,
     end: date | None = None,
     progress: Callable[[str], None] | None = None,
+    command: str = "nba-pipeline load",
 ) -> LoadReport:
-    """`load_landing` into the warehouse of the selected target (same arguments, same report)."""
+    """`load_landing` into the warehouse of the selected target (same arguments, same report).
+
+    On DuckDB the load holds the warehouse's writer lock (`command` names it to waiting processes; a caller
+    that holds it already, such as a backfill, keeps it) and waits, saying so, while another process has it."""
     from orchestration.bigquery.client import is_bigquery_target
 
     if is_bigquery_target():
         from orchestration.bigquery.writer import load_landing_bigquery
         return load_landing_bigquery(Path(landing_dir), start, end, progress=progress)
-    return load_landing(Path(landing_dir), start, end, progress=progress)     # opens and closes the warehouse
+    warehouse = warehouse_path()
+    say = progress or print
+    with writer_lock(warehouse, command, say=say), connect_writer(warehouse, say=say) as con:
+        return load_landing(Path(landing_dir), start, end, con=con, progress=progress)

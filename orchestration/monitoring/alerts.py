@@ -213,9 +213,11 @@ class Alerter:
             ensure_alerts_table(self._con)
             yield self._con
             return
-        from orchestration.warehouse import connect
+        from orchestration.paths import warehouse_path
+        from orchestration.warehouse_lock import connect_writer, writer_lock
 
-        with connect(self._warehouse) as con:
+        warehouse = self._warehouse or warehouse_path()
+        with writer_lock(warehouse, f"alert from {self.source}"), connect_writer(warehouse) as con:
             ensure_alerts_table(con)
             yield con
 

@@ -197,7 +197,7 @@ def _gaps_table(gaps: list[GapRecord], limit: int = 40) -> str:
         return "<p>No gaps: every phase is complete and current wherever its upstream is.</p>"
     rows = "".join(
         f"<tr><td class='l'>{html.escape(g.pair)}</td><td class='l'>{g.game_date}</td><td class='l'>{g.gap_kind}</td>"
-        f"<td>{g.gap_age_days}</td><td class='l'>{g.healing_status}</td>"
+        f"<td>{g.gap_age_days}</td><td class='l'>{g.healing_status if g.gap_id else 'not recorded yet'}</td>"
         f"<td class='l'>{html.escape((g.detail or '')[:140])}</td></tr>" for g in gaps[:limit])
     more = f"<p>... and {len(gaps) - limit} more (nba-pipeline gaps --json)</p>" if len(gaps) > limit else ""
     return ("<table class='gaps'><tr><th class='l'>pair</th><th class='l'>game date</th><th class='l'>kind</th>"
@@ -269,17 +269,11 @@ def write_coverage_html(path: Path, con, warehouse: str = "", today: date | None
     """Compute coverage and the gaps the data shows now (with their recorded healing status) and write the page.
     `gaps`: `find_gaps(con)` when the caller already has it."""
     from orchestration.monitoring.coverage import coverage_report
-    from orchestration.monitoring.gaps import find_gaps, open_gaps
+    from orchestration.monitoring.gaps import current_gaps, find_gaps
 
     found = gaps if gaps is not None else find_gaps(con)
     cells, summaries = coverage_report(con)
-    today = today or date.today()
-    recorded = {g.key: g for g in open_gaps(con)}
-    now = datetime.now()
-    gap_rows = [recorded.get(g.key) or GapRecord("", now, g.phase_from, g.phase_to, g.game_date, g.kind,
-                                                 (today - g.game_date).days, "not recorded yet", None, now, None,
-                                                 None, None, g.detail)
-                for g in found]
+    gap_rows = current_gaps(con, today=today, found=found).open_gaps
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_coverage_html(cells, summaries, gap_rows, warehouse), encoding="utf-8")

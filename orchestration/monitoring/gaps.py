@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 
 import duckdb
 import pandas as pd
 
-from orchestration.completeness import MISSING, PARTIAL, STALE, UNVERIFIED, DateCoverage, coverage_by_date
+from orchestration.completeness import (MISSING, PARTIAL, STALE, UNVERIFIED, DateCoverage, coverage_by_date,
+                                        existing_tables)
 from orchestration.dates import format_date_ranges
 from orchestration.phases import PHASES, Phase
 
@@ -97,9 +98,9 @@ class Gap:
 
 @dataclass
 class GapRecord:
-    """A row of `data_gaps`."""
+    """A row of `data_gaps` (gap_id None: found by `current_gaps`, not recorded yet)."""
 
-    gap_id: str
+    gap_id: str | None
     detected_at: datetime
     phase_from: int
     phase_to: int
@@ -200,7 +201,8 @@ _COLUMNS = [
 
 
 def _rows(con: duckdb.DuckDBPyConnection, where: str, params: list | None = None) -> list[GapRecord]:
-    ensure_gaps_table(con)
+    if "nba_orchestration.data_gaps" not in existing_tables(con):
+        return []                          # nothing recorded yet (and a read-only connection cannot create it)
     rows = con.execute(
         f"select {', '.join(_COLUMNS)} from nba_orchestration.data_gaps where {where} "
         "order by phase_from, phase_to, game_date", params or []
@@ -217,6 +219,26 @@ def all_gaps(con: duckdb.DuckDBPyConnection) -> list[GapRecord]:
     return _rows(con, "true")
 
 
+@dataclass
+class _Merge:
+    """What a scan changes in data_gaps: gaps to insert, open rows to refresh, open rows no longer found."""
+
+    new: list[Gap]
+    refreshed: list[tuple[GapRecord, Gap]]
+    closed: list[GapRecord]
+
+
+def _merge(con: duckdb.DuckDBPyConnection, found: list[Gap]) -> _Merge:
+    existing_open = {gap.key: gap for gap in open_gaps(con)}
+    ignored = {gap.key for gap in _rows(con, "healing_status = 'ignored'")}
+    found_keys = {gap.key for gap in found}
+    return _Merge(
+        new=[gap for gap in found if gap.key not in existing_open and gap.key not in ignored],
+        refreshed=[(existing_open[gap.key], gap) for gap in found if gap.key in existing_open],
+        closed=[gap for key, gap in existing_open.items() if key not in found_keys],
+    )
+
+
 def record_gaps(
     con: duckdb.DuckDBPyConnection, found: list[Gap], today: date | None = None, now: datetime | None = None
 ) -> ScanResult:
@@ -224,20 +246,13 @@ def record_gaps(
     ensure_gaps_table(con)
     today = today or date.today()
     now = now or datetime.now()
-    existing_open = {gap.key: gap for gap in open_gaps(con)}
-    ignored = {gap.key for gap in _rows(con, "healing_status = 'ignored'")}
-    found_keys = {gap.key for gap in found}
-
-    inserts = []
-    refreshed = []
-    for gap in found:
-        age = (today - gap.game_date).days
-        if gap.key in existing_open:
-            refreshed.append((gap.kind, age, now, gap.detail, existing_open[gap.key].gap_id))
-        elif gap.key not in ignored:
-            inserts.append((uuid.uuid4().hex[:16], now, gap.phase_from, gap.phase_to, gap.game_date, gap.kind, age,
-                            "pending", None, now, None, None, None, gap.detail))
-    closed = [gap.gap_id for key, gap in existing_open.items() if key not in found_keys]
+    merge = _merge(con, found)
+    inserts = [(uuid.uuid4().hex[:16], now, gap.phase_from, gap.phase_to, gap.game_date, gap.kind,
+                (today - gap.game_date).days, "pending", None, now, None, None, None, gap.detail)
+               for gap in merge.new]
+    refreshed = [(gap.kind, (today - gap.game_date).days, now, gap.detail, record.gap_id)
+                 for record, gap in merge.refreshed]
+    closed = [record.gap_id for record in merge.closed]
 
     con.execute("begin transaction")
     try:
@@ -271,8 +286,33 @@ def scan_gaps(
     now: datetime | None = None,
     phases: tuple[Phase, ...] = PHASES,
 ) -> ScanResult:
-    """Find the gaps in the data and record them: what `nba-pipeline gaps` and the healer start with."""
+    """Find the gaps in the data and record them: what the healer and the Dagster sensor start with."""
     return record_gaps(con, find_gaps(con, phases), today, now)
+
+
+def current_gaps(
+    con: duckdb.DuckDBPyConnection,
+    today: date | None = None,
+    now: datetime | None = None,
+    phases: tuple[Phase, ...] = PHASES,
+    found: list[Gap] | None = None,
+) -> ScanResult:
+    """What `scan_gaps` would record, without writing (`nba-pipeline gaps` reads a read-only warehouse).
+
+    A gap already recorded keeps its row (id, healing status) with today's kind, age and detail; a gap not
+    recorded yet comes with no id and status pending, as recording would insert it; `new` and `closed`
+    count what the next recording scan will insert and close. `found`: the caller's `find_gaps(con)`."""
+    today = today or date.today()
+    now = now or datetime.now()
+    found = found if found is not None else find_gaps(con, phases)
+    merge = _merge(con, found)
+    current = [replace(record, gap_kind=gap.kind, gap_age_days=(today - gap.game_date).days, last_seen_at=now,
+                       detail=gap.detail) for record, gap in merge.refreshed]
+    current += [GapRecord(None, now, gap.phase_from, gap.phase_to, gap.game_date, gap.kind,
+                          (today - gap.game_date).days, "pending", None, now, None, None, None, gap.detail)
+                for gap in merge.new]
+    current.sort(key=lambda record: record.key)
+    return ScanResult(found, current, len(merge.new), len(merge.closed))
 
 
 def set_gap_status(
@@ -318,7 +358,8 @@ def gaps_json(gaps: list[GapRecord]) -> str:
 
 def format_gaps(result: ScanResult, limit_per_pair: int = 12) -> str:
     """The text `nba-pipeline gaps` prints: per phase pair, the open gaps grouped into date ranges."""
-    lines = [f"scan: {len(result.found)} gap(s) found, {result.new} new, {result.closed} closed since the last scan"]
+    lines = [f"scan: {len(result.found)} gap(s) found, {result.new} new, {result.closed} closed since the last "
+             f"recorded scan (heal and the Dagster sensor record them)"]
     grouped = result.by_pair()
     for pair in phase_pairs():
         gaps = grouped.get(pair.label, [])

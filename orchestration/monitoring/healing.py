@@ -42,16 +42,19 @@ from orchestration.monitoring.gaps import (
     SCHEDULE_PHASE,
     GapRecord,
     PhasePair,
+    current_gaps,
     mark_alerted,
     phase_pairs,
     scan_gaps,
     set_gap_status,
 )
-from orchestration.phases import PHASES, Phase
+from orchestration.paths import landing_path
+from orchestration.phases import PHASES, PHASES_BY_NUMBER, Phase
 from orchestration.run_history import RunRecord, record_runs
-from orchestration.warehouse import connect
+from orchestration.warehouse_lock import connect_writer, reading, writer_lock
 
 DEFAULT_MAX_AGE_DAYS = 30
+SENSOR_LOCK_WAIT_SECONDS = 5.0
 Progress = Callable[[str], None]
 
 
@@ -264,26 +267,38 @@ def heal(
     clock: Callable[[], datetime] = datetime.now,
     dry_run: bool = False,
 ) -> HealReport:
-    """Scan, alert on old gaps, heal young ones pair by pair in phase order, rescan."""
+    """Scan, alert on old gaps, heal young ones pair by pair in phase order, rescan. A dry run
+    reads the warehouse only and records nothing."""
+    from orchestration.paths import warehouse_path
+
     say = progress or (lambda message: None)
     today = today or date.today()
+    warehouse = warehouse or warehouse_path()
+    if dry_run:
+        with reading(warehouse, say=say) as con:
+            scan = current_gaps(con, today)
+            plan = plan_healing(con, scan.open_gaps, today, max_age_days)
+        say(f"scan: {len(scan.open_gaps)} open gap(s), {len(plan.too_old)} older than {max_age_days} days")
+        return HealReport(runs=[HealRun(r, "", "planned") for r in plan.next_runs()], too_old=plan.too_old,
+                          remaining=scan.open_gaps)
+    with writer_lock(warehouse, "nba-pipeline heal", say=say):
+        return _heal(warehouse, max_age_days, today, landing, trigger, alerter, say, clock)
+
+
+def _heal(warehouse: Path, max_age_days: int, today: date, landing: Path | None, trigger: str,
+          alerter: Alerter | None, say: Progress, clock: Callable[[], datetime]) -> HealReport:
     alerter = alerter or Alerter(warehouse=warehouse, source="healer")
     report = HealReport()
     attempted: set[str] = set()
     covered: list[tuple[date, date, int]] = []      # (start, cascaded end, first phase) of runs done
 
-    with connect(warehouse) as con:
+    with _connect(warehouse) as con:
         scan = scan_gaps(con, today)
         plan = plan_healing(con, scan.open_gaps, today, max_age_days)
         open_before = {g.gap_id for g in scan.open_gaps}
         report.too_old = plan.too_old
-        if not dry_run:
-            report.alerted_old = alert_old_gaps(con, plan.too_old, alerter, max_age_days)
+        report.alerted_old = alert_old_gaps(con, plan.too_old, alerter, max_age_days)
     say(f"scan: {len(scan.open_gaps)} open gap(s), {len(plan.too_old)} older than {max_age_days} days")
-    if dry_run:
-        report.runs = [HealRun(r, "", "planned") for r in plan.next_runs()]
-        report.remaining = scan.open_gaps
-        return report
 
     held_back: set[str] = set()                      # skipped (open circuit): left pending, not failed
     runs = plan.next_runs()                          # the first pass: the scan above, nothing attempted yet
@@ -299,12 +314,12 @@ def heal(
             (held_back if run.status == "skipped" else attempted).update(g.gap_id for g in heal_range.gaps)
             if run.status == "success":
                 covered.append((heal_range.start, run.cascaded_end or heal_range.end, heal_range.pair.downstream))
-        with connect(warehouse) as con:             # what the runs left: the next pass
+        with _connect(warehouse) as con:             # what the runs left: the next pass
             scan = scan_gaps(con, today)
             fresh = [g for g in scan.open_gaps if g.gap_id not in attempted | held_back]
             runs = plan_healing(con, fresh, today, max_age_days).next_runs()
 
-    with connect(warehouse) as con:
+    with _connect(warehouse) as con:
         final = scan_gaps(con, today)
         still_open = {g.gap_id for g in final.open_gaps}
         failed = [g for g in final.open_gaps if g.gap_id in attempted]
@@ -314,6 +329,12 @@ def heal(
     report.healed = len(open_before - still_open)
     say(report.summary())
     return report
+
+
+def _connect(warehouse: Path | None):
+    from orchestration.paths import warehouse_path
+
+    return connect_writer(warehouse or warehouse_path())
 
 
 def _covered(heal_range: HealRange, covered: list[tuple[date, date, int]]) -> bool:
@@ -334,7 +355,7 @@ def _heal_range(
     started = datetime.now()
     gap_ids = [g.gap_id for g in heal_range.gaps]
     key = processor_key(heal_range.pair.downstream)
-    with connect(warehouse) as con:
+    with _connect(warehouse) as con:
         breaker = CircuitBreaker(con, key, backfill_mode=False, clock=clock, alerter=alerter)
         decision = breaker.check()
         if not decision.allowed:
@@ -347,12 +368,19 @@ def _heal_range(
     message = ""
     ok = True
     result: BackfillResult | None = None
+    phases = list(heal_range.phases)
+    folder = None
     if heal_range.pair.upstream == SCHEDULE_PHASE:
-        ok, message = _load_range(heal_range, warehouse, landing, say)
-    if ok and heal_range.phases:
-        result = run_backfill(heal_range.start, heal_range.end, heal_range.phases, warehouse=warehouse,
+        # the landing files are reloaded for the range: the loader rewrites only dates whose content changed
+        folder = landing or landing_path()
+        if folder.is_dir():
+            phases = [PHASES_BY_NUMBER[SCHEDULE_PHASE + 1], *phases]
+        else:
+            ok, message = False, f"no landing folder at {folder}: cannot reload Phase 2 (nba-pipeline heal --landing DIR)"
+    if ok and phases:
+        result = run_backfill(heal_range.start, heal_range.end, phases, warehouse=warehouse,
                               trigger=trigger, is_backfill=False, run_id=run_id, progress=say,
-                              command=f"nba-pipeline heal ({heal_range.describe()})")
+                              command=f"nba-pipeline heal ({heal_range.describe()})", landing=folder)
         if result.blocked:
             ok = False
             message = "; ".join(b.message() for b in result.plan.blocked)
@@ -361,7 +389,7 @@ def _heal_range(
             message = result.failure_summary()[:1500]
     status = "success" if ok else ("blocked" if result is not None and result.blocked else "failed")
 
-    with connect(warehouse) as con:
+    with _connect(warehouse) as con:
         breaker = CircuitBreaker(con, key, backfill_mode=False, clock=clock, alerter=alerter)
         if ok:
             breaker.record_success()
@@ -377,25 +405,6 @@ def _heal_range(
     return HealRun(heal_range, run_id, status, message if not ok else "",
                    result.plan.end if result is not None else heal_range.end,
                    (datetime.now() - started).total_seconds())
-
-
-def _load_range(heal_range: HealRange, warehouse: Path | None, landing: Path | None, say: Progress) -> tuple[bool, str]:
-    """Phase 2: reload the landing files for the range (the loader replaces exactly those dates)."""
-    from orchestration.loading import LandingFileError, load_landing
-    from orchestration.paths import landing_path
-
-    folder = landing or landing_path()
-    if not folder.is_dir():
-        return False, f"no landing folder at {folder}: cannot reload Phase 2 (nba-pipeline heal --landing DIR)"
-    # only the schedule->2 gap dates are reloaded (the range may start earlier for later pairs' gaps)
-    missing = [g.game_date for g in heal_range.gaps if g.phase_from == SCHEDULE_PHASE] or [heal_range.start]
-    try:
-        with connect(warehouse) as con:
-            loaded = load_landing(folder, start=min(missing), end=max(missing), con=con)
-    except LandingFileError as error:
-        return False, f"load refused: {error}"
-    say(loaded.summary())
-    return True, ""
 
 
 def _record_circuit_skip(con, heal_range: HealRange, run_id: str, trigger: str, message: str) -> None:
@@ -436,11 +445,14 @@ def healing_requests(
     processor's circuit breaker) and becomes healable again; an OPEN circuit holds its pair back.
     """
     from orchestration.backfill import plan_backfill
+    from orchestration.paths import warehouse_path
 
     today = today or date.today()
     now = now or datetime.now()
+    warehouse = warehouse or warehouse_path()
     alerter = alerter or Alerter(warehouse=warehouse, source="gap_healing_sensor")
-    with connect(warehouse) as con:
+    # a sensor tick must not wait behind a long build: a busy warehouse is the next tick's
+    with writer_lock(warehouse, "gap_healing_sensor", timeout=SENSOR_LOCK_WAIT_SECONDS), _connect(warehouse) as con:
         scan = scan_gaps(con, today, now)
         overdue = [g for g in scan.open_gaps if g.healing_status == "triggered" and g.triggered_at is not None
                    and now - g.triggered_at > timedelta(minutes=retrigger_after_minutes)]
