@@ -18,6 +18,16 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
+def _sync_dagster() -> None:
+    """After a command that wrote: the configured Dagster instance's partitions follow the warehouse
+    (nothing when no DAGSTER_HOME is set)."""
+    if not os.environ.get("DAGSTER_HOME"):
+        return
+    from orchestration.dagster.warehouse_sync import sync_warehouse
+
+    sync_warehouse(warehouse_path(), say=_say)
+
+
 def _note(message: str) -> None:
     """Waiting lines and errors go to stderr, so that `--json` output stays parseable."""
     print(message, file=sys.stderr, flush=True)
@@ -49,6 +59,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         print(f"load refused: {error}", file=sys.stderr)
         return ExitCode.USAGE
     print(report.summary())
+    _sync_dagster()
     return ExitCode.OK
 
 
@@ -66,6 +77,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
                           progress=_say, trigger="manual", command=" ".join(["nba-pipeline", *sys.argv[1:]]),
                           landing=landing_path())
     print(f"backfill {result.run_id}: {result.status} in {result.duration_seconds:.1f}s")
+    _sync_dagster()
     if not result.succeeded:
         return ExitCode.FAILED
     return ExitCode.BLOCKED if result.blocked else ExitCode.OK
@@ -124,8 +136,9 @@ def cmd_heal(args: argparse.Namespace) -> int:
         print(f"dry run: {len(report.runs)} range(s) would run, {len(report.too_old)} gap(s) too old")
         for run in report.runs:
             print(f"  {run.range.describe()}")
-        return 0
-    return 0 if report.ok else 1
+        return ExitCode.OK
+    _sync_dagster()
+    return ExitCode.OK if report.ok else ExitCode.FAILED
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -152,7 +165,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from orchestration.demo import run_main_job
 
-    return run_main_job(_say)
+    code = run_main_job(_say)
+    _sync_dagster()
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:

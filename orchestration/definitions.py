@@ -19,7 +19,8 @@ from orchestration.dagster.dbt_assets import build_dbt_assets
 from orchestration.dagster.dbt_project import ensure_manifest
 from orchestration.dagster.executor import pipeline_executor
 from orchestration.dagster.jobs import backfill_alert_digest_job, daily_pipeline_job
-from orchestration.dagster.monitoring_assets import build_coverage_asset, build_gap_healing_sensor
+from orchestration.dagster.monitoring_assets import (build_coverage_asset, build_gap_healing_sensor,
+                                                     build_warehouse_sync_sensor)
 from orchestration.dagster.partitions import BACKFILL_POLICY, GAME_DATE_PARTITIONS
 from orchestration.dagster.raw_assets import nba_raw_landing
 from orchestration.dagster.resources import make_resources
@@ -27,6 +28,7 @@ from orchestration.dagster.schedules import daily_pipeline_schedule
 from orchestration.dagster.sensors import backfill_alert_digest
 from orchestration.dagster.step_assets import build_step_assets
 from orchestration.dagster.translator import PHASE_TAG, PipelineLayout
+from orchestration.dagster.warehouse_sync import keys_by_phase
 
 MANIFEST = ensure_manifest()
 LAYOUT = PipelineLayout(MANIFEST)
@@ -40,6 +42,9 @@ def assets_of_phases(phases: list[int]) -> AssetSelection:
 # stopped by default: turn it on in the UI (Automation) once the warehouse is backfilled
 gap_healing_sensor = build_gap_healing_sensor(assets_of_phases)
 
+# running by default: Dagster's partitions follow the warehouse, whoever built it
+warehouse_sync_sensor = build_warehouse_sync_sensor(keys_by_phase(LAYOUT))
+
 PHASE_ASSETS = [nba_raw_landing, *build_dbt_assets(LAYOUT, MANIFEST), *build_step_assets(LAYOUT)]
 # after every phase of a run: the coverage table (whole warehouse) as metadata in the web UI
 coverage_asset = build_coverage_asset(
@@ -50,7 +55,7 @@ defs = Definitions(
     assets=[*PHASE_ASSETS, coverage_asset],
     jobs=[daily_pipeline_job, backfill_alert_digest_job],
     schedules=[daily_pipeline_schedule],
-    sensors=[backfill_alert_digest, gap_healing_sensor],
+    sensors=[backfill_alert_digest, gap_healing_sensor, warehouse_sync_sensor],
     resources=make_resources(),
     executor=pipeline_executor,
 )

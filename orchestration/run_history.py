@@ -121,6 +121,16 @@ def finish_run(con, run_id: str, status: str, message: str | None = None) -> Non
                 [status, (message or None) and message[:4000], now, now, run_id])
 
 
+def close_run(con, run_id: str, status: str, message: str | None = None) -> None:
+    """Finish a run recorded by its steps (a Dagster run), if it recorded itself and is still open."""
+    from orchestration.completeness import existing_tables
+
+    if RUNS in existing_tables(con):
+        row = con.execute(f"select status from {RUNS} where run_id = ?", [run_id]).fetchone()
+        if row is not None and row[0] == "running":
+            finish_run(con, run_id, status, message)
+
+
 def recent_runs(con, limit: int = 20) -> list[RunRow]:
     """The latest runs, newest first (empty before any run)."""
     from orchestration.completeness import existing_tables

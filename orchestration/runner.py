@@ -135,6 +135,7 @@ class PipelineRun:
         self.dbt = dbt or DbtProject(self.warehouse)
         self.alerter = alerter or Alerter(warehouse=self.warehouse, source=f"{runner} run {self.run_id}")
         self.alerter.backfill_id = backfill_id if mode.backfill else None
+        self.requested_end: date | None = None
 
     def lock(self):
         """The warehouse held for this run's writes (re-entrant: a step inside a locked run is a no-op)."""
@@ -147,6 +148,7 @@ class PipelineRun:
     # -- the run's own record -------------------------------------------------------------
 
     def begin(self, start: date | None, end: date | None) -> None:
+        self.requested_end = end
         with self.connect() as con:
             begin_run(con, self.run_id, self.runner, self.command, self.mode.trigger, self.mode.backfill, start, end)
 
@@ -315,10 +317,13 @@ class PipelineRun:
                     reason = asset_reason
                     if asset_status == "success" and reason is None and day not in game_dates:
                         reason = "no_games"
+                    note = message
+                    if self.requested_end is not None and day > self.requested_end:
+                        note = f"forward cascade past {self.requested_end}" + (f"; {message}" if message else "")
                     records.append(RunRecord(
                         self.run_id, asset, number, day, asset_status, reason,
                         written.get(day, 0) if asset_status == "success" else None, started, finished, duration,
-                        self.mode.backfill, self.mode.trigger, message))
+                        self.mode.backfill, self.mode.trigger, note))
         record_runs(con, records)
 
     def _feed_breakers(self, con, step: Step, outcome: StepOutcome) -> None:

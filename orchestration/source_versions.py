@@ -66,9 +66,21 @@ def recorded_versions(con, table: str, dates: list[date]) -> dict[date, str]:
 
 
 def changed_dates(con, table: str, versions: dict[date, tuple[int, str]]) -> list[date]:
-    """The dates whose new content differs from what the warehouse holds (or that it never held)."""
+    """The dates whose new content differs from what the warehouse holds (or that it never held).
+
+    A date counts as held only when its recorded version matches and the table still holds as many
+    rows as that version counted: rows removed behind the writer's back are written again."""
     held = recorded_versions(con, table, list(versions))
-    return sorted(day for day, (_, version) in versions.items() if held.get(day) != version)
+    present = _row_counts(con, table, list(versions))
+    return sorted(day for day, (count, version) in versions.items()
+                  if held.get(day) != version or present.get(day, 0) != count)
+
+
+def _row_counts(con, table: str, dates: list[date]) -> dict[date, int]:
+    if not dates:
+        return {}
+    return dict(con.execute(f"select game_date, count(*) from {table} where game_date between ? and ? group by 1",
+                            [min(dates), max(dates)]).fetchall())
 
 
 def record_versions(con, table: str, versions: dict[date, tuple[int, str]], written_at) -> None:
@@ -97,6 +109,6 @@ def record_table_versions(con, table: str, dates: list[date], written_at) -> Non
     (for writers that write with SQL, e.g. the trained-model step)."""
     if not dates:
         return
-    rows = con.execute(f"select * from {table} where game_date between ? and ?",
-                       [min(dates), max(dates)]).to_arrow_table()
+    rows = con.sql(f"select * from {table} where game_date between ? and ?",
+                   params=[min(dates), max(dates)]).to_arrow_table()
     record_versions(con, table, content_versions(rows, dates), written_at)

@@ -143,7 +143,11 @@ def test_a_range_run_plans_each_asset_once_and_resolves_every_check(built, insta
 def test_every_asset_partition_run_writes_run_history(built, definitions):
     warehouse, result = built
     rows = _history(warehouse, result.run_id)
-    keys = {key.to_user_string() for assets_def in definitions.assets for key in assets_def.keys} - {"pipeline_coverage"}
+    steps = {key for assets_def in definitions.assets if assets_def.node_def.name.startswith("step_")
+             for key in assets_def.keys}
+    keys = {".".join(key.path) for assets_def in definitions.assets for key in assets_def.keys
+            if key not in steps} - {"pipeline_coverage"}
+    keys |= {"trained_model"}                        # a Python step is recorded under its name
     days = (RANGE[1] - RANGE[0]).days + 1
     assert {row[0] for row in rows} == keys
     assert len(rows) == len(keys) * days
@@ -152,11 +156,11 @@ def test_every_asset_partition_run_writes_run_history(built, definitions):
     # the date without games is an empty success; game dates count what they wrote
     no_games = {row[0]: row for row in rows if row[2] == date(2022, 4, 30)}
     assert {row[4] for row in no_games.values()} == {"no_games"}
-    summary = [row for row in rows if row[0] == "nba_analytics/player_game_summary" and row[2] == date(2022, 4, 16)]
+    summary = [row for row in rows if row[0] == "nba_analytics.player_game_summary" and row[2] == date(2022, 4, 16)]
     assert summary[0][5] == query(warehouse, "select count(*) from nba_analytics.player_game_summary "
                                              "where game_date = '2022-04-16'")[0][0] > 0
     phases = {row[0]: row[1] for row in rows}
-    assert phases["nba_raw/nbac_schedule"] == 2 and phases["nba_predictions/prediction_accuracy"] == 6
+    assert phases["nba_raw.nbac_schedule"] == 2 and phases["nba_predictions.prediction_accuracy"] == 6
 
 
 def test_the_coverage_asset_shows_the_status_table_after_the_run(built, instance):
@@ -197,6 +201,7 @@ def test_rebuilding_a_date_cascades_forward(built, definitions, instance, real_d
     dates = {row[2] for row in rows}
     assert min(dates) == date(2022, 4, 20) and max(dates) >= date(2022, 4, 29)
     assert all("forward cascade" in (row[8] or "") for row in rows if row[2] > date(2022, 4, 20))
+    assert all(row[3] == "success" for row in rows)
     assert query(warehouse, "select * from nba_analytics.upcoming_player_game_context order by all") == before
 
 
@@ -230,7 +235,7 @@ def test_strict_mode_blocks_with_the_missing_dates_and_the_fix(gap_warehouse, de
     assert {date(2022, 4, 25), date(2022, 4, 26)} <= blocked   # and the cascade's later dates
     assert all(row[3] in {"blocked", "skipped"} for row in rows)
     alerts = query(gap_warehouse, "select severity, delivery from nba_orchestration.alerts")
-    assert alerts == [("error", "immediate")]
+    assert alerts == [("critical", "immediate")]              # a blocked phase goes out at once
     # the web UI shows the run's dates of every selected asset as failed (planned once for the range)
     statuses = instance.get_status_by_partition(PLAYER_SUMMARY, ["2022-04-24", "2022-04-25", "2022-04-26"],
                                                 GAME_DATE_PARTITIONS)
@@ -240,32 +245,9 @@ def test_strict_mode_blocks_with_the_missing_dates_and_the_fix(gap_warehouse, de
                                 "where game_date = '2022-04-20'")[0][0] > 0
 
 
-def test_backfill_mode_collects_alerts_into_one_digest(gap_warehouse, definitions, instance, real_dir):
-    from orchestration.monitoring.alerts import send_digest
-    from orchestration.warehouse import connect
-
-    tags = {"dagster/backfill": "bf-test-1"}
-    for day in (date(2022, 4, 25), date(2022, 4, 27)):
-        result = _run(definitions, instance, gap_warehouse, real_dir, day, day,
-                      selection=_phase3_selection(definitions), tags=tags, raise_on_error=False)
-        assert not result.success
-        assert instance.get_run_by_id(result.run_id).tags.get("nba/pending_alerts") == "true"
-        rows = _history(gap_warehouse, result.run_id)
-        assert {(row[6], row[7]) for row in rows} == {("backfill", True)}
-    assert query(gap_warehouse, "select count(*) from nba_orchestration.alerts where delivery = 'pending_digest'"
-                 )[0][0] == 2
-    with connect(gap_warehouse) as con:
-        digest = send_digest(con, "bf-test-1")
-        assert send_digest(con, "bf-test-1") is None     # once
-    assert digest.total == 2 and "BLOCKED" in digest.text()
-    assert [entry.category for entry in digest.entries] == ["phase_blocked"] * len(digest.entries)
-    assert query(gap_warehouse, "select count(*) from nba_orchestration.alerts where delivery = 'digest'")[0][0] == 1
-    assert query(gap_warehouse, "select count(*) from nba_orchestration.alerts "
-                                "where delivery = 'pending_digest' and delivered_at is null")[0][0] == 0
-
-
-def test_a_failing_error_gate_stops_downstream_assets(built, definitions, instance, real_dir, tmp_path):
-    """A duplicated box score row fails dbt's uniqueness test: a failed blocking check, nothing downstream."""
+@pytest.fixture
+def duplicate_warehouse(built, tmp_path):
+    """The built range with one box score line of 2022-04-29 duplicated: dbt's uniqueness gate fails."""
     warehouse = tmp_path / "broken.duckdb"
     shutil.copyfile(built[0], warehouse)
     import duckdb
@@ -273,9 +255,44 @@ def test_a_failing_error_gate_stops_downstream_assets(built, definitions, instan
     with duckdb.connect(str(warehouse)) as con:
         con.execute("insert into nba_raw.nbac_player_boxscore select * from nba_raw.nbac_player_boxscore "
                     "where game_date = '2022-04-29' limit 1")
+    return warehouse
+
+
+def _built_assets(definitions):
+    return [key for assets_def in definitions.assets for key in assets_def.keys if key.path[0] != "nba_raw"]
+
+
+def test_backfill_mode_collects_alerts_into_one_digest(duplicate_warehouse, definitions, instance, real_dir):
+    """Runs of one backfill keep their (non-critical) alerts for ONE digest, each distinct error once."""
+    from orchestration.monitoring.alerts import send_digest
+    from orchestration.warehouse import connect
+
+    tags = {"dagster/backfill": "bf-test-1"}
+    for _ in range(2):
+        result = _run(definitions, instance, duplicate_warehouse, real_dir, date(2022, 4, 29), date(2022, 4, 29),
+                      selection=_built_assets(definitions), tags=tags, raise_on_error=False)
+        assert not result.success
+        assert instance.get_run_by_id(result.run_id).tags.get("nba/pending_alerts") == "true"
+        rows = _history(duplicate_warehouse, result.run_id)
+        assert {(row[6], row[7]) for row in rows} == {("backfill", True)}
+    pending = query(duplicate_warehouse, "select count(*) from nba_orchestration.alerts "
+                                         "where delivery = 'pending_digest'")[0][0]
+    assert pending == 2
+    with connect(duplicate_warehouse) as con:
+        digest = send_digest(con, "bf-test-1")
+        assert send_digest(con, "bf-test-1") is None     # once
+    assert digest.total == 2 and len(digest.entries) == 1 and "failed" in digest.text()
+    assert [entry.category for entry in digest.entries] == ["dbt_failure"]
+    assert query(duplicate_warehouse, "select count(*) from nba_orchestration.alerts where delivery = 'digest'")[0][0] == 1
+    assert query(duplicate_warehouse, "select count(*) from nba_orchestration.alerts "
+                                      "where delivery = 'pending_digest' and delivered_at is null")[0][0] == 0
+
+
+def test_a_failing_error_gate_stops_downstream_assets(duplicate_warehouse, definitions, instance, real_dir):
+    """A duplicated box score row fails dbt's uniqueness test: a failed blocking check, nothing downstream."""
+    warehouse = duplicate_warehouse
     result = _run(definitions, instance, warehouse, real_dir, date(2022, 4, 29), date(2022, 4, 29),
-                  selection=[key for assets_def in definitions.assets for key in assets_def.keys
-                             if key.path[0] != "nba_raw"], raise_on_error=False)
+                  selection=_built_assets(definitions), raise_on_error=False)
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert failed and all(e.severity.value == "ERROR" for e in failed)
@@ -394,7 +411,7 @@ def test_gap_healing_sensor_of_the_definitions_heals_through_a_real_run(built, d
     from dagster import build_sensor_context
 
     from orchestration.definitions import assets_of_phases
-    from orchestration.monitoring.dagster_hooks import build_gap_healing_sensor
+    from orchestration.dagster.monitoring_assets import build_gap_healing_sensor
     from orchestration.monitoring.gaps import open_gaps, scan_gaps
     from orchestration.warehouse import connect
     from test_dagster_cli import differences

@@ -239,30 +239,40 @@ def test_guarded_call_and_prediction_system_steps(con):
     assert "prediction_system:ensemble_v1" not in states
 
 
-def test_a_backfill_result_becomes_one_digest_and_feeds_the_breakers(tmp_path, webhook):
+def test_a_backfill_sends_one_digest_and_feeds_the_breakers(tmp_path, tmp_path_factory, generated_landing, webhook,
+                                                            monkeypatch):
+    """A real backfill of a built month: a failing gate and a failing prediction system become ONE
+    digest at the end (each error once, with its count); a BLOCKED phase goes out at once; the phase's
+    and the system's breakers count the failures."""
     from datetime import date
 
-    from orchestration.backfill import BackfillPlan, BackfillResult, BlockedDates
-    from orchestration.dbt_runner import DbtBuildResult, DbtNodeResult
-    from orchestration.monitoring.run_alerts import report_run
-    from orchestration.phases import phases_from_spec
+    from orchestration.ml import trained_model
+    from orchestration.runner import run_backfill
+    from test_monitoring_support import built_generated, copy_to, sql
 
     url, received = webhook
-    phases = phases_from_spec("3,4,5,6")
-    blocked = BlockedDates(4, [date(2024, 1, 5)], [date(2024, 1, 3)], "nba-pipeline backfill ...")
-    plan = BackfillPlan(date(2024, 1, 1), date(2024, 1, 4), date(2024, 1, 4), phases,
-                        [(date(2024, 1, 1), date(2024, 1, 2)), (date(2024, 1, 3), date(2024, 1, 4))], [blocked], [])
-    failing_test = DbtNodeResult("test.nba_pipeline.not_null_player_game_summary_points.1a2b", "test", "fail",
-                                 "Got 3 results, configured to fail if != 0", 3)
-    builds = [DbtBuildResult(False, 1, 4.0, [failing_test]), DbtBuildResult(False, 1, 4.0, [failing_test])]
-    steps = [StepResult("trained_model:gradient_boosting_v1", "failed", 0, "no model file"),
-             StepResult("trained_model:gradient_boosting_v1", "failed", 0, "no model file")]
-    result = BackfillResult(plan, "bf-run-1", builds, steps, [(date(2024, 1, 1), date(2024, 1, 2))])
-    warehouse = tmp_path / "wh.duckdb"
-    digest = report_run(result, warehouse, webhook_url=url)
-    # the BLOCKED phase went out at once, the rest as ONE digest, each error once with its count
-    assert [p["type"] for p in received] == ["alert", "digest"] and received[0]["category"] == "phase_blocked"
-    assert [(e.category, e.count) for e in digest.entries] == [("dbt_failure", 2), ("prediction_system", 2)]
+    monkeypatch.setenv("NBA_PIPELINE_ALERT_WEBHOOK", url)
+    warehouse = copy_to(built_generated(tmp_path_factory, generated_landing), tmp_path)
+    # a duplicated box score line of 11-18 fails the uniqueness gate; 11-19's box scores are gone
+    sql(warehouse, "insert into nba_raw.nbac_player_boxscore select * from nba_raw.nbac_player_boxscore "
+                   "where game_date = '2021-11-18' limit 1")
+    monkeypatch.setattr(trained_model, "_run", lambda con, start, end: (_ for _ in ()).throw(OSError("no model file")))
+
+    first = run_backfill(date(2021, 11, 15), date(2021, 11, 16), cascade=False, warehouse=warehouse)
+    assert first.status == "partial" and [s.step.name for s in first.degraded_steps] == ["trained_model"]
+    second = run_backfill(date(2021, 11, 18), date(2021, 11, 18), cascade=False, warehouse=warehouse)
+    assert second.status == "failed"
+    digests = [payload for payload in received if payload["type"] == "digest"]
+    assert len(digests) == 2                                      # one per backfill, nothing else sent
+    assert list(digests[0]["categories"]) == ["step_failed"] and list(digests[1]["categories"]) == ["dbt_failure"]
     with duckdb.connect(str(warehouse)) as con:
         states = {s.breaker_key: (s.state, s.consecutive_failures) for s in breaker_states(con)}
-    assert states == {"processor:phase_3": ("CLOSED", 1), "prediction_system:gradient_boosting_v1": ("CLOSED", 2)}
+    assert states["processor:phase_3"] == ("CLOSED", 1)
+    assert states["prediction_system:gradient_boosting_v1"] == ("CLOSED", 1)
+
+    received.clear()
+    sql(warehouse, "delete from nba_raw.nbac_player_boxscore where game_date = '2021-11-18'")
+    sql(warehouse, "delete from nba_raw.nbac_team_boxscore where game_date = '2021-11-18'")
+    blocked = run_backfill(date(2021, 11, 19), date(2021, 11, 19), cascade=False, warehouse=warehouse)
+    assert blocked.status == "blocked"
+    assert [(payload["type"], payload.get("category")) for payload in received][:1] == [("alert", "phase_blocked")]

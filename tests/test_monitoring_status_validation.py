@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.backfill import run_backfill
+from orchestration.runner import run_backfill
 from orchestration.cli import main
 from orchestration.loading import load_landing
 from orchestration.monitoring.coverage import coverage_report, format_markdown
@@ -19,7 +19,7 @@ from orchestration.phases import phases_from_spec
 from orchestration.run_history import RunRecord, record_runs
 from orchestration.status import season_coverage
 from orchestration.warehouse import connect
-from test_monitoring_support import built_generated, copy_to, dbt_target_dir, sql
+from test_monitoring_support import built_generated, copy_to, corrected_landing, sql
 
 DAY = date(2021, 11, 9)
 
@@ -42,8 +42,7 @@ def blocked_warehouse(built, tmp_path_factory) -> Path:
     sql(warehouse, "delete from nba_raw.nbac_team_boxscore where game_date = '2021-11-10'")
     for table in ("player_game_summary", "team_offense_game_summary"):
         sql(warehouse, f"delete from nba_analytics.{table} where game_date between '2021-11-12' and '2021-11-14'")
-    result = run_backfill(date(2021, 11, 12), date(2021, 11, 14), phases_from_spec("3,4,5,6"), warehouse=warehouse,
-                          target_path=dbt_target_dir(tmp_path_factory))
+    result = run_backfill(date(2021, 11, 12), date(2021, 11, 14), phases_from_spec("3,4,5,6"), warehouse=warehouse)
     assert result.blocked and not result.dbt_results          # nothing ran: every date was blocked
     return warehouse
 
@@ -61,16 +60,19 @@ def test_status_counts_complete_missing_and_blocked(blocked_warehouse, monkeypat
     assert (phase[3].dates_complete, phase[3].dates_missing, phase[3].dates_blocked) == (n - 3, 0, 3)
     assert phase[3].games_blocked == games_on("2021-11-12", "2021-11-13", "2021-11-14")
     assert phase[2].games_missing == games_on("2021-11-10")
-    # phase 4 still holds those dates: complete, even though its last run was blocked
-    assert (phase[4].dates_complete, phase[4].dates_blocked) == (n, 0)
+    # phase 4 still holds those dates, but every later date of the season read phase 3 rows that are
+    # gone: stale (not complete), never blocked
+    later = sql(blocked_warehouse, "select count(distinct game_date) from nba_raw.nbac_schedule "
+                                   "where game_status = 3 and game_date >= '2021-11-12'")[0][0]
+    assert (phase[4].dates_complete, phase[4].dates_stale, phase[4].dates_blocked) == (n - later, later, 0)
 
     monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(blocked_warehouse))
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if "3 analytics" in line and line.startswith("2021-22") is False
                and "total" not in line)
-    numbers = [int(n) for n in re.findall(r"\b\d+\b", row.split("analytics", 1)[1].replace("%", ""))][:8]
-    assert numbers[:4] == [n, n - 3, 0, 3]
+    numbers = [int(n) for n in re.findall(r"\b\d+\b", row.split("analytics", 1)[1].replace("%", ""))][:10]
+    assert numbers[:6] == [n, n - 3, 0, 0, 0, 3]       # dates: complete, stale, unverified, missing, blocked
     assert "total" in out and "blocked" in out
 
 
@@ -96,9 +98,9 @@ def test_coverage_markdown_for_dagster(blocked_warehouse):
     lines = markdown.splitlines()
     assert lines[0].startswith("| season | phase | dates |") and len(lines) == 2 + 2 * 5
     n = _game_dates(blocked_warehouse)
-    assert f"| 2021-22 | 2 raw | {n} | {n - 1} | 1 | 0 |" in markdown
-    assert f"| 3 analytics | {n} | {n - 3} | 0 | 3 |" in markdown
-    metadata = pytest.importorskip("orchestration.monitoring.dagster_hooks").coverage_metadata
+    assert f"| 2021-22 | 2 raw | {n} | {n - 1} | 0 | 0 | 1 | 0 |" in markdown
+    assert f"| 3 analytics | {n} | {n - 3} | 0 | 0 | 0 | 3 |" in markdown
+    from orchestration.dagster.monitoring_assets import coverage_metadata as metadata
     with connect(blocked_warehouse) as con:
         values = metadata(con)
     assert values["phase_3_dates_blocked"].value == 3 and "2021-22" in values["coverage"].value
@@ -145,9 +147,10 @@ def test_validate_fails_on_missing_rows_failed_runs_and_stale_dates(built, tmp_p
         record_runs(con, [RunRecord("r-failed", "grading", 6, DAY, "failed", None, None, now, now, 1.0, False,
                                     "schedule", "dbt build failed")])
         assert validate_date(con, DAY, ["execution"]).status == "FAIL"
-        # a reload of an earlier date after the build makes the date stale
+        # a corrected file of an earlier date, loaded after the build, makes the date stale
         other = date(2021, 11, 20)
         assert validate_date(con, other, ["dependencies"]).status == "PASS"
-        load_landing(generated_landing, start=date(2021, 11, 15), end=date(2021, 11, 15), con=con)
+        corrected = corrected_landing(generated_landing, tmp_path / "corrected", date(2021, 11, 15))
+        load_landing(corrected, start=date(2021, 11, 15), end=date(2021, 11, 15), con=con)
         stale = validate_date(con, other, ["dependencies"])
         assert stale.status == "FAIL" and "stale" in stale.level("dependencies").summary()

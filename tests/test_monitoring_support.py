@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.backfill import run_backfill
+from orchestration.runner import run_backfill
 from orchestration.loading import load_landing
 from orchestration.monitoring.gaps import find_gaps
 from orchestration.monitoring.healing import heal
@@ -32,12 +32,6 @@ GENERATED_TODAY = date(2021, 11, 22)     # generated data is historical: gap age
 _CACHE: dict[str, Path] = {}
 
 
-def dbt_target_dir(tmp_path_factory) -> Path:
-    path = tmp_path_factory.getbasetemp() / "monitoring_dbt_target"
-    path.mkdir(exist_ok=True)
-    return path
-
-
 def built_generated(tmp_path_factory, landing: Path) -> Path:
     """The generated season's first month: Phase 2 loaded, then healed through every phase (cached)."""
     if "generated" not in _CACHE:
@@ -46,7 +40,7 @@ def built_generated(tmp_path_factory, landing: Path) -> Path:
         with connect(path) as con:
             load_landing(landing, start=GENERATED_START, end=GENERATED_END, con=con)
             _CACHE["generated_gaps_before"] = find_gaps(con)
-        report = heal(path, today=GENERATED_TODAY, max_age_days=60, target_path=dbt_target_dir(tmp_path_factory))
+        report = heal(path, today=GENERATED_TODAY, max_age_days=60)
         assert report.ok and report.runs, report.summary()
         _CACHE["generated_heal_report"] = report
         _CACHE["generated"] = path
@@ -67,11 +61,36 @@ def built_real(tmp_path_factory, raw: Path) -> Path:
         shutil.copyfile(raw, path)
         with connect(path) as con:
             first, last = con.execute("select min(game_date), max(game_date) from nba_raw.nbac_schedule").fetchone()
-        result = run_backfill(first, last, warehouse=path, trigger="manual",
-                              target_path=dbt_target_dir(tmp_path_factory))
+        result = run_backfill(first, last, warehouse=path, trigger="manual")
         assert result.succeeded, result.plan.describe()
         _CACHE["real"] = path
     return _CACHE["real"]
+
+
+def corrected_landing(landing: Path, destination: Path, day: date) -> Path:
+    """A copy of `landing` where one box score line of `day` is corrected (one more assist for the
+    first player who played): the kind of fix a source publishes after the fact."""
+    import csv
+    import gzip
+    import io
+
+    shutil.copytree(landing, destination)
+    for path in sorted((destination / "player_box").glob("*.csv*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        target = next((row for row in rows if row["game_date"] == day.isoformat() and row["minutes"]), None)
+        if target is None:
+            continue
+        target["assists"] = str(int(target["assists"]) + 1)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        with opener(path, "wt", newline="") as handle:
+            handle.write(buffer.getvalue())
+        return destination
+    raise AssertionError(f"no played box score line on {day} in {landing}")
 
 
 def copy_to(source: Path, folder: Path, name: str = "work.duckdb") -> Path:

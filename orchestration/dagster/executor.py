@@ -1,9 +1,16 @@
-"""The executor of every run: Dagster's in-process executor, plus two things before it claims a slot.
+"""The executor of every run: Dagster's in-process executor, plus what a run of this project
+needs before and after its steps.
 
+Before:
 1. It tags the run with its process id (`nba/pid`, `nba/pid_start`, `nba/host`).
 2. It frees the warehouse-pool slots of runs whose process is gone (SIGKILL,
    OOM, a closed laptop) so a relaunch of the same range does not wait forever
    behind a dead run.
+After:
+3. It closes the run's record in `pipeline_runs` (the runner wrote it when the
+   first step started) with the run's outcome.
+4. It syncs the instance's partitions with the warehouse (warehouse_sync.py): a
+   forward cascade writes dates beyond the run's partitions.
 
 In process, not multiprocess: the steps of a run hold one pool slot in turn
 anyway (single writer), and a process per step would load the definitions
@@ -34,7 +41,30 @@ class _ReclaimingExecutor(Executor):
         run_id = plan_context.dagster_run.run_id
         instance.add_run_tags(run_id, run_process_tags())
         reclaim_orphaned_slots(instance, log=lambda message: plan_context.log.warning(message))
-        yield from self._inner.execute(plan_context, execution_plan)
+        failed = False
+        for event in self._inner.execute(plan_context, execution_plan):
+            failed = failed or event.is_step_failure
+            yield event
+        _after_run(plan_context, run_id, failed)
+
+
+def _after_run(plan_context, run_id: str, failed: bool) -> None:
+    from orchestration.dagster.resources import PipelineResource
+    from orchestration.dagster.warehouse_sync import sync_warehouse
+    from orchestration.run_history import close_run
+    from orchestration.warehouse_lock import WarehouseBusy, connect_writer, writer_lock
+
+    config = (plan_context.run_config.get("resources", {}).get("pipeline", {}) or {}).get("config", {}) or {}
+    warehouse = PipelineResource(**config).warehouse()
+    if not warehouse.exists():
+        return
+    say = plan_context.log.info
+    try:
+        with writer_lock(warehouse, f"dagster run {run_id}", say=say), connect_writer(warehouse, say=say) as con:
+            close_run(con, run_id, "failed" if failed else "success")
+        sync_warehouse(warehouse, plan_context.instance, say=say)
+    except WarehouseBusy as error:         # the sensor syncs later; the record stays `running` until then
+        plan_context.log.warning(f"after the run: {error}")
 
 
 @executor(name="nba_in_process", config_schema=in_process_executor.config_schema)

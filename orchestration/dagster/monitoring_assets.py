@@ -118,3 +118,35 @@ def build_gap_healing_sensor(
         return run_requests
 
     return _gap_healing
+
+
+def build_warehouse_sync_sensor(keys_by_phase: dict, name: str = "warehouse_sync_sensor",
+                                minimum_interval_seconds: int = 60, warehouse: Path | None = None):
+    """A sensor that keeps the instance's partitions equal to the warehouse's coverage
+    (warehouse_sync.py), for builds Dagster did not run: a plain `dbt build`, a command on
+    another machine. Running by default; it only reads the warehouse."""
+    from dagster import DefaultSensorStatus, SkipReason, sensor
+
+    from orchestration.dagster.warehouse_sync import sync_partitions
+    from orchestration.paths import warehouse_path
+    from orchestration.warehouse_lock import WarehouseUnreadable, reading
+
+    @sensor(name=name, minimum_interval_seconds=minimum_interval_seconds,
+            default_status=DefaultSensorStatus.RUNNING,
+            description="Keeps every asset's materialized partitions equal to the dates the warehouse holds "
+                        "complete (present, fresh, gates passed), whoever built them.")
+    def _warehouse_sync(context):
+        path = warehouse or warehouse_path()
+        if not path.exists():
+            return SkipReason(f"no warehouse at {path}")
+        try:
+            with reading(path, timeout=SENSOR_WAIT_SECONDS, say=context.log.info) as con:
+                report = sync_partitions(context.instance, con, keys_by_phase)
+        except (WarehouseBusy, WarehouseUnreadable) as error:
+            return SkipReason(f"warehouse not readable now: {error}")
+        return SkipReason(report.describe())
+
+    return _warehouse_sync
+
+
+SENSOR_WAIT_SECONDS = 5.0

@@ -41,7 +41,8 @@ class AssetTarget:
 
     @property
     def name(self) -> str:
-        return self.relation or self.key.to_user_string()
+        """How run history names it: "schema.table", as for `nba-pipeline` runs."""
+        return ".".join(self.key.path)
 
 
 def tables_by_phase(targets: list[AssetTarget]) -> dict[int, list[str]]:

@@ -28,7 +28,8 @@ def run_python_step(context: AssetExecutionContext, pipeline: PipelineResource, 
     step = DagsterStep(context, pipeline, f"step {assets.reference}", targets)
     with step.held():
         start, end = step.plan([assets.phase])
-        outcome = step.execute(assets.step, start, end)
+        outcome = step.run.execute_step(assets.step, start, end)      # recorded under the step's name, as in the CLI
+        step.tag_pending_alerts()
     context.log.info(f"step {assets.reference}: {outcome.status} {outcome.message}")
     metadata = {"status": MetadataValue.text(outcome.python.status if outcome.python else outcome.status),
                 "rows_written": MetadataValue.int(outcome.python.rows_written if outcome.python else 0),

@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.completeness import (MISSING, PARTIAL, STALE, UNVERIFIED, DateCoverage, coverage_by_date,
-                                        existing_tables)
+                                        existing_tables, season_bounds, season_of)
 from orchestration.dates import format_date_ranges
 from orchestration.phases import PHASES, Phase
 
@@ -163,17 +163,26 @@ def find_gaps(
     coverage: list[DateCoverage] | None = None,
 ) -> list[Gap]:
     """Every gap the data shows now, in phase-pair then date order. `coverage`: the caller's
-    `coverage_by_date(con, phases)` when it has one, so the warehouse is scanned once."""
+    `coverage_by_date(con, phases)` when it has one, so the warehouse is scanned once.
+
+    Gaps are reported where they start: a date downstream of an upstream gap is left to that
+    gap (its heal rebuilds every later phase with the forward cascade), so one hole in Phase 3
+    is one gap, not one per later phase and date whose window reads it."""
     coverage = _index(coverage if coverage is not None else coverage_by_date(con, phases))
+    bounds = season_bounds(con)
     in_range = lambda day: (start is None or day >= start) and (end is None or day <= end)
     gaps: list[Gap] = []
     for pair in phase_pairs(phases):
         downstream = coverage.get(pair.downstream, {})
         upstream = coverage.get(pair.upstream, {})
+        first_upstream_gap = _first_incomplete_per_season(upstream, bounds)
         for day in sorted(downstream):
             if not in_range(day):
                 continue
             down = downstream[day]
+            season = season_of(day, bounds)
+            upstream_window_complete = pair.upstream == SCHEDULE_PHASE or not (
+                season in first_upstream_gap and first_upstream_gap[season] <= day)
             if down.state in (MISSING, PARTIAL):
                 if pair.upstream != SCHEDULE_PHASE and not (day in upstream and upstream[day].is_complete):
                     continue                          # the upstream pair's gap: healed from there
@@ -181,6 +190,8 @@ def find_gaps(
                 detail = (f"{down.present_games} of {down.final_games} final games present in phase "
                           f"{pair.downstream}; {source} has them all")
                 gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "missing", detail))
+            elif not upstream_window_complete:
+                continue                              # stale or unverified because of an upstream gap
             elif down.state == UNVERIFIED:
                 detail = (f"built, not verified: the build that wrote {', '.join(down.unverified_tables)} "
                           "did not pass its gates (killed before its tests, or a test failed)")
@@ -190,6 +201,17 @@ def find_gaps(
                           "their inputs now (an upstream date of the window changed since it was built)")
                 gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "stale", detail))
     return gaps
+
+
+def _first_incomplete_per_season(cells: dict[date, DateCoverage], bounds) -> dict[int, date]:
+    """season -> its first date not complete in this phase (a gap every later window of it reads)."""
+    first: dict[int, date] = {}
+    for day in sorted(cells):
+        if not cells[day].is_complete:
+            season = season_of(day, bounds)
+            if season is not None and season not in first:
+                first[season] = day
+    return first
 
 
 # ---------------------------------------------------------------- recording
