@@ -34,6 +34,17 @@
 {%- endmacro %}
 
 
+{#-
+  Whether builds record freshness (default yes). NBA_RECORD_FRESHNESS=false writes
+  null versions and skips the hook: every date then reads stale and unverified.
+  It exists to measure what the bookkeeping costs (bench/backfill_benchmark.py).
+-#}
+{% macro freshness_recorded() -%}
+    {%- set setting = (env_var('NBA_RECORD_FRESHNESS', 'true') if execute else 'true') | string | lower | trim -%}
+    {{ return(setting not in ['false', '0', 'no', 'off']) }}
+{%- endmacro %}
+
+
 {#- The dbt invocation writing the row. -#}
 {% macro build_id() -%}
     cast('{{ invocation_id }}' as {{ dbt.type_string() }})
@@ -149,7 +160,7 @@
 {% macro input_versions() -%}
     {%- set source_versions = source('nba_orchestration', 'source_date_versions') -%}
     {%- set schedule = ref('stg_nba_raw__schedule') -%}
-    {%- if not execute -%}
+    {%- if not execute or not nba_pipeline.freshness_recorded() -%}
         {{ return('select cast(null as date) as game_date, cast(null as ' ~ dbt.type_bigint() ~ ') as input_version') }}
     {%- endif -%}
     {{ return(nba_pipeline.input_versions_sql(model, nba_pipeline.in_lookback_range('game_date'), schedule, source_versions)) }}
@@ -170,7 +181,7 @@
   not verified" until a build or test that passes covers them.
 -#}
 {% macro record_build_outcome(results) -%}
-    {%- if not execute or flags.WHICH not in ['build', 'run', 'test'] -%}
+    {%- if not execute or flags.WHICH not in ['build', 'run', 'test'] or not nba_pipeline.freshness_recorded() -%}
         {{ return('') }}
     {%- endif -%}
     {%- set verifications = nba_pipeline.orchestration_relation('build_verifications') -%}

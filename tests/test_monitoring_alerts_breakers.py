@@ -253,13 +253,12 @@ def test_a_backfill_sends_one_digest_and_feeds_the_breakers(tmp_path, tmp_path_f
     url, received = webhook
     monkeypatch.setenv("NBA_PIPELINE_ALERT_WEBHOOK", url)
     warehouse = copy_to(built_generated(tmp_path_factory, generated_landing), tmp_path)
-    # a duplicated box score line of 11-18 fails the uniqueness gate; 11-19's box scores are gone
-    sql(warehouse, "insert into nba_raw.nbac_player_boxscore select * from nba_raw.nbac_player_boxscore "
-                   "where game_date = '2021-11-18' limit 1")
     monkeypatch.setattr(trained_model, "_run", lambda con, start, end: (_ for _ in ()).throw(OSError("no model file")))
-
     first = run_backfill(date(2021, 11, 15), date(2021, 11, 16), cascade=False, warehouse=warehouse)
     assert first.status == "partial" and [s.step.name for s in first.degraded_steps] == ["trained_model"]
+    # a duplicated box score line fails the uniqueness gate
+    sql(warehouse, "insert into nba_raw.nbac_player_boxscore select * from nba_raw.nbac_player_boxscore "
+                   "where game_date = '2021-11-18' limit 1")
     second = run_backfill(date(2021, 11, 18), date(2021, 11, 18), cascade=False, warehouse=warehouse)
     assert second.status == "failed"
     digests = [payload for payload in received if payload["type"] == "digest"]
@@ -271,6 +270,7 @@ def test_a_backfill_sends_one_digest_and_feeds_the_breakers(tmp_path, tmp_path_f
     assert states["prediction_system:gradient_boosting_v1"] == ("CLOSED", 1)
 
     received.clear()
+    # 11-18's box scores are gone: 11-19 is BLOCKED
     sql(warehouse, "delete from nba_raw.nbac_player_boxscore where game_date = '2021-11-18'")
     sql(warehouse, "delete from nba_raw.nbac_team_boxscore where game_date = '2021-11-18'")
     blocked = run_backfill(date(2021, 11, 19), date(2021, 11, 19), cascade=False, warehouse=warehouse)
