@@ -4,7 +4,10 @@
 
 1. generate four seasons, load them (Phase 2), build every dbt phase as one
    set-based backfill: wall time and the peak memory of the largest process;
-2. the same N consecutive game dates as one range run vs one dbt invocation per
+2. what the freshness bookkeeping costs: the same full build of phases 3-6 on
+   a copy of the loaded warehouse with it (input versions, build ids, the
+   gates' record) and without it (NBA_RECORD_FRESHNESS=false), side by side;
+3. the same N consecutive game dates as one range run vs one dbt invocation per
    date (the per-date job approach), with the ratio and its extrapolation to
    every game date of the four seasons.
 """
@@ -22,9 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orchestration.backfill import run_backfill  # noqa: E402
+import os  # noqa: E402
+
 from orchestration.completeness import season_bounds  # noqa: E402
-from orchestration.dbt_runner import dbt_build  # noqa: E402
+from orchestration.dbt_invoke import DbtProject  # noqa: E402
+from orchestration.runner import run_backfill  # noqa: E402
 from orchestration.generator import generate_seasons, parse_seasons  # noqa: E402
 from orchestration.loading import load_landing  # noqa: E402
 from orchestration.phases import DBT_PHASES  # noqa: E402
@@ -84,15 +89,34 @@ def main() -> int:
         rows.append(("peak memory, largest process", f"{max(_peak_child_mb(), _peak_self_mb()):.0f} MB"))
         phases_label = ",".join(str(p.number) for p in DBT_PHASES)
 
+        # freshness bookkeeping: the same build with and without it, on copies of the loaded warehouse
+        timings = {}
+        for label, setting in (("with", "true"), ("without", "false")):
+            copy = work / f"freshness_{label}" / "bench.duckdb"    # same file name: one dbt parse serves both
+            copy.parent.mkdir()
+            with connect(copy) as con:
+                load_landing(landing, con=con)
+            os.environ["NBA_RECORD_FRESHNESS"] = setting
+            try:
+                started = time.monotonic()
+                assert run_backfill(start, end, list(DBT_PHASES), warehouse=copy).succeeded, label
+                timings[label] = time.monotonic() - started
+            finally:
+                os.environ.pop("NBA_RECORD_FRESHNESS", None)
+        rows.append((f"phases {phases_label} with freshness recorded / without (same run)",
+                     f"{timings['with']:.1f} s / {timings['without']:.1f} s = "
+                     f"{100 * (timings['with'] / timings['without'] - 1):+.1f}% (target <= +5%)"))
+
         # N consecutive game dates from the middle of the first season
         middle = len([d for d in game_dates if d <= bounds[min(bounds)][1]]) // 2
         window = game_dates[middle: middle + args.dates]
+        dbt = DbtProject(warehouse)
         started = time.monotonic()
-        assert dbt_build(["tag:phase_3"], window[0], window[-1], warehouse).succeeded
+        assert dbt.build(["tag:phase_3"], window[0], window[-1]).succeeded
         range_seconds = time.monotonic() - started
         started = time.monotonic()
         for day in window:
-            assert dbt_build(["tag:phase_3"], day, day, warehouse).succeeded
+            assert dbt.build(["tag:phase_3"], day, day).succeeded
         per_date_seconds = time.monotonic() - started
         ratio = per_date_seconds / range_seconds
         per_date_each = per_date_seconds / len(window)

@@ -89,7 +89,7 @@ def full_backfill(landing: Path, work: Path, first: date, last: date, rows: list
 
 
 def cli_backfill(landing: Path, work: Path, first: date, last: date, rows: list) -> None:
-    from orchestration.backfill import run_backfill
+    from orchestration.runner import run_backfill
     from orchestration.loading import load_landing
     from orchestration.warehouse import connect
 

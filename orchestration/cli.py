@@ -303,3 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         message, code = problem
         print(f"nba-pipeline: {message}", file=sys.stderr)
         return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

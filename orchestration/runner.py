@@ -228,7 +228,7 @@ class PipelineRun:
         return outcome
 
     def _build(self, step: DbtStretch, start: date, end: date, on_dbt_event: DbtEventSink | None) -> StepOutcome:
-        testing = {"started": False}
+        seen = {"dated_model_written": False, "tests_started": False}
 
         def handle(event: dict[str, Any]) -> None:
             if on_dbt_event is not None:
@@ -236,9 +236,12 @@ class PipelineRun:
             line = progress_line(event)
             if line:
                 self.say(f"  dbt: {line}")
-            if not testing["started"] and event.get("info", {}).get("name") == "NodeStart" \
-                    and event.get("data", {}).get("node_info", {}).get("resource_type") == "test":
-                testing["started"] = True
+            name, node = event.get("info", {}).get("name"), event.get("data", {}).get("node_info", {})
+            if name == "LogModelResult" and node.get("materialized") == "incremental":
+                seen["dated_model_written"] = True
+            elif name == "NodeStart" and node.get("resource_type") == "test" and seen["dated_model_written"] \
+                    and not seen["tests_started"]:
+                seen["tests_started"] = True         # a model's rows are written, its gates not yet passed
                 test_hooks.fire(f"tests:{step.name}", self.warehouse)
 
         self.say(f"dbt build {' '.join(step.selectors)} for {start}..{end}")

@@ -5,8 +5,8 @@
     NBA_PIPELINE_TEST_HOOK="after:dbt_phases_2_3_4=call:tests.hooks:correct_one_date"
 
 Points: `after:<step>` once a step of a run has been built and recorded;
-`tests:<step>` when the first test of a dbt step starts (its models are
-written, its gates not yet run). Actions: `kill` sends SIGKILL to the whole
+`tests:<step>` when a test of a dbt step starts after the step wrote its first
+dated model (that model's rows are written, its gates not yet passed). Actions: `kill` sends SIGKILL to the whole
 process group (the run and any child), as an OOM killer or a closed laptop
 would; `call:<module>:<function>` calls function(point, warehouse) in the run's
 process (e.g. a load landing between two builds).

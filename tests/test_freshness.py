@@ -138,7 +138,7 @@ def test_a_correction_makes_stale_exactly_the_later_dates_of_its_readers(dataset
     for table in readers:
         assert stale[table] == _season_dates_from(warehouse, table, day), table
     with connect(warehouse) as con:
-        gaps = find_gaps(con)
+        gaps = [g for g in find_gaps(con) if g.season_year == day.year - (day.month < 9)]
     assert {(g.phase_from, g.phase_to, g.kind) for g in gaps} == {(2, 3, "stale")}
 
     # the backfill of the corrected date cascades over the season: nothing stale, every phase complete

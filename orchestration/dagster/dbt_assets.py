@@ -82,8 +82,11 @@ def run_stretch(context: AssetExecutionContext, pipeline: PipelineResource, layo
         start, end = step.plan(phases) if phases else (step.start, step.end)
         outcome = step.execute(_selection(layout, stretch, unique_ids), start, end, on_dbt_event=events.append)
     window = MetadataValue.text(f"{start}..{end}")
-    if outcome.status == "skipped" or outcome.skip_reason == "no_games":
-        context.log.info(f"{stretch.name} {start}..{end}: {outcome.skip_reason}: {outcome.message}")
+    if outcome.status == "skipped":             # an open circuit, unchanged inputs, an old date: nothing built
+        context.log.warning(f"{stretch.name} {start}..{end} skipped ({outcome.skip_reason}): {outcome.message}")
+        return
+    if outcome.skip_reason == "no_games":
+        context.log.info(f"{stretch.name} {start}..{end}: {outcome.message}")
         for target in topological(targets, context.assets_def.asset_deps):
             yield MaterializeResult(asset_key=target.key, metadata={
                 "window": window, "skip_reason": MetadataValue.text(outcome.skip_reason or "")})

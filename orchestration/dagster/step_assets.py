@@ -31,6 +31,8 @@ def run_python_step(context: AssetExecutionContext, pipeline: PipelineResource, 
         outcome = step.run.execute_step(assets.step, start, end)      # recorded under the step's name, as in the CLI
         step.tag_pending_alerts()
     context.log.info(f"step {assets.reference}: {outcome.status} {outcome.message}")
+    if outcome.status == "skipped":             # an open circuit, unchanged inputs, an old date: nothing written
+        return
     metadata = {"status": MetadataValue.text(outcome.python.status if outcome.python else outcome.status),
                 "rows_written": MetadataValue.int(outcome.python.rows_written if outcome.python else 0),
                 "window": MetadataValue.text(f"{start}..{end}")}
