@@ -346,10 +346,13 @@ class PipelineRun:
 
 
 def _rows_by_date(con, relation: str, start: date, end: date) -> dict[date, int]:
-    """Rows a table holds per date after the step (what the step wrote for it)."""
-    from orchestration.completeness import existing_tables
-
-    if "." not in relation or relation not in existing_tables(con):
+    """Rows a dated table holds per date after the step (what the step wrote for it); {} for others."""
+    if "." not in relation:
+        return {}
+    schema, name = relation.split(".", 1)
+    dated = con.execute("select count(*) from information_schema.columns where table_schema = ? and table_name = ? "
+                        "and column_name = 'game_date'", [schema, name]).fetchone()[0]
+    if not dated:
         return {}
     rows = con.execute(f"select game_date, count(*) from {relation} where game_date between ? and ? group by 1",
                        [start, end]).fetchall()
