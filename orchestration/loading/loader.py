@@ -121,8 +121,11 @@ def load_landing(
             rows_quarantined=len(s.quarantine),
             rows_deduplicated=s.rows_deduplicated,
             rows_out_of_range=s.rows_out_of_range,
+            blank_lines=s.blank_lines,
             dates_replaced=s.dates,
+            whole_seasons=s.whole_seasons,
         )
+    report.warnings = [w for s in staged for w in s.warnings] + registries.warnings
     report.registry_quarantined = len(registries.quarantine)
     report.seconds = time.perf_counter() - began
     if progress:
