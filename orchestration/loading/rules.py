@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestration.season_calendar import SEGMENTS
+
 # Rule names written to nba_raw.load_quarantine.rule.
 WRONG_COLUMN_COUNT = "wrong_column_count"      # line has more/fewer fields than the header (ragged, extra columns)
 UNTERMINATED_QUOTE = "unterminated_quote"      # a quote opened on the line never closes on it
@@ -44,7 +46,7 @@ ALL_RULES = (
     POINTS_MISMATCH, DNP_WITH_STATS, DUPLICATE_KEY_CONFLICT,
 )
 
-SEASON_TYPES = ("Regular Season", "PlayIn", "Playoffs")
+SEASON_TYPES = tuple(segment.season_type for segment in SEGMENTS)
 
 _INT = r"^[+-]?[0-9]{1,9}(\.0*)?$"          # `9.0` is a whole number (team box TOV, PLUS_MINUS)
 _ID = r"^[0-9]{1,18}$"

@@ -38,7 +38,8 @@ class StagedTable:
     rows_out_of_range: int = 0
     blank_lines: int = 0
     whole_seasons: list[int] = field(default_factory=list)   # seasons a ranged load took in full
-    file_dates: tuple[date, date] | None = None             # first and last valid game date in the files
+    file_dates: list[date] = field(default_factory=list)    # every valid game date in the files (any range)
+    player_ids: tuple[int, int] | None = None               # lowest and highest valid player id in the files
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -147,6 +148,10 @@ def stage(fmt: LandingFormat, folder: FolderRows, start: date | None, end: date 
     replaced_days |= {_day(d) for d in quarantine.game_date if d is not None}
     replaced = sorted(_day_of(d) for d in replaced_days)
     valid_days = days[checks.ok & has_date]
+    player_ids = None
+    if "player_id" in parsed.column_names and checks.ok.any():
+        ids = np.asarray(parsed.column("player_id").to_numpy(zero_copy_only=False))[checks.ok]
+        player_ids = (int(ids.min()), int(ids.max()))
     staged = StagedTable(
         fmt=fmt,
         files=list(folder.files),
@@ -158,7 +163,8 @@ def stage(fmt: LandingFormat, folder: FolderRows, start: date | None, end: date 
         rows_out_of_range=int((has_date & ~in_range).sum()) + malformed_out_of_range,
         blank_lines=folder.blank_lines,
         whole_seasons=whole,
-        file_dates=(_day_of(valid_days.min()), _day_of(valid_days.max())) if valid_days.size else None,
+        file_dates=[_day_of(d) for d in np.unique(valid_days)],
+        player_ids=player_ids,
         warnings=list(folder.warnings),
     )
     staged.check_accounting()

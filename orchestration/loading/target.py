@@ -22,11 +22,14 @@ def load_landing_into_target(
     start: date | None = None,
     end: date | None = None,
     progress: Callable[[str], None] | None = None,
+    allow_other_dataset: bool = False,
 ) -> LoadReport:
     """`load_landing` into the warehouse of the selected target (same arguments, same report)."""
     from orchestration.bigquery.client import is_bigquery_target
 
     if is_bigquery_target():
         from orchestration.bigquery.writer import load_landing_bigquery
-        return load_landing_bigquery(Path(landing_dir), start, end, progress=progress)
-    return load_landing(Path(landing_dir), start, end, progress=progress)     # opens and closes the warehouse
+        return load_landing_bigquery(Path(landing_dir), start, end, progress=progress,
+                                     allow_other_dataset=allow_other_dataset)
+    return load_landing(Path(landing_dir), start, end, progress=progress,     # opens and closes the warehouse
+                        allow_other_dataset=allow_other_dataset)
