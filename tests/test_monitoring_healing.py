@@ -54,8 +54,8 @@ ALL_TABLES = (
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, generated_landing) -> Path:
-    return built_generated(tmp_path_factory, generated_landing)
+def built(tmp_path_factory, in_season_landing) -> Path:
+    return built_generated(tmp_path_factory, in_season_landing)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_complete_warehouse_has_no_gaps(built, tmp_path, monkeypatch, capsys):
     assert "schedule->2: no gaps" in out and "5->6: no gaps" in out
 
 
-def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path, generated_landing, target,
+def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path, in_season_landing, target,
                                                                  monkeypatch, capsys):
     warehouse = copy_to(built, tmp_path)
     sql(warehouse, "delete from nba_analytics.player_game_summary where game_date = ?", [D_PHASE3_HOLE])
@@ -102,7 +102,7 @@ def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path
     sql(warehouse, "delete from nba_raw.nbac_player_boxscore where game_date = ?", [D_RAW_HOLE])
     sql(warehouse, "delete from nba_raw.nbac_team_boxscore where game_date = ?", [D_RAW_HOLE])
     with connect(warehouse) as con:
-        load_landing(generated_landing, start=D_RELOADED, end=D_RELOADED, con=con)
+        load_landing(in_season_landing, start=D_RELOADED, end=D_RELOADED, con=con)
 
     with connect(warehouse) as con:
         found = find_gaps(con)
@@ -123,7 +123,7 @@ def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path
     with connect(warehouse) as con:
         assert len(_new_gap_rows(con, built)) == len(expected)
 
-    report = heal(warehouse, today=date(2021, 11, 25), landing=generated_landing, target_path=target)
+    report = heal(warehouse, today=date(2021, 11, 25), landing=in_season_landing, target_path=target)
     # phase order with the later pairs folded in: ONE run from the earliest hole, cascading to the end
     assert [r.status for r in report.runs] == ["success"]
     run = report.runs[0]
@@ -142,17 +142,17 @@ def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path
         left, right, only_left, only_right = table_differences(built, warehouse, table)
         assert (left, only_left, only_right) == (right, 0, 0), table
 
-    again = heal(warehouse, today=date(2021, 11, 25), landing=generated_landing, target_path=target)
+    again = heal(warehouse, today=date(2021, 11, 25), landing=in_season_landing, target_path=target)
     assert again.runs == [] and again.summary() == "heal: no gaps: nothing to do"
     with connect(warehouse) as con:
         assert len(_new_gap_rows(con, built)) == len(expected)
 
 
 def test_phase2_loaded_with_nothing_downstream_heals_through_every_phase(built, tmp_path_factory,
-                                                                          generated_landing, target):
+                                                                          in_season_landing, target):
     """The acceptance: load Phase 2 for a range with nothing downstream, heal, every phase complete,
     no gap left; heal again: nothing. (The module's warehouse is built exactly this way.)"""
-    before, report = generated_heal(tmp_path_factory, generated_landing)
+    before, report = generated_heal(tmp_path_factory, in_season_landing)
     dates = _game_dates(built, GENERATED_START, GENERATED_END)
     assert _keys(before) == {(2, 3, d, "missing") for d in dates}
     # one run over the contiguous range, every phase after the load, in one dbt build per dbt stretch

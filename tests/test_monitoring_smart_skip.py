@@ -27,8 +27,8 @@ DAY = date(2021, 11, 10)
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, generated_landing) -> Path:
-    return built_generated(tmp_path_factory, generated_landing)
+def built(tmp_path_factory, in_season_landing) -> Path:
+    return built_generated(tmp_path_factory, in_season_landing)
 
 
 @pytest.fixture
