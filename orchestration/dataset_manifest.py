@@ -21,9 +21,9 @@ REAL = "real"
 GENERATED = "generated"
 KINDS = (REAL, GENERATED)
 GENERATOR_SOURCE = "nba-pipeline generator"
-# Synthetic players get ids from here on, far above any real nba.com personId: the id alone tells a
-# generated box-score row from a real one.
-SYNTHETIC_PLAYER_ID_FLOOR = 9_000_000
+# Synthetic players get ids from this block, far above any real nba.com personId (under 2 million in
+# 2025): the id alone tells a generated box-score row from a real one. Ids above the block are neither.
+SYNTHETIC_PLAYER_IDS = range(9_000_000, 10_000_000)
 
 
 class ManifestError(ValueError):

@@ -352,7 +352,8 @@ def test_other_generated_dataset_and_mixed_landings_are_refused(generated_raw_wa
     (mixed / MANIFEST_FILE).unlink()
     shutil.copy(real_dir / REAL_FILES["player_box"], mixed / "player_box")
     result = cli(warehouse, mixed)
-    assert result.code == 2 and "mixed data" in result.err
+    assert result.code == 2 and "mixed data: files of both kinds (generated player ids in" in result.err
+    assert f"real player ids in player_box/{Path(REAL_FILES['player_box']).name}" in result.err
     assert raw_counts(warehouse) == before
 
 

@@ -18,7 +18,7 @@ from orchestration.warehouse import RAW_TABLES, connect
 # ---------------------------------------------------------------------------------------------
 # helpers
 
-STAMP_COLUMNS = {"loaded_at", "detected_at", "quarantined_at"}
+STAMP_COLUMNS = {"loaded_at", "detected_at", "quarantined_at", "first_loaded_at"}
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

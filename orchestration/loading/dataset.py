@@ -4,7 +4,7 @@ Identity comes from what the data is, never from the folder's path:
 
 1. a manifest at the landing root (`dataset.json`, written by the generator);
 2. the markers of a known real source: its PROVENANCE.md, its file names, its reference lists;
-3. the box-score player ids: synthetic players have ids from SYNTHETIC_PLAYER_ID_FLOOR on, real ones below.
+3. the box-score player ids: synthetic players have ids in SYNTHETIC_PLAYER_IDS, real ones below.
 
 A folder copied out of a dataset (a day of corrected files) is therefore recognised
 as that dataset wherever it lies. A warehouse records the datasets it holds in
@@ -27,6 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,7 +36,7 @@ from orchestration.dataset_manifest import (
     GENERATOR_SOURCE,
     MANIFEST_FILE,
     REAL,
-    SYNTHETIC_PLAYER_ID_FLOOR,
+    SYNTHETIC_PLAYER_IDS,
     ManifestError,
     read_manifest,
 )
@@ -44,7 +45,7 @@ from orchestration.loading.errors import FileProblem, LandingFileError
 from orchestration.loading.staging import StagedTable
 from orchestration.season_calendar import PLAYOFFS, SEGMENTS, SEGMENTS_BY_SEASON_TYPE
 
-MIXED = "mixed"        # markers and player ids disagree, or both kinds of player ids: matches no dataset
+MIXED = "mixed"        # files of both kinds, or markers its player ids contradict: matches only a mixed warehouse
 UNKNOWN = "unknown"    # no markers and no player ids (e.g. a schedule alone): cannot tell, matches any
 ALLOW_FLAG = "--allow-other-dataset"
 
@@ -90,7 +91,7 @@ class DatasetIdentity:
         """Same kind, and the same dataset whenever both are identified."""
         if UNKNOWN in (self.kind, other.kind):
             return True
-        if self.kind != other.kind or MIXED in (self.kind, other.kind):
+        if self.kind != other.kind:
             return False
         return not (self.identified and other.identified) or self.dataset_id == other.dataset_id
 
@@ -117,18 +118,33 @@ class DatasetMismatchError(ValueError):
 
 # -- what a landing is ------------------------------------------------------------------------------------------
 
-def _kind_of_ids(low: int, high: int) -> str:
-    if low >= SYNTHETIC_PLAYER_ID_FLOOR:
-        return GENERATED
-    return REAL if high < SYNTHETIC_PLAYER_ID_FLOOR else MIXED
-
-
-def _player_id_kind(staged: list[StagedTable]) -> str | None:
-    """real / generated / mixed from the player ids of every valid box-score and prop row; None without any."""
-    ranges = [s.player_ids for s in staged if s.player_ids is not None]
-    if not ranges:
+def id_kind(real: int, synthetic: int) -> str | None:
+    """The kind of most of a file's player rows; None without any (ids outside both ranges count for neither)."""
+    if not real and not synthetic:
         return None
-    return _kind_of_ids(min(r[0] for r in ranges), max(r[1] for r in ranges))
+    return MIXED if real == synthetic else REAL if real > synthetic else GENERATED
+
+
+def count_ids(ids: np.ndarray) -> tuple[int, int]:
+    """(rows with real ids, rows with synthetic ids)."""
+    synthetic = (ids >= SYNTHETIC_PLAYER_IDS.start) & (ids < SYNTHETIC_PLAYER_IDS.stop)
+    return int((ids < SYNTHETIC_PLAYER_IDS.start).sum()), int(synthetic.sum())
+
+
+def _file_kinds(staged: list[StagedTable]) -> dict[str, list[Path]]:
+    """The box-score and prop files by the kind of their player ids (an odd bogus id does not turn a file)."""
+    kinds: dict[str, list[Path]] = {}
+    for s in staged:
+        for path, ids in s.player_ids.items():
+            kind = id_kind(*count_ids(ids))
+            if kind is not None:
+                kinds.setdefault(kind, []).append(path)
+    return kinds
+
+
+def _names(paths: list[Path], limit: int = 3) -> str:
+    shown = ", ".join(f"{p.parent.name}/{p.name}" for p in paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
 
 
 def _segments_in(staged: list[StagedTable]) -> tuple[str, ...]:
@@ -153,41 +169,44 @@ def _known_source(landing_dir: Path, staged: list[StagedTable]) -> tuple[KnownSo
 
 
 def identify_landing(landing_dir: Path, staged: list[StagedTable]) -> DatasetIdentity:
-    """The dataset `landing_dir` holds, from its manifest, its markers or its player ids (in that order).
-
-    Markers that contradict the player ids make a `mixed` identity, which matches no dataset.
-    """
-    content = _player_id_kind(staged)
+    """The dataset `landing_dir` holds: its manifest or the markers of a known source, checked against the
+    player ids of its files; the player ids alone when it has neither. Files of both kinds, or markers the
+    ids contradict, make a `mixed` landing, which only a mixed warehouse accepts."""
+    kinds = _file_kinds(staged)
     try:
         manifest = read_manifest(landing_dir)
     except ManifestError as error:
         raise LandingFileError([FileProblem(landing_dir / MANIFEST_FILE, str(error))]) from None
+    declared: DatasetIdentity | None = None
     if manifest is not None:
         seasons = manifest.seasons
         described = manifest.source + (f", seed {manifest.seed}" if manifest.seed is not None else "") + (
             "" if not seasons else f", season {seasons[0]}" if len(seasons) == 1
             else f", seasons {seasons[0]}..{seasons[-1]}")
-        identity = DatasetIdentity(manifest.dataset_id, manifest.kind, described, manifest.segments, MANIFEST_FILE)
+        declared = DatasetIdentity(manifest.dataset_id, manifest.kind, described, manifest.segments, MANIFEST_FILE)
     elif (known := _known_source(landing_dir, staged)) is not None:
         source, evidence = known
-        identity = DatasetIdentity(source.dataset_id, REAL, source.description, source.segments, evidence)
-    elif content in (REAL, GENERATED):
-        description = (f"box scores of synthetic players (ids from {SYNTHETIC_PLAYER_ID_FLOOR:,}), "
-                       f"{GENERATOR_SOURCE}" if content == GENERATED else "box scores of real nba.com players")
+        declared = DatasetIdentity(source.dataset_id, REAL, source.description, source.segments, evidence)
+
+    if len(kinds) > 1 or MIXED in kinds:
+        parts = "; ".join(f"{kind} player ids in {_names(paths)}" for kind, paths in sorted(kinds.items()))
+        return DatasetIdentity(f"{MIXED}:unidentified", MIXED, f"files of both kinds ({parts})",
+                               _segments_in(staged), "its player ids", identified=False)
+    content = next(iter(kinds), None)
+    if declared is not None and content in (None, declared.kind):
+        return declared
+    if declared is not None:
+        return DatasetIdentity(f"{MIXED}:unidentified", MIXED,
+                               f"{declared.evidence} says {declared.kind} data, its player ids say {content} "
+                               f"({_names(kinds[content])})", _segments_in(staged),
+                               f"{declared.evidence} and its player ids", identified=False)
+    if content is not None:
+        description = {REAL: "box scores of real nba.com players",
+                       GENERATED: f"box scores of synthetic players ({GENERATOR_SOURCE})"}[content]
         return DatasetIdentity(f"{content}:unidentified", content, description, _segments_in(staged),
                                "its player ids", identified=False)
-    elif content == MIXED:
-        return DatasetIdentity(f"{MIXED}:unidentified", MIXED, "a landing with both real and synthetic player ids",
-                               _segments_in(staged), "its player ids", identified=False)
-    else:
-        return DatasetIdentity(f"{UNKNOWN}:unidentified", UNKNOWN, "a landing without box scores or markers",
-                               _segments_in(staged), "nothing (no manifest, markers or player ids)",
-                               identified=False)
-    if content is not None and content != identity.kind:
-        return DatasetIdentity(f"{MIXED}:unidentified", MIXED,
-                               f"{identity.description}, but with {content} player ids", identity.segments,
-                               f"{identity.evidence} and its player ids", identified=False)
-    return identity
+    return DatasetIdentity(f"{UNKNOWN}:unidentified", UNKNOWN, "a landing without box scores or markers",
+                           _segments_in(staged), "nothing (no manifest, markers or player ids)", identified=False)
 
 
 # -- what a warehouse holds --------------------------------------------------------------------------------------
@@ -201,10 +220,13 @@ def recorded_datasets(con: duckdb.DuckDBPyConnection) -> list[DatasetIdentity]:
     if rows:
         return [DatasetIdentity(r[0], r[1], r[2], tuple(r[3].split(",")) if r[3] else (), r[4], r[5])
                 for r in rows]
-    low, high = con.execute("select min(player_id), max(player_id) from nba_raw.nbac_player_boxscore").fetchone()
-    if low is None:
+    real, synthetic = con.execute("""
+        select count(*) filter (where player_id < ?), count(*) filter (where player_id >= ? and player_id < ?)
+        from nba_raw.nbac_player_boxscore""", [SYNTHETIC_PLAYER_IDS.start, SYNTHETIC_PLAYER_IDS.start,
+                                               SYNTHETIC_PLAYER_IDS.stop]).fetchone()
+    kind = id_kind(real, synthetic)
+    if kind is None:
         return []
-    kind = _kind_of_ids(low, high)
     return [DatasetIdentity(f"{kind}:unidentified", kind, "rows loaded before datasets were recorded", (),
                             "its loaded player ids", identified=False)]
 

@@ -39,7 +39,8 @@ class StagedTable:
     blank_lines: int = 0
     whole_seasons: list[int] = field(default_factory=list)   # seasons a ranged load took in full
     file_dates: list[date] = field(default_factory=list)    # every valid game date in the files (any range)
-    player_ids: tuple[int, int] | None = None               # lowest and highest valid player id in the files
+    # Per file: the valid player ids of its rows (any range), for telling real data from generated.
+    player_ids: dict[Path, np.ndarray] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -148,10 +149,11 @@ def stage(fmt: LandingFormat, folder: FolderRows, start: date | None, end: date 
     replaced_days |= {_day(d) for d in quarantine.game_date if d is not None}
     replaced = sorted(_day_of(d) for d in replaced_days)
     valid_days = days[checks.ok & has_date]
-    player_ids = None
-    if "player_id" in parsed.column_names and checks.ok.any():
-        ids = np.asarray(parsed.column("player_id").to_numpy(zero_copy_only=False))[checks.ok]
-        player_ids = (int(ids.min()), int(ids.max()))
+    player_ids: dict[Path, np.ndarray] = {}
+    if "player_id" in parsed.column_names:
+        ids = np.asarray(parsed.column("player_id").to_numpy(zero_copy_only=False))
+        for f, path in enumerate(folder.files):
+            player_ids[path] = ids[checks.ok & (file_index == f)]
     staged = StagedTable(
         fmt=fmt,
         files=list(folder.files),
