@@ -34,7 +34,6 @@ PLAY_IN = Segment("play_in", "PlayIn", "play_in_start")
 PLAYOFFS = Segment("playoffs", "Playoffs", "playoffs_start")
 SEGMENTS: tuple[Segment, ...] = (REGULAR_SEASON, PLAY_IN, PLAYOFFS)
 SEGMENTS_BY_NAME = {s.name: s for s in SEGMENTS}
-SEGMENTS_BY_SEASON_TYPE = {s.season_type: s for s in SEGMENTS}
 
 
 @dataclass(frozen=True)

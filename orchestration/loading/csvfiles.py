@@ -211,8 +211,6 @@ class FolderRows:
 
 def _fast_columns(text: str, header: list[str], wanted: list[str], body_lines: int) -> dict[str, pa.Array] | None:
     """pyarrow's reader for text where it splits exactly like the line reader; None to fall back."""
-    if body_lines == 0:
-        return {name: pa.array([], pa.string()) for name in wanted}
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),

@@ -43,7 +43,7 @@ from orchestration.dataset_manifest import (
 from orchestration.loading.duck import registered
 from orchestration.loading.errors import FileProblem, LandingFileError
 from orchestration.loading.staging import StagedTable
-from orchestration.season_calendar import PLAYOFFS, SEGMENTS, SEGMENTS_BY_SEASON_TYPE
+from orchestration.season_calendar import PLAYOFFS, SEGMENTS
 
 MIXED = "mixed"        # files of both kinds, or markers its player ids contradict: matches only a mixed warehouse
 UNKNOWN = "unknown"    # no markers and no player ids (e.g. a schedule alone): cannot tell, matches any
@@ -78,7 +78,7 @@ class DatasetIdentity:
     """What a landing (or a warehouse) holds."""
 
     dataset_id: str                    # e.g. generated:seed-42:from-2021-22; "<kind>:unidentified" if unknown
-    kind: str                          # real | generated | mixed
+    kind: str                          # real | generated (mixed | unknown: see above)
     description: str
     segments: tuple[str, ...]          # season segments the dataset holds (season_calendar.SEGMENTS names)
     evidence: str                      # how it was recognised
