@@ -4,9 +4,6 @@ alert digest, dbt gates as blocking asset checks, run history, and the definitio
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +15,7 @@ from dagster._core.storage.partition_status_cache import AssetPartitionStatus
 from orchestration.dagster.localrun import prepare_dagster_home, range_tags
 from orchestration.dagster.partitions import GAME_DATE_PARTITIONS
 from orchestration.dagster.resources import PipelineResource, make_resources
-from support import query
+from support import query, real_landing_as_of
 
 RANGE = (date(2022, 4, 16), date(2022, 4, 30))      # first round of the real 2022 playoffs; 04-30 has no games
 PLAYER_BOX = AssetKey(["nba_raw", "nbac_player_boxscore"])
@@ -88,22 +85,8 @@ def _failure_text(result) -> str:
 
 @pytest.fixture(scope="module")
 def landing(real_dir, tmp_path_factory) -> Path:
-    """The real data as it stood at the end of RANGE: the later 2021-22 playoff games are in the schedule but
-    not played yet. (A ranged load takes a season's schedule whole; with every later game final, the dates
-    after RANGE would be gaps in every lookback.)"""
-    root = tmp_path_factory.mktemp("landing") / "real_as_of_range_end"
-    shutil.copytree(real_dir, root)
-    path = root / "schedule" / "nba_playoffs_schedule_2021-22.csv.gz"
-    rows = list(csv.DictReader(io.StringIO(gzip.decompress(path.read_bytes()).decode("utf-8"))))
-    for row in rows:
-        if date.fromisoformat(row["game_date"]) > RANGE[1]:
-            row["home_pts"] = row["away_pts"] = ""
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_bytes(gzip.compress(text.getvalue().encode("utf-8"), mtime=0))
-    return root
+    """The real data as it stood at the end of RANGE (the later 2021-22 playoff games not played yet)."""
+    return real_landing_as_of(real_dir, RANGE[1], tmp_path_factory.mktemp("landing") / "real")
 
 
 @pytest.fixture(scope="module")
