@@ -50,13 +50,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from orchestration.loading import LandingFileError, load_landing_into_target
+    from orchestration.loading import DatasetMismatchError, LandingFileError, load_landing_into_target
 
     start, end = parse_date_range(args.start, args.end)
     try:
-        report = load_landing_into_target(Path(args.dir), start=start, end=end, progress=_say)
+        report = load_landing_into_target(Path(args.dir), start=start, end=end, progress=_say,
+                                          allow_other_dataset=args.allow_other_dataset)
     except LandingFileError as error:
         print(f"load refused: {error}", file=sys.stderr)
+        return ExitCode.USAGE
+    except DatasetMismatchError as error:
+        print(error, file=sys.stderr)
         return ExitCode.USAGE
     print(report.summary())
     _sync_dagster()
@@ -191,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("dir")
     load.add_argument("--start")
     load.add_argument("--end")
+    load.add_argument("--allow-other-dataset", action="store_true",
+                      help="load even when the landing is another dataset than the warehouse holds "
+                           "(e.g. real data into a generated warehouse); refused by default, exit 2")
     load.set_defaults(handler=cmd_load)
 
     backfill = commands.add_parser("backfill", help="build phases over a date range as one set-based run")

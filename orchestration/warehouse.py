@@ -138,6 +138,26 @@ RAW_TABLES: dict[str, str] = {
             game_date date,                    -- when it could be parsed
             quarantined_at timestamp not null
         )""",
+    # Which dataset(s) the warehouse holds, written in the load's transaction (orchestration/loading/dataset.py).
+    "landing_datasets": """
+        create table if not exists nba_raw.landing_datasets (
+            dataset_id varchar not null primary key,  -- e.g. generated:seed-42:from-2021-22
+            kind varchar not null,             -- real | generated (mixed | unknown only with --allow-other-dataset)
+            description varchar not null,
+            segments varchar not null,         -- comma list of regular_season, play_in, playoffs the dataset holds
+            evidence varchar not null,         -- how it was recognised: dataset.json, PROVENANCE.md, player ids ...
+            identified boolean not null,       -- false: only the kind is known (loose files)
+            first_loaded_at timestamp not null,
+            loaded_at timestamp not null
+        )""",
+    "landing_folders": """
+        create table if not exists nba_raw.landing_folders (
+            landing_dir varchar not null,      -- absolute path of a folder loaded into the warehouse
+            dataset_id varchar not null,
+            file_game_date date not null,      -- a game date its files hold (all of them, not only the range loaded)
+            loaded_at timestamp not null,
+            primary key (landing_dir, file_game_date)
+        )""",
 }
 
 # Tables holding one date's rows, replaced per game_date by the loader.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from orchestration.paths import real_data_path
 
 GENERATED_SEASONS = [2021, 2022]
 GENERATED_SEED = 7
+IN_SEASON_PLAYED_THROUGH = date(2021, 11, 20)
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +40,17 @@ def generated_landing(tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("landing") / "generated"
     generate_seasons(GENERATED_SEASONS, out, seed=GENERATED_SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def in_season_landing(tmp_path_factory) -> Path:
+    """The generated 2021-22 season as it stood on IN_SEASON_PLAYED_THROUGH: the same games and box scores
+    as `generated_landing` up to that date, the rest of the season's schedule published but not played."""
+    from orchestration.generator import generate_seasons
+
+    out = tmp_path_factory.mktemp("landing") / "in_season"
+    generate_seasons(GENERATED_SEASONS[:1], out, seed=GENERATED_SEED, played_through=IN_SEASON_PLAYED_THROUGH)
     return out
 
 

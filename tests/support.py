@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import shutil
 from datetime import date
 from pathlib import Path
@@ -97,3 +100,22 @@ def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
 def execute(warehouse: Path, sql: str, params=None) -> None:
     with duckdb.connect(str(warehouse)) as con:
         con.execute(sql, params or [])
+
+
+def real_landing_as_of(real_dir: Path, day: date, destination: Path) -> Path:
+    """A copy of the real data as it stood on `day`: that season's later playoff games are in the schedule
+    but not played yet (no points). A ranged load takes a season's schedule whole; with every later game
+    final, the dates after a test's range would be gaps in every lookback."""
+    shutil.copytree(real_dir, destination)
+    season = day.year - 1 if day.month < 9 else day.year
+    path = destination / "schedule" / f"nba_playoffs_schedule_{season}-{(season + 1) % 100:02d}.csv.gz"
+    rows = list(csv.DictReader(io.StringIO(gzip.decompress(path.read_bytes()).decode("utf-8"))))
+    for row in rows:
+        if date.fromisoformat(row["game_date"]) > day:
+            row["home_pts"] = row["away_pts"] = ""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_bytes(gzip.compress(text.getvalue().encode("utf-8"), mtime=0))
+    return destination

@@ -49,7 +49,7 @@ CHUNK2 = (CHUNK2_START, END)
 
 DATASETS = ("nba_raw", "nba_analytics", "nba_precompute", "nba_predictions")
 MODEL_DATASETS = DATASETS[1:]
-STAMP_COLUMNS = {"loaded_at", "detected_at", "quarantined_at"}
+STAMP_COLUMNS = {"loaded_at", "detected_at", "quarantined_at", "first_loaded_at"}
 RAW_KEYS = {
     "nbac_schedule": ("game_id",),
     "nbac_player_boxscore": ("game_id", "player_id"),
@@ -385,13 +385,14 @@ def test_range_backfill_reads_only_the_partitions_it_needs(bigquery):
     assert min(lowest.values()) == SEASON_START, lowest
 
 
-def test_phase2_writer_quarantine_unresolved_and_reload(emulator, real_dir, tmp_path):
+def test_phase2_writer_quarantine_unresolved_and_reload(emulator, real_dir, generated_landing, tmp_path):
     """A landing folder with a bad row and an unknown player, loaded twice into BigQuery (its own project on
-    the emulator): nba_raw equals the DuckDB load, quarantine and unresolved players included."""
+    the emulator): nba_raw equals the DuckDB load, quarantine and unresolved players included; then a
+    generated landing is refused there, as by the DuckDB loader."""
     import gzip
 
     from orchestration.bigquery import BigQueryRaw, BigQuerySettings, load_landing_bigquery
-    from orchestration.loading import load_landing
+    from orchestration.loading import DatasetMismatchError, load_landing
     from orchestration.warehouse import connect
 
     day = date(2023, 4, 16)
@@ -422,6 +423,9 @@ def test_phase2_writer_quarantine_unresolved_and_reload(emulator, real_dir, tmp_
             env.setenv(name, value)
         raw = BigQueryRaw(BigQuerySettings.from_env().client(), "writer-test-project")
         reports = [load_landing_bigquery(landing, day, day, raw=raw) for _ in range(2)]
+        with pytest.raises(DatasetMismatchError, match=r"the warehouse BigQuery writer-test-project\.nba_raw "
+                                                       r"holds real data: real NBA playoffs"):
+            load_landing_bigquery(generated_landing, day, day, raw=raw)
 
     assert duck_report.rows_quarantined >= 1 and duck_report.unresolved_occurrences == 1
     left = {k: v for k, v in duckdb_tables(duck_path).items() if k.startswith("nba_raw.")}

@@ -15,7 +15,7 @@ from dagster._core.storage.partition_status_cache import AssetPartitionStatus
 from orchestration.dagster.localrun import prepare_dagster_home, range_tags
 from orchestration.dagster.partitions import GAME_DATE_PARTITIONS
 from orchestration.dagster.resources import PipelineResource, make_resources
-from support import query
+from support import query, real_landing_as_of
 
 RANGE = (date(2022, 4, 16), date(2022, 4, 30))      # first round of the real 2022 playoffs; 04-30 has no games
 PLAYER_BOX = AssetKey(["nba_raw", "nbac_player_boxscore"])
@@ -84,10 +84,16 @@ def _failure_text(result) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(definitions, instance, real_dir, tmp_path_factory):
+def landing(real_dir, tmp_path_factory) -> Path:
+    """The real data as it stood at the end of RANGE (the later 2021-22 playoff games not played yet)."""
+    return real_landing_as_of(real_dir, RANGE[1], tmp_path_factory.mktemp("landing") / "real")
+
+
+@pytest.fixture(scope="module")
+def built(definitions, instance, landing, tmp_path_factory):
     """The first round of the 2022 playoffs through every phase, as ONE run."""
     warehouse = tmp_path_factory.mktemp("api") / "range.duckdb"
-    result = _run(definitions, instance, warehouse, real_dir, *RANGE)
+    result = _run(definitions, instance, warehouse, landing, *RANGE)
     return warehouse, result
 
 
@@ -171,16 +177,17 @@ def test_the_coverage_asset_shows_the_status_table_after_the_run(built, instance
     table = metadata["coverage"].value
     assert "2021-22" in table and "| season" in table.lower().replace("|season", "| season")
     # the playoffs' first round is loaded and built through every phase: nothing missing in the range's season
-    scheduled = query(warehouse, "select count(distinct game_date) from nba_raw.nbac_schedule")[0][0]
+    scheduled = query(warehouse, "select count(distinct game_date) from nba_raw.nbac_schedule "
+                                 "where game_status = 3")[0][0]     # final games (the later ones are not played)
     built_dates = query(warehouse, "select count(distinct game_date) from nba_analytics.player_game_summary")[0][0]
     assert metadata["phase_3_dates_missing"].value == scheduled - built_dates
     assert metadata["phase_6_games_complete_pct"].value > 0
     assert metadata["open_gaps"].value >= 0
 
 
-def test_a_date_without_games_is_an_empty_success(built, definitions, instance, real_dir):
+def test_a_date_without_games_is_an_empty_success(built, definitions, instance, landing):
     warehouse, _ = built
-    result = _run(definitions, instance, warehouse, real_dir, date(2022, 5, 5), date(2022, 5, 5))
+    result = _run(definitions, instance, warehouse, landing, date(2022, 5, 5), date(2022, 5, 5))
     assert result.success
     rows = _history(warehouse, result.run_id)
     assert rows and {(row[3], row[4]) for row in rows} == {("success", "no_games")}
@@ -188,13 +195,13 @@ def test_a_date_without_games_is_an_empty_success(built, definitions, instance, 
     assert "2022-05-05" in instance.get_materialized_partitions(GRADING)
 
 
-def test_rebuilding_a_date_cascades_forward(built, definitions, instance, real_dir):
+def test_rebuilding_a_date_cascades_forward(built, definitions, instance, landing):
     """A rerun of 04-20 rebuilds the later dates of the season already built (same plan as the CLI)."""
     warehouse, _ = built
     before = query(warehouse, "select * from nba_analytics.upcoming_player_game_context order by all")
     phase3_and_4 = [key for assets_def in definitions.assets for key in assets_def.keys
                     if key.path[0] in {"nba_analytics", "nba_precompute", "nba_staging"}]
-    result = _run(definitions, instance, warehouse, real_dir, date(2022, 4, 20), date(2022, 4, 20),
+    result = _run(definitions, instance, warehouse, landing, date(2022, 4, 20), date(2022, 4, 20),
                   selection=phase3_and_4)
     assert result.success
     rows = _history(warehouse, result.run_id)
@@ -221,8 +228,8 @@ def _phase3_selection(definitions):
     return [key for assets_def in definitions.assets for key in assets_def.keys if key.path[0] == "nba_analytics"]
 
 
-def test_strict_mode_blocks_with_the_missing_dates_and_the_fix(gap_warehouse, definitions, instance, real_dir):
-    result = _run(definitions, instance, gap_warehouse, real_dir, date(2022, 4, 25), date(2022, 4, 26),
+def test_strict_mode_blocks_with_the_missing_dates_and_the_fix(gap_warehouse, definitions, instance, landing):
+    result = _run(definitions, instance, gap_warehouse, landing, date(2022, 4, 25), date(2022, 4, 26),
                   selection=_phase3_selection(definitions), raise_on_error=False)
     assert not result.success
     message = _failure_text(result)
@@ -262,14 +269,14 @@ def _built_assets(definitions):
     return [key for assets_def in definitions.assets for key in assets_def.keys if key.path[0] != "nba_raw"]
 
 
-def test_backfill_mode_collects_alerts_into_one_digest(duplicate_warehouse, definitions, instance, real_dir):
+def test_backfill_mode_collects_alerts_into_one_digest(duplicate_warehouse, definitions, instance, landing):
     """Runs of one backfill keep their (non-critical) alerts for ONE digest, each distinct error once."""
     from orchestration.monitoring.alerts import send_digest
     from orchestration.warehouse import connect
 
     tags = {"dagster/backfill": "bf-test-1"}
     for _ in range(2):
-        result = _run(definitions, instance, duplicate_warehouse, real_dir, date(2022, 4, 29), date(2022, 4, 29),
+        result = _run(definitions, instance, duplicate_warehouse, landing, date(2022, 4, 29), date(2022, 4, 29),
                       selection=_built_assets(definitions), tags=tags, raise_on_error=False)
         assert not result.success
         assert instance.get_run_by_id(result.run_id).tags.get("nba/pending_alerts") == "true"
@@ -288,10 +295,10 @@ def test_backfill_mode_collects_alerts_into_one_digest(duplicate_warehouse, defi
                                       "where delivery = 'pending_digest' and delivered_at is null")[0][0] == 0
 
 
-def test_a_failing_error_gate_stops_downstream_assets(duplicate_warehouse, definitions, instance, real_dir):
+def test_a_failing_error_gate_stops_downstream_assets(duplicate_warehouse, definitions, instance, landing):
     """A duplicated box score row fails dbt's uniqueness test: a failed blocking check, nothing downstream."""
     warehouse = duplicate_warehouse
-    result = _run(definitions, instance, warehouse, real_dir, date(2022, 4, 29), date(2022, 4, 29),
+    result = _run(definitions, instance, warehouse, landing, date(2022, 4, 29), date(2022, 4, 29),
                   selection=_built_assets(definitions), raise_on_error=False)
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
@@ -403,7 +410,7 @@ def test_the_manifest_is_parsed_when_missing(tmp_path):
     assert ensure_manifest(project).stat().st_mtime_ns != stamp          # edited: parsed again
 
 
-def test_gap_healing_sensor_of_the_definitions_heals_through_a_real_run(built, definitions, instance, real_dir,
+def test_gap_healing_sensor_of_the_definitions_heals_through_a_real_run(built, definitions, instance, landing,
                                                                          tmp_path):
     """A hole in Phase 3 (rows deleted by hand, no event fired): the sensor built like the one in
     the definitions finds it, requests one range run over phases 3-6 with the forward cascade, and
@@ -433,7 +440,7 @@ def test_gap_healing_sensor_of_the_definitions_heals_through_a_real_run(built, d
     assert PLAYER_SUMMARY in request.asset_selection and PLAYER_BOX not in request.asset_selection
 
     result = materialize(_assets(definitions), selection=request.asset_selection, instance=instance,
-                         resources=_resources(warehouse, real_dir), tags=request.tags)
+                         resources=_resources(warehouse, landing), tags=request.tags)
     assert result.success
     with connect(warehouse) as con:
         scan_gaps(con)

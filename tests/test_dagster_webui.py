@@ -13,12 +13,14 @@ import socket
 import subprocess
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.dagster.localrun import dagster_bin, pipeline_env, prepare_dagster_home
+from support import real_landing_as_of
 
 pytestmark = pytest.mark.webui
 
@@ -94,7 +96,7 @@ def stack(real_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("webui")
     home = prepare_dagster_home(work / "dagster_home")
     warehouse = work / "ui.duckdb"
-    env = pipeline_env(home, warehouse, real_dir)
+    env = pipeline_env(home, warehouse, real_landing_as_of(real_dir, date.fromisoformat(DATES[-1]), work / "real"))
     port = _free_port()
     processes: list[subprocess.Popen] = []
     logs = {name: work / f"{name}.log" for name in ("webserver", "daemon")}
@@ -232,9 +234,10 @@ def test_the_web_ui_serves_the_coverage_table_of_the_backfill(stack, backfill):
     assert "% games complete" in table and "2021-22" in table
     with duckdb.connect(str(stack["warehouse"]), read_only=True) as con:
         scheduled, built = con.execute(
-            "select (select count(distinct game_date) from nba_raw.nbac_schedule), "
+            "select (select count(distinct game_date) from nba_raw.nbac_schedule where game_status = 3), "
             "(select count(distinct game_date) from nba_predictions.prediction_accuracy)").fetchone()
-    # the run loaded the schedule of its own dates and built every phase for them: nothing missing
+    # the run loaded its dates (the season's schedule whole, the later games not played yet) and built every
+    # phase for them: nothing missing
     assert scheduled == built == len(DATES)
     assert entries["phase_6_dates_missing"]["intValue"] == 0
     assert entries["phase_6_games_complete_pct"]["floatValue"] == 100.0

@@ -53,15 +53,15 @@ KILL_RANGE = (date(2021, 11, 14), GENERATED_END)
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory, generated_landing) -> Path:
-    return built_generated(tmp_path_factory, generated_landing)
+def generated(tmp_path_factory, in_season_landing) -> Path:
+    return built_generated(tmp_path_factory, in_season_landing)
 
 
 @pytest.fixture(params=["generated", "real"])
-def dataset(request, tmp_path_factory, generated_landing):
+def dataset(request, tmp_path_factory, in_season_landing):
     """(built warehouse, its landing, the landing's date range to reload, a date to correct)."""
     if request.param == "generated":
-        return (built_generated(tmp_path_factory, generated_landing), generated_landing,
+        return (built_generated(tmp_path_factory, in_season_landing), in_season_landing,
                 (GENERATED_START, GENERATED_END), GENERATED_CORRECTION)
     real_dir = request.getfixturevalue("real_dir")
     raw = request.getfixturevalue("real_raw_warehouse")
@@ -201,7 +201,7 @@ def test_a_build_killed_before_its_tests_is_built_not_verified(generated, tmp_pa
     _assert_identical(generated, warehouse)
 
 
-def test_a_correction_after_a_killed_run_is_detected_as_stale(generated, generated_landing, tmp_path):
+def test_a_correction_after_a_killed_run_is_detected_as_stale(generated, in_season_landing, tmp_path):
     """Killed right after its first build (before anything after it could record): nothing hides
     that a later correction makes the built dates stale."""
     warehouse = copy_to(generated, tmp_path)
@@ -211,7 +211,7 @@ def test_a_correction_after_a_killed_run_is_detected_as_stale(generated, generat
     assert _states(warehouse, 3, *KILL_RANGE) == {"complete"}
     day = KILL_RANGE[0] + timedelta(days=1)
     with connect(warehouse) as con:
-        load_landing(corrected_landing(generated_landing, tmp_path / "corrected", day), start=day, end=day, con=con)
+        load_landing(corrected_landing(in_season_landing, tmp_path / "corrected", day), start=day, end=day, con=con)
         stale = [g.game_date for g in find_gaps(con) if (g.phase_to, g.kind) == (3, "stale")]
         (run,) = recent_runs(con, limit=1)
     assert stale and min(stale) == day
@@ -253,11 +253,11 @@ def load_correction_between_builds(point: str, warehouse: Path) -> None:
         load_landing(landing, start=day, end=day, con=con)
 
 
-def test_a_load_between_two_builds_leaves_stale_dates_that_heal_repairs(generated, generated_landing, tmp_path,
+def test_a_load_between_two_builds_leaves_stale_dates_that_heal_repairs(generated, in_season_landing, tmp_path,
                                                                           monkeypatch):
     warehouse = copy_to(generated, tmp_path)
     day = KILL_RANGE[0] + timedelta(days=1)
-    monkeypatch.setenv("NBA_TEST_CORRECTED_LANDING", str(corrected_landing(generated_landing, tmp_path / "c", day)))
+    monkeypatch.setenv("NBA_TEST_CORRECTED_LANDING", str(corrected_landing(in_season_landing, tmp_path / "c", day)))
     monkeypatch.setenv("NBA_TEST_DAY", day.isoformat())
     monkeypatch.setenv("NBA_PIPELINE_TEST_HOOK", "after:dbt_phases_2_3_4=call:test_freshness:load_correction_between_builds")
     result = run_backfill(*KILL_RANGE, warehouse=warehouse)
@@ -286,7 +286,7 @@ def test_two_backfills_at_once_both_finish_and_equal_a_clean_build(generated, tm
 
 # ---------------------------------------------------------------- smart skip
 
-def test_smart_skip_skips_exactly_what_is_complete_fresh_and_verified(generated, generated_landing, tmp_path):
+def test_smart_skip_skips_exactly_what_is_complete_fresh_and_verified(generated, in_season_landing, tmp_path):
     warehouse = copy_to(generated, tmp_path)
     start, end = KILL_RANGE
     scheduled = RunMode(backfill=False, strict=True, cascade=True, trigger="schedule", recent_days=100000)
@@ -305,7 +305,7 @@ def test_smart_skip_skips_exactly_what_is_complete_fresh_and_verified(generated,
     # a correction: phase 3 (and what reads it) runs again
     day = start + timedelta(days=2)
     with connect(warehouse) as con:
-        load_landing(corrected_landing(generated_landing, tmp_path / "c", day), start=day, end=day, con=con)
+        load_landing(corrected_landing(in_season_landing, tmp_path / "c", day), start=day, end=day, con=con)
     assert statuses(scheduled)[0] == ("success", None)
     # an open circuit skips before anything else
     from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key

@@ -138,15 +138,16 @@ def test_same_seed_same_bytes_and_other_seed_differs(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=PROJECT_ROOT)
     generate_seasons([2021], c, seed=124)
     files_a, files_b, files_c = all_files(a), all_files(b), all_files(c)
-    assert len(files_a) == 6
+    assert len(files_a) == 7
     assert files_a == files_b
     assert files_a.keys() == files_c.keys()
     assert files_a["reference/nba_teams.csv.gz"] == files_c["reference/nba_teams.csv.gz"]
     differing = [k for k in files_a if files_a[k] != files_c[k]]
-    assert len(differing) == 5  # everything but the team registry
+    assert len(differing) == 6  # everything but the team registry (the manifest names the seed)
     # gzip header: no embedded file name, mtime 0
-    for data in files_a.values():
-        assert data[:2] == b"\x1f\x8b" and data[3] & 0x08 == 0 and data[4:8] == b"\0\0\0\0"
+    for name, data in files_a.items():
+        if name.endswith(".gz"):
+            assert data[:2] == b"\x1f\x8b" and data[3] & 0x08 == 0 and data[4:8] == b"\0\0\0\0"
 
 
 # -- formats -------------------------------------------------------------------------------------------------

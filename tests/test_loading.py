@@ -18,7 +18,7 @@ from orchestration.warehouse import RAW_TABLES, connect
 # ---------------------------------------------------------------------------------------------
 # helpers
 
-STAMP_COLUMNS = {"loaded_at", "detected_at", "quarantined_at"}
+STAMP_COLUMNS = {"loaded_at", "detected_at", "quarantined_at", "first_loaded_at"}
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -271,8 +271,10 @@ def test_reload_changed_date_replaces_only_that_date(tmp_path):
         player(game_date="2023-10-25", gameId="22300002", fieldGoalsMade="9", fieldGoalsAttempted="15",
                points="23")])})
     report = load_landing(root, con=con, start=date(2023, 10, 25), end=date(2023, 10, 25))
-    assert report.dates_loaded == {t: [date(2023, 10, 25)] for t in ("nbac_schedule", "nbac_player_boxscore")} | {
-        "nbac_team_boxscore": [], "odds_api_player_points_props": []}
+    # The schedule is reference data: its season (both dates here) is reloaded whole.
+    assert report.dates_loaded == {"nbac_schedule": [date(2023, 10, 24), date(2023, 10, 25)],
+                                   "nbac_player_boxscore": [date(2023, 10, 25)],
+                                   "nbac_team_boxscore": [], "odds_api_player_points_props": []}
     rows = con.execute("""select game_date, player_id, points, loaded_at from nba_raw.nbac_player_boxscore
                           order by game_date, player_id""").fetchall()
     assert [(r[0], r[1], r[2]) for r in rows] == [
@@ -286,8 +288,11 @@ def test_start_end_limit_the_dates_touched(real_path, tmp_path):
     con = connect(tmp_path / "w.duckdb")
     report = load_landing(real_path, con=con, start=date(2024, 4, 20), end=date(2024, 4, 21))
     assert report.dates_loaded["nbac_player_boxscore"] == [date(2024, 4, 20), date(2024, 4, 21)]
+    # The schedule of the season the range touches comes whole (the 2023-24 playoffs: 82 games).
     assert con.execute("select min(game_date), max(game_date), count(*) from nba_raw.nbac_schedule"
-                       ).fetchall() == [(date(2024, 4, 20), date(2024, 4, 21), 8)]
+                       ).fetchall() == [(date(2024, 4, 20), date(2024, 6, 17), 82)]
+    assert report.tables["nbac_schedule"].whole_seasons == [2023]
+    assert "whole season(s) 2023-24" in report.summary()
     assert report.tables["nbac_player_boxscore"].rows_out_of_range == 22457 - report.tables[
         "nbac_player_boxscore"].rows_loaded
     # A full load, then a ranged reload: rows outside the range keep their load stamp.

@@ -239,7 +239,7 @@ def test_guarded_call_and_prediction_system_steps(con):
     assert "prediction_system:ensemble_v1" not in states
 
 
-def test_a_backfill_sends_one_digest_and_feeds_the_breakers(tmp_path, tmp_path_factory, generated_landing, webhook,
+def test_a_backfill_sends_one_digest_and_feeds_the_breakers(tmp_path, tmp_path_factory, in_season_landing, webhook,
                                                             monkeypatch):
     """A real backfill of a built month: a failing gate and a failing prediction system become ONE
     digest at the end (each error once, with its count); a BLOCKED phase goes out at once; the phase's
@@ -252,7 +252,7 @@ def test_a_backfill_sends_one_digest_and_feeds_the_breakers(tmp_path, tmp_path_f
 
     url, received = webhook
     monkeypatch.setenv("NBA_PIPELINE_ALERT_WEBHOOK", url)
-    warehouse = copy_to(built_generated(tmp_path_factory, generated_landing), tmp_path)
+    warehouse = copy_to(built_generated(tmp_path_factory, in_season_landing), tmp_path)
     monkeypatch.setattr(trained_model, "_run", lambda con, start, end: (_ for _ in ()).throw(OSError("no model file")))
     first = run_backfill(date(2021, 11, 15), date(2021, 11, 16), cascade=False, warehouse=warehouse)
     assert first.status == "partial" and [s.step.name for s in first.degraded_steps] == ["trained_model"]

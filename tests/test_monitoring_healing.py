@@ -53,8 +53,8 @@ ALL_TABLES = (
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, generated_landing) -> Path:
-    return built_generated(tmp_path_factory, generated_landing)
+def built(tmp_path_factory, in_season_landing) -> Path:
+    return built_generated(tmp_path_factory, in_season_landing)
 
 
 def _keys(gaps) -> set[tuple]:
@@ -88,7 +88,7 @@ def test_complete_warehouse_has_no_gaps(built, tmp_path, monkeypatch, capsys):
     assert "schedule->2: no gaps" in out and "5->6: no gaps" in out
 
 
-def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path, generated_landing,
+def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path, in_season_landing,
                                                                  monkeypatch, capsys):
     warehouse = copy_to(built, tmp_path)
     sql(warehouse, "delete from nba_analytics.player_game_summary where game_date = ?", [D_PHASE3_HOLE])
@@ -96,7 +96,7 @@ def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path
     sql(warehouse, "delete from nba_raw.nbac_player_boxscore where game_date = ?", [D_RAW_HOLE])
     sql(warehouse, "delete from nba_raw.nbac_team_boxscore where game_date = ?", [D_RAW_HOLE])
     with connect(warehouse) as con:
-        load_landing(corrected_landing(generated_landing, tmp_path / "corrected", D_RELOADED),
+        load_landing(corrected_landing(in_season_landing, tmp_path / "corrected", D_RELOADED),
                      start=D_RELOADED, end=D_RELOADED, con=con)
 
     with connect(warehouse) as con:
@@ -131,7 +131,7 @@ def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path
     assert main(["gaps", "--today", "2021-11-25"]) == 0
     assert "0 new" in capsys.readouterr().out
 
-    report = heal(warehouse, today=date(2021, 11, 25), landing=generated_landing)
+    report = heal(warehouse, today=date(2021, 11, 25), landing=in_season_landing)
     # phase order with the later pairs folded in: ONE run from the earliest hole, cascading to the end
     assert [r.status for r in report.runs] == ["success"]
     run = report.runs[0]
@@ -150,17 +150,17 @@ def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path
         left, right, only_left, only_right = table_differences(built, warehouse, table)
         assert (left, only_left, only_right) == (right, 0, 0), table
 
-    again = heal(warehouse, today=date(2021, 11, 25), landing=generated_landing)
+    again = heal(warehouse, today=date(2021, 11, 25), landing=in_season_landing)
     assert again.runs == [] and again.summary() == "heal: no gaps: nothing to do"
     with connect(warehouse) as con:
         assert len(_new_gap_rows(con, built)) == len(expected)
 
 
 def test_phase2_loaded_with_nothing_downstream_heals_through_every_phase(built, tmp_path_factory,
-                                                                          generated_landing):
+                                                                          in_season_landing):
     """The acceptance: load Phase 2 for a range with nothing downstream, heal, every phase complete,
     no gap left; heal again: nothing. (The module's warehouse is built exactly this way.)"""
-    before, report = generated_heal(tmp_path_factory, generated_landing)
+    before, report = generated_heal(tmp_path_factory, in_season_landing)
     dates = _game_dates(built, GENERATED_START, GENERATED_END)
     assert _keys(before) == {(2, 3, d, "missing") for d in dates}
     # one run over the contiguous range, every phase after the load, in one dbt build per dbt stretch

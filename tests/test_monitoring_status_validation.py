@@ -29,8 +29,8 @@ def _game_dates(warehouse: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, generated_landing) -> Path:
-    return built_generated(tmp_path_factory, generated_landing)
+def built(tmp_path_factory, in_season_landing) -> Path:
+    return built_generated(tmp_path_factory, in_season_landing)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_validate_fails_on_corrupted_values(built, tmp_path, monkeypatch, capsys
     assert main(["validate", "--date", DAY.isoformat(), "--level", "volume,execution"]) == 0
 
 
-def test_validate_fails_on_missing_rows_failed_runs_and_stale_dates(built, tmp_path, generated_landing):
+def test_validate_fails_on_missing_rows_failed_runs_and_stale_dates(built, tmp_path, in_season_landing):
     warehouse = copy_to(built, tmp_path)
     sql(warehouse, "delete from nba_precompute.ml_feature_store where game_date = ? and team_abbr = "
                    "(select min(team_abbr) from nba_precompute.ml_feature_store where game_date = ?)", [DAY, DAY])
@@ -150,7 +150,7 @@ def test_validate_fails_on_missing_rows_failed_runs_and_stale_dates(built, tmp_p
         # a corrected file of an earlier date, loaded after the build, makes the date stale
         other = date(2021, 11, 20)
         assert validate_date(con, other, ["dependencies"]).status == "PASS"
-        corrected = corrected_landing(generated_landing, tmp_path / "corrected", date(2021, 11, 15))
+        corrected = corrected_landing(in_season_landing, tmp_path / "corrected", date(2021, 11, 15))
         load_landing(corrected, start=date(2021, 11, 15), end=date(2021, 11, 15), con=con)
         stale = validate_date(con, other, ["dependencies"])
         assert stale.status == "FAIL" and "stale" in stale.level("dependencies").summary()

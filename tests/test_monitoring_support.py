@@ -1,7 +1,9 @@
 """Warehouses the monitoring tests share, built once per session and copied per test.
 
-- generated: one generated season (the conftest landing, seed 7), Phase 2
-  loaded for 2021-10-19..2021-11-20 only, with nothing downstream, then built
+- generated: one generated season (the conftest's in-season landing, seed 7,
+  played through 2021-11-20: the whole schedule published, the games after
+  that date not played yet), Phase 2 loaded for 2021-10-19..2021-11-20 only
+  (the schedule of the season whole), with nothing downstream, then built
   through every phase by `heal` itself (the issue's acceptance scenario, checked
   by test_monitoring_healing): small enough to copy and rebuild fast.
 - real: the real playoff files, every phase built in strict mode (the partial
@@ -18,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+from conftest import IN_SEASON_PLAYED_THROUGH
 
 from orchestration.runner import run_backfill
 from orchestration.loading import load_landing
@@ -26,7 +29,7 @@ from orchestration.monitoring.healing import heal
 from orchestration.warehouse import connect
 
 GENERATED_START = date(2021, 10, 19)
-GENERATED_END = date(2021, 11, 20)
+GENERATED_END = IN_SEASON_PLAYED_THROUGH
 GENERATED_TODAY = date(2021, 11, 22)     # generated data is historical: gap ages are counted from here
 
 _CACHE: dict[str, Path] = {}

@@ -11,7 +11,7 @@ replaces exactly the loaded dates' partitions of the target:
     when not matched then insert (...)
 
 Each MERGE is atomic, so a table is never seen half-loaded; the tables are
-written one after the other (registries, dated tables, unresolved players,
+written one after the other (dataset record, registries, dated tables, unresolved players,
 quarantine), and a load that fails midway is repaired by running it again
 (every step is idempotent). CSV is the one load format both BigQuery and the
 local emulator accept.
@@ -30,7 +30,7 @@ import duckdb
 
 from orchestration.bigquery.client import BigQuerySettings
 from orchestration.bigquery.raw_tables import RawTable, raw_tables
-from orchestration.loading import load_landing
+from orchestration.loading import DatasetMismatchError, load_landing
 from orchestration.loading.duck import registered, scalar
 from orchestration.loading.writer import PLAYER_BOX
 from orchestration.loading.report import LoadReport
@@ -38,6 +38,9 @@ from orchestration.warehouse import RAW_SCHEMA, ensure_raw_schema
 
 Progress = Callable[[str], None]
 REGISTRY_KEYS = {"player_registry": "player_id", "team_registry": "team_id"}
+# Which dataset(s) the warehouse holds: read down before the load (which refuses another dataset), written
+# back whole after it (a handful of rows).
+DATASET_TABLES = ("landing_datasets", "landing_folders")
 STAGING_PREFIX = "_load_"
 
 
@@ -89,6 +92,7 @@ def load_landing_bigquery(
     raw: BigQueryRaw | None = None,
     tables: Collection[str] | None = None,
     progress: Progress | None = None,
+    allow_other_dataset: bool = False,
 ) -> LoadReport:
     """`load_landing` with BigQuery as the warehouse (the prod target); same arguments, same report."""
     began = time.perf_counter()
@@ -98,8 +102,15 @@ def load_landing_bigquery(
     with duckdb.connect() as scratch, tempfile.TemporaryDirectory(prefix="nba-bq-load-") as tmp:
         ensure_raw_schema(scratch)
         _copy_registries_down(raw, scratch, contract)
-        report = load_landing(landing_dir, start, end, con=scratch, tables=tables, progress=progress)
+        _copy_down(raw, scratch, contract, DATASET_TABLES)
+        try:
+            report = load_landing(landing_dir, start, end, con=scratch, tables=tables, progress=progress,
+                                  allow_other_dataset=allow_other_dataset)
+        except DatasetMismatchError as error:
+            raise error.for_warehouse(f"BigQuery {raw.project}.{raw.dataset}") from None
         uploader = _Uploader(raw, scratch, Path(tmp), progress)
+        for name in DATASET_TABLES:
+            uploader.replace_all(contract[name])
         for name, key in REGISTRY_KEYS.items():
             uploader.upsert(contract[name], key)
         for name, table_report in report.tables.items():
@@ -113,16 +124,23 @@ def load_landing_bigquery(
     return report
 
 
+def _copy_down(raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, contract: dict[str, RawTable],
+               names: Collection[str]) -> None:
+    """Copy whole BigQuery tables into the scratch database's nba_raw."""
+    for name in names:
+        columns = ", ".join(contract[name].column_names)
+        rows = raw.client.query(f"select {columns} from {raw.quoted(name)}").result()
+        with registered(scratch, _bq_rows=rows.to_arrow(create_bqstorage_client=False)):
+            scratch.execute(f"insert into {RAW_SCHEMA}.{name} ({columns}) select {columns} from _bq_rows")
+
+
 def _copy_registries_down(raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, contract: dict[str, RawTable]) -> None:
     """Start the scratch registries from BigQuery's, so the upsert and the unresolved check see what DuckDB
     would; a copy (`_bq_<registry>`) tells afterwards which rows the load added or changed."""
+    _copy_down(raw, scratch, contract, REGISTRY_KEYS)
     for name in REGISTRY_KEYS:
-        columns = contract[name].column_names
-        rows = raw.client.query(f"select {', '.join(columns)} from {raw.quoted(name)}").result()
-        with registered(scratch, _bq_registry=rows.to_arrow(create_bqstorage_client=False)):
-            scratch.execute(f"create table _bq_{name} as select {', '.join(columns)} from _bq_registry")
-            scratch.execute(f"insert into {RAW_SCHEMA}.{name} ({', '.join(columns)}) "
-                            f"select {', '.join(columns)} from _bq_{name}")
+        scratch.execute(f"create table _bq_{name} as select {', '.join(contract[name].column_names)} "
+                        f"from {RAW_SCHEMA}.{name}")
 
 
 def _date_list(dates: Collection[date]) -> str:
@@ -194,6 +212,11 @@ class _Uploader:
         finally:
             self._drop(staging)
         return rows
+
+    def replace_all(self, table: RawTable) -> None:
+        """The whole table from the scratch database, in one statement."""
+        rows = self._replace_rows(table, f"from {RAW_SCHEMA}.{table.name}", "true")
+        self._say(f"BigQuery {table.name}: {rows:,} rows")
 
     def upsert(self, table: RawTable, key: str) -> None:
         """Insert new registry rows, update changed ones, never delete (like the DuckDB registry upsert).

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from orchestration import season_calendar as segments
+
 from .box_scores import GameResult
 from .rosters import Player
 
-REGULAR_SEASON = "Regular Season"
-PLAY_IN = "PlayIn"
-PLAYOFFS = "Playoffs"
+REGULAR_SEASON = segments.REGULAR_SEASON.season_type
+PLAY_IN = segments.PLAY_IN.season_type
+PLAYOFFS = segments.PLAYOFFS.season_type
 
 
 @dataclass(slots=True)

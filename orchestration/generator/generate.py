@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from orchestration.dataset_manifest import MANIFEST_FILE, generated_manifest, write_manifest
+
 from .faults import FaultConfig, FaultReport, apply_faults
 from .games import GameRecord
 from .props import PropBook
 from .rosters import League, advance_offseason, create_league
 from .season import simulate_season
-from .seasons import season_label
+from .seasons import season_dates, season_label
 from .teams import REFERENCE_COLUMNS, TEAMS
 from .timeline import FINAL, game_states
 from .writer import (
@@ -124,6 +126,8 @@ def _generate(
     years = sorted(set(int(y) for y in season_start_years))
     if not years:
         raise ValueError("no seasons to generate")
+    for year in years:
+        season_dates(year)  # a season the generator cannot imitate is refused before any work
     league = create_league(random.Random(f"{seed}:league"))
     book = PropBook(seed)
     seasons: list[SeasonRows] = []
@@ -135,6 +139,8 @@ def _generate(
             seasons.append(_season_rows(season_label(year), games, game_states(games, played_through), book, year))
     report = apply_faults(seasons, faults, random.Random(f"{seed}:faults"))
     files = _write(out_dir, seasons, league, set(report.unknown_player_ids))
+    write_manifest(out_dir, generated_manifest(seed, [s.label for s in seasons]))
+    files.append(MANIFEST_FILE)
 
     schedule_rows = [r for s in seasons for r in s.schedule]
     final = sum(1 for r in schedule_rows if r[SCHEDULE_COLUMNS.index("game_status")] == "3")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from orchestration.dataset_manifest import SYNTHETIC_PLAYER_IDS
+
 from .names import FIRST_NAMES, LAST_NAMES, REAL_NAME_COLLISIONS
 from .teams import TEAMS
 
-FIRST_PLAYER_ID = 9_000_000  # far above any real nba.com personId in use
+FIRST_PLAYER_ID = SYNTHETIC_PLAYER_IDS.start  # far above any real nba.com personId in use
 ROSTER_SIZE = 15
 POSITION_SLOTS = {"G": 6, "F": 6, "C": 3}
 

@@ -31,3 +31,10 @@ class LandingFileError(ValueError):
         self.problems = list(problems)
         lines = [p.describe() for p in self.problems]
         super().__init__("landing files cannot be loaded:\n  " + "\n  ".join(lines))
+
+
+class LoadAccountingError(RuntimeError):
+    """The loader lost track of a data line: read != loaded + quarantined + deduplicated + skipped.
+
+    A bug in the loader, never a property of the input; raised before anything is written.
+    """

@@ -19,6 +19,7 @@ import duckdb
 
 from orchestration.loading.csvfiles import list_files, read_folder
 from orchestration.loading.duck import scalar
+from orchestration.loading.dataset import check_and_record, identify_landing
 from orchestration.loading.errors import FileProblem, LandingFileError
 from orchestration.loading.formats import FORMATS
 from orchestration.loading.quarantine import QuarantineRows, QuarantineScope, replace_quarantine
@@ -45,8 +46,13 @@ def load_landing(
     con: duckdb.DuckDBPyConnection | None = None,
     tables: Collection[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    allow_other_dataset: bool = False,
 ) -> LoadReport:
-    """Load `landing_dir` into nba_raw, replacing the game dates its files hold (within [start, end])."""
+    """Load `landing_dir` into nba_raw, replacing the game dates its files hold (within [start, end]).
+
+    A landing of another dataset than the warehouse holds is refused (DatasetMismatchError, nothing
+    written) unless `allow_other_dataset`.
+    """
     began = time.perf_counter()
     landing_dir = Path(landing_dir)
     if start is not None and end is not None and start > end:
@@ -74,6 +80,7 @@ def load_landing(
     registries = read_registries(landing_dir, problems, progress)
     if problems:
         raise LandingFileError(problems)
+    identity = identify_landing(landing_dir, staged)
 
     quarantine = QuarantineRows()
     for s in staged:
@@ -87,12 +94,14 @@ def load_landing(
     # 3. One transaction for the whole load.
     own = con is None
     con = con if con is not None else connect()
-    report = LoadReport(landing_dir=landing_dir, start=start, end=end, quarantine_scope=scope)
+    report = LoadReport(landing_dir=landing_dir, start=start, end=end, quarantine_scope=scope,
+                        dataset=identity.describe())
     loaded_at = datetime.now()
     try:
         con.execute("begin transaction")
         try:
             ensure_raw_schema(con)
+            check_and_record(con, identity, landing_dir, staged, loaded_at, allow_other_dataset)
             write_registries(con, registries)
             for s in staged:
                 if progress:
@@ -121,8 +130,11 @@ def load_landing(
             rows_quarantined=len(s.quarantine),
             rows_deduplicated=s.rows_deduplicated,
             rows_out_of_range=s.rows_out_of_range,
+            blank_lines=s.blank_lines,
             dates_replaced=s.dates,
+            whole_seasons=s.whole_seasons,
         )
+    report.warnings = [w for s in staged for w in s.warnings] + registries.warnings
     report.registry_quarantined = len(registries.quarantine)
     report.seconds = time.perf_counter() - began
     if progress:

@@ -51,6 +51,7 @@ class Registries:
     players: dict[int, tuple[str, bool | None, str]] = field(default_factory=dict)   # id -> name, active, source
     teams: dict[int, tuple[str, str, str]] = field(default_factory=dict)             # id -> abbr, name, source
     files: list[tuple[str, str]] = field(default_factory=list)                       # (registry table, path)
+    warnings: list[str] = field(default_factory=list)                                # e.g. a file not in UTF-8
     quarantine: QuarantineRows = field(default_factory=QuarantineRows)
 
 
@@ -63,8 +64,8 @@ def _source(path: Path) -> str:
 
 
 def _quarantine_bad(reg: Registries, table: str, rows: FolderRows, checks: rules.RowChecks) -> None:
-    for file_i, line, raw, _ in rows.malformed:
-        reg.quarantine.add(table, str(rows.files[file_i]), line, rules.WRONG_COLUMN_COUNT, raw, None)
+    for bad in rows.malformed:
+        reg.quarantine.add(table, str(rows.files[bad.file_index]), bad.line, bad.rule, bad.raw, None)
     file_index, line_number = rows.file_index, rows.line_number
     for i in np.nonzero(~checks.ok)[0].tolist():
         f, line = int(file_index[i]), int(line_number[i])
@@ -109,6 +110,7 @@ def read_registries(landing_dir: Path, problems: list[FileProblem], progress: Pr
         rules.text(cols["full_name"], checks, required=True).to_pylist()])
 
     reg.files = [("player_registry", str(p)) for p in players.files] + [("team_registry", str(p)) for p in teams.files]
+    reg.warnings = players.warnings + teams.warnings
     return reg
 
 

@@ -14,8 +14,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestration.season_calendar import SEGMENTS
+
 # Rule names written to nba_raw.load_quarantine.rule.
-WRONG_COLUMN_COUNT = "wrong_column_count"      # row has more/fewer fields than the header
+WRONG_COLUMN_COUNT = "wrong_column_count"      # line has more/fewer fields than the header (ragged, extra columns)
+UNTERMINATED_QUOTE = "unterminated_quote"      # a quote opened on the line never closes on it
+REPEATED_HEADER = "repeated_header"            # the header line again, mid-file (e.g. files concatenated)
 MISSING_VALUE = "missing_value"                # required field empty
 BAD_NUMBER = "bad_number"                      # not a (whole) number where one is required
 BAD_DATE = "bad_date"                          # not YYYY-MM-DD[T00:00:00] or not a calendar date
@@ -36,13 +40,13 @@ DNP_WITH_STATS = "dnp_with_stats"              # no minutes but a non-zero stat
 DUPLICATE_KEY_CONFLICT = "duplicate_key_conflict"  # key seen earlier in this load with different values
 
 ALL_RULES = (
-    WRONG_COLUMN_COUNT, MISSING_VALUE, BAD_NUMBER, BAD_DATE, BAD_GAME_ID, BAD_SEASON,
+    WRONG_COLUMN_COUNT, UNTERMINATED_QUOTE, REPEATED_HEADER, MISSING_VALUE, BAD_NUMBER, BAD_DATE, BAD_GAME_ID, BAD_SEASON,
     UNKNOWN_SEASON_TYPE, BAD_MINUTES, BAD_MATCHUP, BAD_GAME_STATUS, INCOMPLETE_SCORE,
     BAD_BOOLEAN, UNKNOWN_MARKET, NEGATIVE_STAT, MADE_GT_ATTEMPTED, REB_MISMATCH,
     POINTS_MISMATCH, DNP_WITH_STATS, DUPLICATE_KEY_CONFLICT,
 )
 
-SEASON_TYPES = ("Regular Season", "PlayIn", "Playoffs")
+SEASON_TYPES = tuple(segment.season_type for segment in SEGMENTS)
 
 _INT = r"^[+-]?[0-9]{1,9}(\.0*)?$"          # `9.0` is a whole number (team box TOV, PLUS_MINUS)
 _ID = r"^[0-9]{1,18}$"

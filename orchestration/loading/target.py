@@ -25,6 +25,7 @@ def load_landing_into_target(
     end: date | None = None,
     progress: Callable[[str], None] | None = None,
     command: str = "nba-pipeline load",
+    allow_other_dataset: bool = False,
 ) -> LoadReport:
     """`load_landing` into the warehouse of the selected target (same arguments, same report).
 
@@ -34,8 +35,10 @@ def load_landing_into_target(
 
     if is_bigquery_target():
         from orchestration.bigquery.writer import load_landing_bigquery
-        return load_landing_bigquery(Path(landing_dir), start, end, progress=progress)
+        return load_landing_bigquery(Path(landing_dir), start, end, progress=progress,
+                                     allow_other_dataset=allow_other_dataset)
     warehouse = warehouse_path()
     say = progress or print
     with writer_lock(warehouse, command, say=say), connect_writer(warehouse, say=say) as con:
-        return load_landing(Path(landing_dir), start, end, con=con, progress=progress)
+        return load_landing(Path(landing_dir), start, end, con=con, progress=progress,
+                            allow_other_dataset=allow_other_dataset)

@@ -28,5 +28,8 @@ class LandingFormat:
     parse: Parser
     date_column: str = "game_date"       # source column holding the game date
     folder_required: bool = True         # a missing folder is an error (props/ is optional)
+    # Reference data (the schedule): a ranged load takes every season the range touches in full,
+    # so a season's start never depends on the range loaded. Needs a `season_year` target column.
+    whole_seasons: bool = False
     # Insert-time SQL for target columns not taken as is from the parsed table.
     sql: dict[str, str] = field(default_factory=dict)

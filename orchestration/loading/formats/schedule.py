@@ -58,4 +58,5 @@ FORMAT = LandingFormat(
     optional=OPTIONAL,
     key=("game_id",),
     parse=parse,
+    whole_seasons=True,
 )
