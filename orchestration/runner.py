@@ -273,9 +273,9 @@ class PipelineRun:
             except Exception as error:  # a failing system must not stop the others
                 result = StepResult(step.reference, "failed", 0, f"{type(error).__name__}: {error}")
         self.say(f"step {step.name}: {result.status} {result.message}")
+        # a step with nothing to do (no earlier season to train on) succeeded: its message says so
         status = "failed" if result.status == "failed" else "success"
-        return StepOutcome(step, start, end, status, result.message,
-                           "nothing_to_predict" if result.status == "skipped" else None, python=result)
+        return StepOutcome(step, start, end, status, result.message, python=result)
 
     # -- guard, records, breakers ------------------------------------------------------------
 
@@ -307,7 +307,9 @@ class PipelineRun:
         if isinstance(step, LoadStep) and not tables:
             tables = {RAW_PHASE: [f"{RAW_SCHEMA}.{table}" for table in (self.load_tables or DATED_RAW_TABLES)]}
         records = []
-        for number in step.phase_numbers:
+        # the step's phases, and those of what it wrote besides (the Phase 2 staging views of the first stretch)
+        numbers = sorted(set(step.phase_numbers) | set(tables or {}) | {n.phase for n in ran.values() if n.phase})
+        for number in numbers:
             assets = (tables or {}).get(number) or [n.relation for n in ran.values() if n.phase == number] \
                 or [step.name]
             for asset in assets:

@@ -32,6 +32,9 @@ def run_python_step(context: AssetExecutionContext, pipeline: PipelineResource, 
         step.tag_pending_alerts()
     context.log.info(f"step {assets.reference}: {outcome.status} {outcome.message}")
     if outcome.status == "skipped":             # an open circuit, unchanged inputs, an old date: nothing written
+        yield AssetCheckResult(check_name=f"{assets.name}_succeeded", asset_key=assets.keys[0], passed=True,
+                               severity=AssetCheckSeverity.WARN,
+                               metadata={"skipped": MetadataValue.text(f"{outcome.skip_reason}: {outcome.message}")})
         return
     metadata = {"status": MetadataValue.text(outcome.python.status if outcome.python else outcome.status),
                 "rows_written": MetadataValue.int(outcome.python.rows_written if outcome.python else 0),
