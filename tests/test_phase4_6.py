@@ -398,6 +398,53 @@ def test_failing_trained_model_leaves_the_other_systems(dataset, dbt_target, mon
     assert set(graded) == ALWAYS_ON_SYSTEMS
 
 
+def _system_rows(warehouse: Path, day: date, systems: set[str]) -> list[tuple]:
+    return query(warehouse, "select * from nba_predictions.player_prop_predictions where game_date = ? "
+                            f"and system_id in ({', '.join('?' for _ in systems)}) order by all", [day, *sorted(systems)])
+
+
+def test_failing_system_model_leaves_only_its_rows_missing(dataset, tmp_path):
+    """One system model made to fail (a database error injected through the var
+    `fail_system`): the other systems, the ensemble and the union still build, the
+    failing system's rows of the date are missing (not stale), and the Phase 5 gate
+    names it. Again when the failing system has no table at all (failed first build)."""
+    if dataset["name"] != "generated":
+        pytest.skip("generated data only (every system, the trained model included, predicts)")
+    failing = "zone_matchup_v1"
+    unaffected = {"moving_average", "similarity_balanced_v1", ML_SYSTEM}
+    warehouse = _fresh_copy(dataset, "system_fails")
+    day = dataset["last"]
+    reference_systems = _systems_on(warehouse, day)
+    assert failing in reference_systems and unaffected <= set(reference_systems)
+    system_model = f"model.nba_pipeline.player_prop_predictions_{failing}"
+
+    for first_build in (False, True):
+        if first_build:
+            execute(warehouse, f"drop table nba_predictions.player_prop_predictions_{failing}")
+        result = run_dbt(["build", "--select", "tag:phase_5", "--vars", f"{{fail_system: {failing}}}"], day, day,
+                         warehouse=warehouse, target_path=tmp_path / "target")
+        assert not result.succeeded
+        status = {node.unique_id: node.status for node in result.nodes}
+        assert {n.unique_id for n in result.failed_nodes if n.resource_type == "model"} == {system_model}
+        assert "injected failure of prediction system zone_matchup_v1" in (
+            next(n.message for n in result.nodes if n.unique_id == system_model) or "")
+        for model in ("player_prop_predictions", "player_prop_predictions_ensemble_v1",
+                      *(f"player_prop_predictions_{system}" for system in unaffected)):
+            assert status[f"model.nba_pipeline.{model}"] == "success", (model, status)
+        # the other systems' rows are those of the reference build; the failing system's are gone
+        assert _system_rows(warehouse, day, unaffected) == _system_rows(dataset["reference"], day, unaffected)
+        systems = _systems_on(warehouse, day)
+        assert failing not in systems and systems == {k: v for k, v in reference_systems.items() if k != failing}
+        if not first_build:
+            assert query(warehouse, f"select count(*) from nba_predictions.player_prop_predictions_{failing} "
+                                    "where game_date = ?", [day])[0][0] == 0
+        # the ensemble renormalised over the systems left; the gate names the missing system
+        components = query(warehouse, "select max(components_used) from nba_predictions.player_prop_predictions "
+                                      "where game_date = ? and system_id = 'ensemble_v1'", [day])[0][0]
+        assert components == len(unaffected)
+        assert status["test.nba_pipeline.phase5_every_player_game_has_each_system"] == "fail"
+
+
 def test_trained_model_is_a_reproducible_artifact(dataset):
     """Registry: one row per season model, trained only on earlier seasons; retraining
     from scratch (artifact deleted) gives the same registry row and predictions."""

@@ -1,0 +1,35 @@
+{#- gradient_boosting_v1: the trained model's predictions (the Python step of
+    Phase 5, orchestration/ml), for the player-games with a game played this
+    season before the date. No rows for a season without an earlier season to
+    train on, or when the step failed. -#}
+{%- set system = nba_pipeline.prediction_system('gradient_boosting_v1') %}
+
+with inputs as (
+    select * from {{ ref('int_player_prop_predictions__inputs') }}
+),
+
+trained_model_predictions as (
+    select * from {{ ref('stg_nba_predictions__ml_system_predictions') }}
+    where {{ in_run_range('game_date') }}
+),
+
+final as (
+    select
+        inputs.game_id,
+        inputs.game_date,
+        inputs.player_id,
+        trained_model_predictions.system_id,
+        trained_model_predictions.system_version,
+        trained_model_predictions.model_id,
+        {{ fixed('trained_model_predictions.predicted_points', 2) }} as predicted_points,
+        inputs.base_confidence as confidence,
+        cast(null as {{ dbt.type_bigint() }}) as components_used
+    from inputs
+    inner join trained_model_predictions
+        on trained_model_predictions.game_id = inputs.game_id
+        and trained_model_predictions.player_id = inputs.player_id
+    where inputs.games_last_10 > 0
+)
+
+select * from final
+{{ nba_pipeline.injected_failure(system.system_id) }}
