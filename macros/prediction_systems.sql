@@ -40,14 +40,16 @@
   A system model is configured `on_error: continue`, so a failing system does
   not skip the models that combine the systems (the ensemble, the union); those
   read the systems that have a table and leave a failed one out (a system that
-  failed on its very first build has none). While parsing, and in a unit test
-  (whose inputs are fixtures, not tables), every system is listed.
+  failed on its very first build has none). Outside a run or build (parse,
+  compile, docs) and in a unit test (whose inputs are fixtures, not tables),
+  every system is listed.
 -#}
 {% macro existing_prediction_system_relations(system_ids) -%}
     {%- set relations = [] -%}
     {%- for system_id in system_ids -%}
         {%- set relation = ref(nba_pipeline.prediction_system_model(system_id)) -%}
-        {%- if not execute or model.resource_type == 'unit_test' or load_relation(relation) is not none -%}
+        {%- if not execute or flags.WHICH not in ['run', 'build'] or model.resource_type == 'unit_test'
+              or load_relation(relation) is not none -%}
             {%- do relations.append(relation) -%}
         {%- endif -%}
     {%- endfor -%}

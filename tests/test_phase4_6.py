@@ -1,7 +1,8 @@
 """Phases 4-6 on real and generated data: range == date-by-date for every table,
 forward-looking predictions, every gate failing on broken data, the strict
-check, a failing trained model leaving the other systems, the reproducible
-trained model, and the accuracy report.
+check, a failing trained model or system model leaving the other systems, the
+reproducible trained model, the accuracy report, the formula unit tests and
+the documented columns.
 
 Builds are kept small: one reference backfill per dataset (module scope), and
 every other test works on a copy of it.
@@ -10,6 +11,7 @@ every other test works on a copy of it.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from orchestration.ml import accuracy_report, format_accuracy_report, run_traine
 from orchestration.ml import trained_model
 from orchestration.ml.features import FEATURES_V1
 from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE
+from orchestration.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.phases import PHASES_BY_NUMBER, phases_from_spec
 from support import PHASE3_TABLES, assert_identical, copy_warehouse, execute, game_dates, query
 
@@ -29,9 +32,11 @@ PHASES_3_TO_6 = phases_from_spec("3,4,5,6")
 PHASE4_TO_6_TABLES = tuple(
     table for number in (4, 5, 6) for table in PHASES_BY_NUMBER[number].completeness_tables
 ) + ("nba_predictions.system_daily_performance", PREDICTIONS_TABLE, REGISTRY_TABLE)
-ALL_BUILT_TABLES = PHASE3_TABLES + PHASE4_TO_6_TABLES
 ALWAYS_ON_SYSTEMS = {"moving_average", "zone_matchup_v1", "similarity_balanced_v1", "ensemble_v1"}
 ML_SYSTEM = trained_model.SYSTEM_ID
+# one model per prediction system, unioned into player_prop_predictions
+SYSTEM_TABLES = tuple(f"nba_predictions.player_prop_predictions_{system}" for system in sorted(ALWAYS_ON_SYSTEMS | {ML_SYSTEM}))
+ALL_BUILT_TABLES = PHASE3_TABLES + PHASE4_TO_6_TABLES + SYSTEM_TABLES
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -476,6 +481,79 @@ def test_trained_model_is_a_reproducible_artifact(dataset):
     assert again.status == "success" and "reused" in again.message and again.rows_written == outcome.rows_written
     assert query(warehouse, f"select * from {PREDICTIONS_TABLE} order by all") == before_predictions
     assert query(warehouse, f"select * from {REGISTRY_TABLE} order by all") == before_registry
+
+
+# --------------------------------------------------------------------------- dbt craft
+
+def _unit_test_results(project_dir: Path, warehouse: Path, target: Path, monkeypatch) -> dict[str, str]:
+    """`dbt test --select test_type:unit` in-process: unit test name -> status. The run window
+    is set, as in every build of the pipeline: the unit tests must not depend on it."""
+    from dbt.cli.main import dbtRunner
+
+    monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(warehouse))
+    monkeypatch.setenv("NBA_START_DATE", "2023-01-10")
+    monkeypatch.setenv("NBA_END_DATE", "2023-01-10")
+    outcome = dbtRunner().invoke(["test", "--select", "test_type:unit", "--project-dir", str(project_dir),
+                                  "--profiles-dir", str(project_dir), "--target-path", str(target)])
+    assert outcome.result is not None, outcome.exception
+    return {result.node.name: str(result.status) for result in outcome.result.results}
+
+
+def test_formula_unit_tests_pass_and_catch_a_broken_formula(dataset, tmp_path, monkeypatch):
+    """The dbt unit tests (fixtures in, expected rows out) pass; in a copy of the project
+    where a made three counts 1.4 field goals instead of 1.5 in eFG%, exactly the test of
+    that formula fails."""
+    if dataset["name"] != "generated":
+        pytest.skip("one warehouse is enough: unit tests read fixtures, not data")
+    warehouse = _fresh_copy(dataset, "unit_tests")   # dict fixtures take column types from the built tables
+    passing = _unit_test_results(DBT_PROJECT_DIR, warehouse, tmp_path / "target", monkeypatch)
+    assert len(passing) >= 7 and set(passing.values()) == {"pass"}, passing
+
+    copy = tmp_path / "project"
+    ignore = shutil.ignore_patterns("target", "logs", "dbt_packages")
+    for folder in ("dbt_project", "macros", "seeds"):
+        if (PROJECT_ROOT / folder).is_dir():
+            shutil.copytree(PROJECT_ROOT / folder, copy / folder, ignore=ignore)
+    formulas = copy / "macros" / "game_formulas.sql"
+    correct = "fgm ~ ' + 0.5 * ' ~ fg3m"
+    assert correct in formulas.read_text()
+    formulas.write_text(formulas.read_text().replace(correct, "fgm ~ ' + 0.4 * ' ~ fg3m"))
+    broken = _unit_test_results(copy / "dbt_project", warehouse, tmp_path / "target_broken", monkeypatch)
+    assert {name for name, status in broken.items() if status != "pass"} == {"team_offense_true_shooting_and_effective_fg"}
+    assert broken.keys() == passing.keys()
+
+
+# added by the freshness change (issue 10) to every incremental model: documented ahead of the SQL
+FRESHNESS_COLUMNS = {"input_version", "build_id"}
+DOCUMENTED_FOLDERS = ("staging", "analytics", "precompute", "predictions")
+
+
+def test_every_column_is_documented(dataset, dbt_target):
+    """Every column of every staging, Phase 3-6 model, as built in the warehouse, has a
+    description in the YAML (the manifest), every model has one, and no YAML column is
+    stale: only the two freshness columns may be documented before the SQL writes them."""
+    if dataset["name"] != "generated":
+        pytest.skip("the same models on both datasets")
+    manifest = json.loads((dbt_target / "manifest.json").read_text())
+    built: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in query(dataset["reference"], "select table_schema, table_name, column_name "
+                                                             "from information_schema.columns order by ordinal_position"):
+        built.setdefault((schema, table), []).append(column)
+    models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"
+              and node["fqn"][1] in DOCUMENTED_FOLDERS and node["config"]["materialized"] != "ephemeral"]
+    assert len(models) >= 23
+    problems = []
+    for node in models:
+        name, produced = node["name"], built.get((node["schema"], node["alias"]))
+        assert produced, f"{name} is not built in the reference warehouse"
+        described = {column: entry.get("description", "").strip() for column, entry in node["columns"].items()}
+        if not node["description"].strip():
+            problems.append(f"{name}: no model description")
+        problems += [f"{name}.{column}: no description" for column in produced if not described.get(column)]
+        allowed_ahead = FRESHNESS_COLUMNS if node["config"]["materialized"] == "incremental" else set()
+        problems += [f"{name}.{column}: documented, not produced" for column in described.keys() - set(produced) - allowed_ahead]
+        problems += [f"{name}.{column}: not documented" for column in allowed_ahead - described.keys()]
+    assert not problems, f"{len(problems)} documentation problems:\n" + "\n".join(problems)
 
 
 def test_feature_list_is_the_feature_store(dataset):
