@@ -36,6 +36,25 @@
 
 
 {#-
+  The columns of a system model's rows, in order (the union reads them): the
+  player-game from `inputs` (int_player_prop_predictions__inputs), the system's
+  identity from the list above unless given as SQL, its prediction and confidence.
+-#}
+{% macro prediction_system_columns(system, predicted_points, confidence='inputs.base_confidence',
+                                   components_used=none, system_id=none, system_version=none, model_id=none) -%}
+        inputs.game_id,
+        inputs.game_date,
+        inputs.player_id,
+        {{ system_id or "'" ~ system.system_id ~ "'" }} as system_id,
+        {{ system_version or "'" ~ system.version ~ "'" }} as system_version,
+        {{ model_id or 'cast(null as ' ~ dbt.type_string() ~ ')' }} as model_id,
+        {{ predicted_points }} as predicted_points,
+        {{ confidence }} as confidence,
+        {{ components_used or 'cast(null as ' ~ dbt.type_bigint() ~ ')' }} as components_used
+{%- endmacro %}
+
+
+{#-
   The system models that exist in the warehouse, as relations, among `system_ids`.
   A system model is configured `on_error: continue`, so a failing system does
   not skip the models that combine the systems (the ensemble, the union); those

@@ -53,20 +53,17 @@ ensemble_predictions as (
     group by game_id, player_id
 ),
 
+-- the confidence is lowered when the components disagree (their spread relative to
+-- the prediction, at most halved)
 final as (
     select
-        inputs.game_id,
-        inputs.game_date,
-        inputs.player_id,
-        '{{ system.system_id }}' as system_id,
-        '{{ system.version }}' as system_version,
-        cast(null as {{ dbt.type_string() }}) as model_id,
-        ensemble_predictions.predicted_points,
-        {{ fixed('inputs.base_confidence * (1 - coalesce('
-            ~ clamp(ratio('ensemble_predictions.component_spread',
-                          'case when ensemble_predictions.predicted_points > 5 then ensemble_predictions.predicted_points else 5 end'), 0, 0.5)
-            ~ ', 0))', 1) }} as confidence,
-        coalesce(ensemble_predictions.components_used, 0) as components_used
+        {{ nba_pipeline.prediction_system_columns(system,
+            predicted_points='ensemble_predictions.predicted_points',
+            confidence=fixed('inputs.base_confidence * (1 - coalesce('
+                ~ clamp(ratio('ensemble_predictions.component_spread',
+                              'case when ensemble_predictions.predicted_points > 5 then ensemble_predictions.predicted_points else 5 end'), 0, 0.5)
+                ~ ', 0))', 1),
+            components_used='coalesce(ensemble_predictions.components_used, 0)') }}
     from inputs
     left join ensemble_predictions
         on ensemble_predictions.game_id = inputs.game_id

@@ -15,15 +15,11 @@ trained_model_predictions as (
 
 final as (
     select
-        inputs.game_id,
-        inputs.game_date,
-        inputs.player_id,
-        trained_model_predictions.system_id,
-        trained_model_predictions.system_version,
-        trained_model_predictions.model_id,
-        {{ fixed('trained_model_predictions.predicted_points', 2) }} as predicted_points,
-        inputs.base_confidence as confidence,
-        cast(null as {{ dbt.type_bigint() }}) as components_used
+        {{ nba_pipeline.prediction_system_columns(system,
+            system_id='trained_model_predictions.system_id',
+            system_version='trained_model_predictions.system_version',
+            model_id='trained_model_predictions.model_id',
+            predicted_points=fixed('trained_model_predictions.predicted_points', 2)) }}
     from inputs
     inner join trained_model_predictions
         on trained_model_predictions.game_id = inputs.game_id

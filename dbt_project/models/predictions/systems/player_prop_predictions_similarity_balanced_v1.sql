@@ -82,17 +82,10 @@ similarity_averages as (
 
 final as (
     select
-        inputs.game_id,
-        inputs.game_date,
-        inputs.player_id,
-        '{{ system.system_id }}' as system_id,
-        '{{ system.version }}' as system_version,
-        cast(null as {{ dbt.type_string() }}) as model_id,
-        case when inputs.games_last_10 > 0 then
-            {{ fixed('0.6 * similarity_averages.similarity_weighted_points + 0.4 * inputs.points_avg_last_10', 2) }}
-        end as predicted_points,
-        inputs.base_confidence as confidence,
-        cast(null as {{ dbt.type_bigint() }}) as components_used
+        {{ nba_pipeline.prediction_system_columns(system, predicted_points=
+            'case when inputs.games_last_10 > 0 then '
+            ~ fixed('0.6 * similarity_averages.similarity_weighted_points + 0.4 * inputs.points_avg_last_10', 2)
+            ~ ' end') }}
     from inputs
     left join similarity_averages
         on similarity_averages.game_id = inputs.game_id

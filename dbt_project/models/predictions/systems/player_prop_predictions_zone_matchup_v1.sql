@@ -8,15 +8,8 @@ with inputs as (
 
 final as (
     select
-        game_id,
-        game_date,
-        player_id,
-        '{{ system.system_id }}' as system_id,
-        '{{ system.version }}' as system_version,
-        cast(null as {{ dbt.type_string() }}) as model_id,
-        {{ fixed('moving_average_points * (1 + total_adjustment)', 2) }} as predicted_points,
-        base_confidence as confidence,
-        cast(null as {{ dbt.type_bigint() }}) as components_used
+        {{ nba_pipeline.prediction_system_columns(system,
+            predicted_points=fixed('inputs.moving_average_points * (1 + inputs.total_adjustment)', 2)) }}
     from inputs
 )
 
