@@ -67,7 +67,7 @@
     {%- set relations = [] -%}
     {%- for system_id in system_ids -%}
         {%- set relation = ref(nba_pipeline.prediction_system_model(system_id)) -%}
-        {%- if not execute or flags.WHICH not in ['run', 'build'] or model.resource_type == 'unit_test'
+        {%- if not execute or flags.WHICH not in ['run', 'build'] or nba_pipeline.in_unit_test()
               or load_relation(relation) is not none -%}
             {%- do relations.append(relation) -%}
         {%- endif -%}
