@@ -96,7 +96,10 @@
         {%- elif parent_id.startswith('model.') -%}
             {%- set parent = graph.nodes[parent_id] -%}
             {%- if nba_pipeline.is_dated_model(parent) -%}
-                {%- do found['models'].append((nba_pipeline.node_label(parent), parent.relation_name)) -%}
+                {#- a model without a table (a prediction system that failed on its first build) is read by none -#}
+                {%- if adapter.get_relation(database=parent.database, schema=parent.schema, identifier=parent.alias) is not none -%}
+                    {%- do found['models'].append((nba_pipeline.node_label(parent), parent.relation_name)) -%}
+                {%- endif -%}
             {%- else -%}
                 {%- do nba_pipeline._collect_dated_inputs(parent, found, seen) -%}
             {%- endif -%}

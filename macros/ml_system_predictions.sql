@@ -1,8 +1,9 @@
 {#-
   The table the trained-model step (orchestration/ml, Python, outside dbt)
   writes and Phase 5 reads as the source nba_predictions.ml_system_predictions.
-  Created empty when missing (a pre-hook of player_prop_predictions), so the
-  Phase 5 build never fails because the step has not run or has failed.
+  Created empty when missing (a pre-hook of its staging view
+  stg_nba_predictions__ml_system_predictions), so the Phase 5 build never
+  fails because the step has not run or has failed.
   Keep the columns in sync with orchestration/ml/store.py (a test checks it).
 -#}
 {% macro ensure_ml_system_predictions() -%}

@@ -6,7 +6,17 @@
   executing, so a new window never invalidates the partial-parse cache.
 -#}
 
+{#- True while dbt runs a unit test (its inputs are fixture rows, not tables). -#}
+{% macro in_unit_test() -%}
+    {{ return(model is mapping and model.get('resource_type') == 'unit_test') }}
+{%- endmacro %}
+
+
 {% macro _run_date_setting(var_name, env_name) -%}
+    {#- a unit test reads its fixture rows whole, whatever window the build runs with -#}
+    {%- if nba_pipeline.in_unit_test() -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set value = var(var_name, none) -%}
     {%- if value is none or value == '' -%}
         {%- set value = env_var(env_name, '') if execute else '' -%}

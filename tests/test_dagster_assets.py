@@ -334,7 +334,10 @@ def test_definitions_share_one_partitioning_single_run_policy_and_the_warehouse_
     # the trained-model step sits between the two dbt stretches, generically from phases.py
     step = AssetKey(["nba_predictions", "ml_system_predictions"])
     assert AssetKey(["nba_precompute", "ml_feature_store"]) in graph.get(step).parent_keys
-    assert step in graph.get(AssetKey(["nba_predictions", "player_prop_predictions"])).parent_keys
+    # (its rows reach the union player_prop_predictions through the staging view and the system's model)
+    staged = AssetKey(["nba_staging", "stg_nba_predictions__ml_system_predictions"])
+    assert step in graph.get(staged).parent_keys
+    assert staged in graph.get(AssetKey(["nba_predictions", "player_prop_predictions_gradient_boosting_v1"])).parent_keys
     # dbt sources nba_raw.* are the raw assets
     assert PLAYER_BOX in graph.get(AssetKey(["nba_staging", "stg_nba_raw__player_boxscores"])).parent_keys
     # dbt error-severity tests are blocking asset checks

@@ -1,7 +1,8 @@
 """Phases 4-6 on real and generated data: range == date-by-date for every table,
 forward-looking predictions, every gate failing on broken data, the strict
-check, a failing trained model leaving the other systems, the reproducible
-trained model, and the accuracy report.
+check, a failing trained model or system model leaving the other systems, the
+reproducible trained model, the accuracy report, the formula unit tests and
+the documented columns.
 
 Builds are kept small: one reference backfill per dataset (module scope), and
 every other test works on a copy of it.
@@ -10,6 +11,7 @@ every other test works on a copy of it.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from orchestration.ml import accuracy_report, format_accuracy_report, run_traine
 from orchestration.ml import trained_model
 from orchestration.ml.features import FEATURES_V1
 from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE
+from orchestration.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.phases import PHASES_BY_NUMBER, phases_from_spec
 from support import PHASE3_TABLES, assert_identical, copy_warehouse, dbt_build, execute, game_dates, query, run_dbt
 
@@ -28,9 +31,11 @@ PHASES_3_TO_6 = phases_from_spec("3,4,5,6")
 PHASE4_TO_6_TABLES = tuple(
     table for number in (4, 5, 6) for table in PHASES_BY_NUMBER[number].completeness_tables
 ) + ("nba_predictions.system_daily_performance", PREDICTIONS_TABLE, REGISTRY_TABLE)
-ALL_BUILT_TABLES = PHASE3_TABLES + PHASE4_TO_6_TABLES
 ALWAYS_ON_SYSTEMS = {"moving_average", "zone_matchup_v1", "similarity_balanced_v1", "ensemble_v1"}
 ML_SYSTEM = trained_model.SYSTEM_ID
+# one model per prediction system, unioned into player_prop_predictions
+SYSTEM_TABLES = tuple(f"nba_predictions.player_prop_predictions_{system}" for system in sorted(ALWAYS_ON_SYSTEMS | {ML_SYSTEM}))
+ALL_BUILT_TABLES = PHASE3_TABLES + PHASE4_TO_6_TABLES + SYSTEM_TABLES
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -397,6 +402,53 @@ def test_failing_trained_model_leaves_the_other_systems(dataset, dbt_target, mon
     assert set(graded) == ALWAYS_ON_SYSTEMS
 
 
+def _system_rows(warehouse: Path, day: date, systems: set[str]) -> list[tuple]:
+    return query(warehouse, "select * from nba_predictions.player_prop_predictions where game_date = ? "
+                            f"and system_id in ({', '.join('?' for _ in systems)}) order by all", [day, *sorted(systems)])
+
+
+def test_failing_system_model_leaves_only_its_rows_missing(dataset, tmp_path):
+    """One system model made to fail (a database error injected through the var
+    `fail_system`): the other systems, the ensemble and the union still build, the
+    failing system's rows of the date are missing (not stale), and the Phase 5 gate
+    names it. Again when the failing system has no table at all (failed first build)."""
+    if dataset["name"] != "generated":
+        pytest.skip("generated data only (every system, the trained model included, predicts)")
+    failing = "zone_matchup_v1"
+    unaffected = {"moving_average", "similarity_balanced_v1", ML_SYSTEM}
+    warehouse = _fresh_copy(dataset, "system_fails")
+    day = dataset["last"]
+    reference_systems = _systems_on(warehouse, day)
+    assert failing in reference_systems and unaffected <= set(reference_systems)
+    system_model = f"model.nba_pipeline.player_prop_predictions_{failing}"
+
+    for first_build in (False, True):
+        if first_build:
+            execute(warehouse, f"drop table nba_predictions.player_prop_predictions_{failing}")
+        result = run_dbt(["build", "--select", "tag:phase_5", "--vars", f"{{fail_system: {failing}}}"], day, day,
+                         warehouse=warehouse, target_path=tmp_path / "target")
+        assert not result.succeeded
+        status = {node.unique_id: node.status for node in result.nodes}
+        assert {n.unique_id for n in result.failed_nodes if n.resource_type == "model"} == {system_model}
+        assert "injected failure of prediction system zone_matchup_v1" in (
+            next(n.message for n in result.nodes if n.unique_id == system_model) or "")
+        for model in ("player_prop_predictions", "player_prop_predictions_ensemble_v1",
+                      *(f"player_prop_predictions_{system}" for system in unaffected)):
+            assert status[f"model.nba_pipeline.{model}"] == "success", (model, status)
+        # the other systems' rows are those of the reference build; the failing system's are gone
+        assert _system_rows(warehouse, day, unaffected) == _system_rows(dataset["reference"], day, unaffected)
+        systems = _systems_on(warehouse, day)
+        assert failing not in systems and systems == {k: v for k, v in reference_systems.items() if k != failing}
+        if not first_build:
+            assert query(warehouse, f"select count(*) from nba_predictions.player_prop_predictions_{failing} "
+                                    "where game_date = ?", [day])[0][0] == 0
+        # the ensemble renormalised over the systems left; the gate names the missing system
+        components = query(warehouse, "select max(components_used) from nba_predictions.player_prop_predictions "
+                                      "where game_date = ? and system_id = 'ensemble_v1'", [day])[0][0]
+        assert components == len(unaffected)
+        assert status["test.nba_pipeline.phase5_every_player_game_has_each_system"] == "fail"
+
+
 def test_trained_model_is_a_reproducible_artifact(dataset):
     """Registry: one row per season model, trained only on earlier seasons; retraining
     from scratch (artifact deleted) gives the same registry row and predictions."""
@@ -428,6 +480,75 @@ def test_trained_model_is_a_reproducible_artifact(dataset):
     assert again.status == "success" and "reused" in again.message and again.rows_written == outcome.rows_written
     assert query(warehouse, f"select * from {PREDICTIONS_TABLE} order by all") == before_predictions
     assert query(warehouse, f"select * from {REGISTRY_TABLE} order by all") == before_registry
+
+
+# --------------------------------------------------------------------------- dbt craft
+
+def _unit_test_results(project_dir: Path, warehouse: Path, target: Path, monkeypatch) -> dict[str, str]:
+    """`dbt test --select test_type:unit` in-process: unit test name -> status. The run window
+    is set, as in every build of the pipeline: the unit tests must not depend on it."""
+    from dbt.cli.main import dbtRunner
+
+    monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(warehouse))
+    monkeypatch.setenv("NBA_START_DATE", "2023-01-10")
+    monkeypatch.setenv("NBA_END_DATE", "2023-01-10")
+    outcome = dbtRunner().invoke(["test", "--select", "test_type:unit", "--project-dir", str(project_dir),
+                                  "--profiles-dir", str(project_dir), "--target-path", str(target)])
+    assert outcome.result is not None, outcome.exception
+    return {result.node.name: str(result.status) for result in outcome.result.results}
+
+
+def test_formula_unit_tests_pass_and_catch_a_broken_formula(dataset, tmp_path, monkeypatch):
+    """The dbt unit tests (fixtures in, expected rows out) pass; in a copy of the project
+    where a made three counts 1.4 field goals instead of 1.5 in eFG%, exactly the test of
+    that formula fails."""
+    if dataset["name"] != "generated":
+        pytest.skip("one warehouse is enough: unit tests read fixtures, not data")
+    warehouse = _fresh_copy(dataset, "unit_tests")   # dict fixtures take column types from the built tables
+    passing = _unit_test_results(DBT_PROJECT_DIR, warehouse, tmp_path / "target", monkeypatch)
+    assert len(passing) >= 7 and set(passing.values()) == {"pass"}, passing
+
+    copy = tmp_path / "project"
+    ignore = shutil.ignore_patterns("target", "logs", "dbt_packages")
+    for folder in ("dbt_project", "macros", "seeds"):
+        if (PROJECT_ROOT / folder).is_dir():
+            shutil.copytree(PROJECT_ROOT / folder, copy / folder, ignore=ignore)
+    formulas = copy / "macros" / "game_formulas.sql"
+    correct = "fgm ~ ' + 0.5 * ' ~ fg3m"
+    assert correct in formulas.read_text()
+    formulas.write_text(formulas.read_text().replace(correct, "fgm ~ ' + 0.4 * ' ~ fg3m"))
+    broken = _unit_test_results(copy / "dbt_project", warehouse, tmp_path / "target_broken", monkeypatch)
+    assert {name for name, status in broken.items() if status != "pass"} == {"team_offense_true_shooting_and_effective_fg"}
+    assert broken.keys() == passing.keys()
+
+
+DOCUMENTED_FOLDERS = ("staging", "analytics", "precompute", "predictions")
+
+
+def test_every_column_is_documented(dataset, dbt_target):
+    """Every column of every staging, Phase 3-6 model, as built in the warehouse, has a
+    description in the YAML (the manifest), every model has one, and no YAML column is
+    stale (documented but not produced)."""
+    if dataset["name"] != "generated":
+        pytest.skip("the same models on both datasets")
+    manifest = json.loads((dbt_target / "manifest.json").read_text())
+    built: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in query(dataset["reference"], "select table_schema, table_name, column_name "
+                                                             "from information_schema.columns order by ordinal_position"):
+        built.setdefault((schema, table), []).append(column)
+    models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"
+              and node["fqn"][1] in DOCUMENTED_FOLDERS and node["config"]["materialized"] != "ephemeral"]
+    assert len(models) >= 23
+    problems = []
+    for node in models:
+        name, produced = node["name"], built.get((node["schema"], node["alias"]))
+        assert produced, f"{name} is not built in the reference warehouse"
+        described = {column: entry.get("description", "").strip() for column, entry in node["columns"].items()}
+        if not node["description"].strip():
+            problems.append(f"{name}: no model description")
+        problems += [f"{name}.{column}: no description" for column in produced if not described.get(column)]
+        problems += [f"{name}.{column}: documented, not produced" for column in described.keys() - set(produced)]
+    assert not problems, f"{len(problems)} documentation problems:\n" + "\n".join(problems)
 
 
 def test_feature_list_is_the_feature_store(dataset):

@@ -5,7 +5,7 @@
     never select this test. -#}
 {#- several parents: dagster-dbt shows it as an asset check of player_prop_predictions -#}
 {{ config(meta={'dagster': {'ref': {'name': 'player_prop_predictions'}}}) }}
-{%- set always_on = ['moving_average', 'zone_matchup_v1', 'similarity_balanced_v1', 'ensemble_v1'] %}
+{%- set always_on = nba_pipeline.prediction_systems() | selectattr('always_on') | map(attribute='system_id') | list %}
 
 with predictions as (
     select * from {{ ref('player_prop_predictions') }}
