@@ -220,6 +220,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:            # InvalidDateError included
         print(f"nba-pipeline: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        from orchestration.bigquery.setup_errors import setup_error_line
+
+        line = setup_error_line(error)     # a production extra, credential or project missing
+        if line is None:
+            raise
+        print(f"nba-pipeline: {line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
