@@ -11,7 +11,8 @@ The same command on the same generated seasons, once per instance variant, side 
 - `stock PostgreSQL`: dagster.postgres.yaml on a local PostgreSQL server (one database per variant);
 
 each with DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS true and false, and every variant with
-DAGSTER_EVENT_BATCH_SIZE=1000 (Dagster's switch for writing the events of an output as one batch).
+DAGSTER_EVENT_BATCH_SIZE = dagster.yaml's `event_batch_size` (Dagster's switch for writing the events
+of an output as one batch).
 Each variant gets a fresh warehouse and DAGSTER_HOME. A variant still running after `--timeout`
 seconds is stopped (its row says so). Then, read back through the Dagster instance: the events the
 run wrote, whether every asset's partitions of the range read MATERIALIZED, and whether every asset
@@ -44,7 +45,7 @@ from orchestration.dagster.localrun import (  # noqa: E402
     DAGSTER_POSTGRES_YAML, DAGSTER_YAML, materialize_command, pipeline_env, prepare_dagster_home)
 from report_table import print_grid  # noqa: E402
 
-EVENT_BATCH_SIZE = "1000"
+EVENT_BATCH_SIZE = str(yaml.safe_load(DAGSTER_YAML.read_text())["event_batch_size"])   # the project's, for all
 DECISION_RATIO = 1.25      # README, "Dagster instance": stock PostgreSQL within this of the custom storage
 
 

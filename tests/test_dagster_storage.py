@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as db
+import yaml
 from dagster import (AssetCheckResult, AssetCheckSpec, BackfillPolicy, DagsterEventType, DagsterInstance,
                      DailyPartitionsDefinition, MaterializeResult, asset, materialize)
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from orchestration.dagster.instance import DEFAULT_EVENT_BATCH_SIZE, EVENT_BATCH_SIZE_VARIABLE, PipelineInstance
+from orchestration.dagster.instance import EVENT_BATCH_SIZE_VARIABLE, PipelineInstance
 from orchestration.dagster.localrun import prepare_dagster_home, range_tags
 from orchestration.dagster.storage import FastSqliteEventLogStorage
 
@@ -114,7 +115,15 @@ def test_asset_key_columns_are_reflected_once(instance):
     assert first_answer > 0 and len(statements) == first_answer          # asked again: no query
 
 
-def test_event_batch_size_comes_from_the_settings(instance, monkeypatch):
-    assert instance._get_event_batch_size() == DEFAULT_EVENT_BATCH_SIZE
-    monkeypatch.setenv(EVENT_BATCH_SIZE_VARIABLE, "7")
-    assert instance._get_event_batch_size() == 7                   # Dagster's own variable still wins
+def test_event_batch_size_comes_from_the_settings(tmp_path, monkeypatch):
+    home = prepare_dagster_home(tmp_path / "home")
+    settings = yaml.safe_load((home / "dagster.yaml").read_text())
+    assert settings["event_batch_size"] > 0                                 # the project batches
+    settings["event_batch_size"] = 250
+    (home / "dagster.yaml").write_text(yaml.safe_dump(settings))
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.delenv(EVENT_BATCH_SIZE_VARIABLE, raising=False)
+    with DagsterInstance.get() as instance:
+        assert instance._get_event_batch_size() == 250
+        monkeypatch.setenv(EVENT_BATCH_SIZE_VARIABLE, "7")
+        assert instance._get_event_batch_size() == 7                       # Dagster's own variable still wins

@@ -28,7 +28,8 @@ from dagster._core.instance.ref import InstanceRef
 from dagster._serdes import ConfigurableClassData
 
 EVENT_LOG_MODULE, EVENT_LOG_CLASS = "orchestration.dagster.storage", "FastSqliteEventLogStorage"
-DEFAULT_EVENT_BATCH_SIZE = 1000
+# Dagster's own default (events stored one by one); the project's size is in dagster.yaml
+DAGSTER_DEFAULT_EVENT_BATCH_SIZE = 0
 EVENT_BATCH_SIZE_VARIABLE = "DAGSTER_EVENT_BATCH_SIZE"
 
 
@@ -37,13 +38,13 @@ def _class_data(data: ConfigurableClassData) -> dict[str, str]:
 
 
 class PipelineInstance(DagsterInstance):
-    def __init__(self, *args: Any, event_batch_size: int = DEFAULT_EVENT_BATCH_SIZE, **kwargs: Any):
+    def __init__(self, *args: Any, event_batch_size: int = DAGSTER_DEFAULT_EVENT_BATCH_SIZE, **kwargs: Any):
         self._configured_event_batch_size = event_batch_size
         super().__init__(*args, **kwargs)
 
     @classmethod
     def config_schema(cls) -> Mapping[str, Field]:
-        return {"event_batch_size": Field(IntSource, is_required=False, default_value=DEFAULT_EVENT_BATCH_SIZE)}
+        return {"event_batch_size": Field(IntSource, is_required=False, default_value=DAGSTER_DEFAULT_EVENT_BATCH_SIZE)}
 
     @staticmethod
     def config_defaults(base_dir: str) -> Mapping[str, ConfigurableClassData | None]:
