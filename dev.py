@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Set-up and entry points that need nothing but python3.
 
-    python3 dev.py demo    # create .venv, install pinned deps, run the main job
-    python3 dev.py test    # create .venv, install pinned deps, run the whole test suite
+    python3 dev.py demo           # create .venv, install pinned deps, run the main job
+    python3 dev.py test           # create .venv, install pinned deps (prod extras too), run the whole test suite
+    python3 dev.py setup [--prod] # only create .venv; --prod adds what production needs
+                                  # (BigQuery client and adapter, Dagster's PostgreSQL storage)
+
+NBA_PIPELINE_TARGET=prod in the environment installs the production extras for `demo` too.
 
 Safe to run twice: the venv is reused and reinstalled only when
 constraints.txt or pyproject.toml change.
@@ -23,8 +27,11 @@ VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".nba-pipeline-installed"
 INSTALL_INPUTS = ("constraints.txt", "pyproject.toml")
-# Debian packages the web UI tests drive (headless Chromium).
-TEST_DEBIAN_PACKAGES = ("chromium", "chromium-driver")
+# Debian packages the tests drive: headless Chromium (web UI tests) and PostgreSQL
+# (Dagster's production instance, started per test session by orchestration/dagster/local_postgres.py).
+TEST_DEBIAN_PACKAGES = ("chromium", "chromium-driver", "postgresql-15")
+# pyproject extras: the tests, and production (BigQuery + Dagster on PostgreSQL).
+TEST_EXTRAS, PROD_EXTRAS = "test", "test,prod"
 
 
 def _run(command: list[str], **kwargs) -> None:
@@ -68,12 +75,17 @@ def main(argv: list[str]) -> int:
         return 2
     action, rest = argv[0], argv[1:]
     if action == "test":
-        ensure_venv("test,bigquery")
+        ensure_venv(PROD_EXTRAS)
         ensure_debian_packages(TEST_DEBIAN_PACKAGES)
         return subprocess.run([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT).returncode
-    ensure_venv("test")
     if action == "setup":
+        if rest not in ([], ["--prod"]):
+            print(__doc__)
+            return 2
+        ensure_venv(PROD_EXTRAS if rest else TEST_EXTRAS)
         return 0
+    prod = os.environ.get("NBA_PIPELINE_TARGET") == "prod"
+    ensure_venv(PROD_EXTRAS if prod else TEST_EXTRAS)
     return subprocess.run([str(BIN / "nba-pipeline"), "demo", *rest], cwd=ROOT).returncode
 
 

@@ -154,6 +154,33 @@ def range_vs_per_date(landing: Path, work: Path, season_start: date, dates: int,
     rows.append(("range warehouse == per-date warehouse", "identical" if not problems else "; ".join(problems)))
 
 
+def generated_range(seasons: str, seed: int, work: Path, rows: list) -> tuple[Path, dict, date, date]:
+    """Generated landing files of `seasons` in work/landing, their season bounds and first..last
+    game date, and the dbt manifest parsed beforehand (so no timed run includes the parse)."""
+    from orchestration.completeness import season_bounds
+    from orchestration.dagster.dbt_project import ensure_manifest
+    from orchestration.generator import generate_seasons, parse_seasons
+    from orchestration.loading import load_landing
+    from orchestration.warehouse import connect
+
+    landing = work / "landing"
+    started = time.monotonic()
+    generate_seasons(parse_seasons(seasons), landing, seed=seed)
+    rows.append((f"generate {seasons} (seed {seed})", _seconds(started)))
+    with connect(work / "probe.duckdb") as con:
+        load_landing(landing, con=con, tables=["nbac_schedule"])
+        bounds = season_bounds(con)
+        game_dates = con.execute("select count(distinct game_date) from nba_raw.nbac_schedule").fetchone()[0]
+    first, last = min(b[0] for b in bounds.values()), max(b[1] for b in bounds.values())
+    rows.append(("data", f"{len(bounds)} seasons, {game_dates} game dates, {first}..{last}"))
+    # the definitions parse the dbt project when its manifest is missing or out of date (a fresh
+    # checkout's first run): done here
+    started = time.monotonic()
+    ensure_manifest()
+    rows.append(("dbt manifest up to date before the timed runs (parse if it was not)", _seconds(started)))
+    return landing, bounds, first, last
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seasons", default="2021-22:2024-25")
@@ -162,32 +189,10 @@ def main() -> int:
     parser.add_argument("--skip-full", action="store_true", help="only the range vs per-date comparison")
     args = parser.parse_args()
 
-    from orchestration.generator import generate_seasons, parse_seasons
-    from orchestration.loading import load_landing
-    from orchestration.warehouse import connect
-    from orchestration.completeness import season_bounds
-
     rows: list[tuple[str, str]] = []
     work = Path(tempfile.mkdtemp(prefix="nba-dagster-bench-"))
     try:
-        landing = work / "landing"
-        started = time.monotonic()
-        generate_seasons(parse_seasons(args.seasons), landing, seed=args.seed)
-        rows.append((f"generate {args.seasons} (seed {args.seed})", _seconds(started)))
-        probe = work / "probe.duckdb"
-        with connect(probe) as con:
-            load_landing(landing, con=con, tables=["nbac_schedule"])
-            bounds = season_bounds(con)
-            game_dates = con.execute("select count(distinct game_date) from nba_raw.nbac_schedule").fetchone()[0]
-        first, last = min(b[0] for b in bounds.values()), max(b[1] for b in bounds.values())
-        rows.append(("data", f"{len(bounds)} seasons, {game_dates} game dates, {first}..{last}"))
-        # the definitions parse the dbt project when its manifest is missing or out of date (a fresh
-        # checkout's first run): done here, so no timed run below includes it
-        from orchestration.dagster.dbt_project import ensure_manifest
-
-        started = time.monotonic()
-        ensure_manifest()
-        rows.append(("dbt manifest up to date before the timed runs (parse if it was not)", _seconds(started)))
+        landing, bounds, first, last = generated_range(args.seasons, args.seed, work, rows)
         if not args.skip_full:
             full_backfill(landing, work, first, last, rows)
             full_backfill(landing, work, first, last, rows, planned_per_date=True)

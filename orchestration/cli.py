@@ -305,11 +305,17 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.USAGE
     except Exception as error:
         problem = _warehouse_problem(error)
-        if problem is None:
+        if problem is not None:
+            message, code = problem
+            print(f"nba-pipeline: {message}", file=sys.stderr)
+            return code
+        from orchestration.bigquery.setup_errors import setup_error_line
+
+        line = setup_error_line(error)     # a production extra, credential or project missing
+        if line is None:
             raise
-        message, code = problem
-        print(f"nba-pipeline: {message}", file=sys.stderr)
-        return code
+        print(f"nba-pipeline: {line}", file=sys.stderr)
+        return ExitCode.USAGE
 
 
 if __name__ == "__main__":

@@ -64,3 +64,17 @@ def generated_raw_warehouse(generated_landing: Path, tmp_path_factory) -> Path:
     with connect(path) as con:
         load_landing(generated_landing, con=con)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server (Debian's postgresql-15, `python3 dev.py test` installs it) for
+    Dagster's production instance: a fresh cluster in a temporary folder on a free port."""
+    from orchestration.dagster.local_postgres import LocalPostgres, PostgresNotInstalled
+
+    try:
+        server = LocalPostgres.start()
+    except PostgresNotInstalled as error:
+        pytest.skip(str(error))
+    with server:
+        yield server

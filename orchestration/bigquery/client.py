@@ -1,7 +1,7 @@
 """The BigQuery connection of the prod target, from the same env vars as dbt's `prod` profile.
 
     NBA_PIPELINE_TARGET=prod        selects BigQuery for dbt and for the Phase 2 loader
-    NBA_BQ_PROJECT                  project holding the datasets (default nba-pipeline)
+    NBA_BQ_PROJECT                  project holding the datasets (required)
     NBA_BQ_EXECUTION_PROJECT        project billed for jobs (default: NBA_BQ_PROJECT)
     NBA_BQ_LOCATION                 dataset location (default US)
     NBA_BQ_METHOD                   oauth (application default credentials, the default)
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+from orchestration.bigquery.setup_errors import BigQuerySetupError
 
 SCOPES = ("https://www.googleapis.com/auth/bigquery", "https://www.googleapis.com/auth/cloud-platform")
 
@@ -39,7 +41,10 @@ class BigQuerySettings:
     @classmethod
     def from_env(cls) -> BigQuerySettings:
         env = os.environ
-        project = env.get("NBA_BQ_PROJECT") or "nba-pipeline"
+        project = env.get("NBA_BQ_PROJECT")
+        if not project:
+            raise BigQuerySetupError("NBA_PIPELINE_TARGET=prod needs NBA_BQ_PROJECT, the Google Cloud project "
+                                     "that holds the datasets: export NBA_BQ_PROJECT=my-project")
         return cls(
             project=project,
             execution_project=env.get("NBA_BQ_EXECUTION_PROJECT") or project,

@@ -15,9 +15,11 @@
 | `checks`       | asset checks written in Python (dbt tests become checks through dagster-dbt) |
 | `concurrency`  | the single-writer pool, freeing the slots of runs whose process was killed, waiting for the file |
 | `executor`     | the in-process executor that frees those slots before claiming |
-| `storage`      | the SQLite event log for long single-run ranges (configured in dagster.yaml) |
+| `instance`     | the local instance class (dagster.yaml): every storage in the instance's folder, the event batch size |
+| `storage`      | the SQLite event log for long single-run ranges (the local instance's; production: stock PostgreSQL) |
+| `local_postgres` | a throwaway local PostgreSQL server for the production instance (tests, bench) |
 | `jobs`, `schedules`, `sensors` | the daily job and schedule (stopped by default), the digest job and sensor |
-| `localrun`     | a DAGSTER_HOME with the project's dagster.yaml, the CLI command, range tags (tests, bench) |
+| `localrun`     | a DAGSTER_HOME with the project's dagster.yaml (or dagster.postgres.yaml), the CLI command, range tags (tests, bench) |
 
 Circuit breakers, smart skip and alerts are the runner's, as for `nba-pipeline`.
 """

@@ -16,14 +16,16 @@ from pathlib import Path
 from orchestration.run_modes import range_tags  # noqa: F401  (re-exported for the tests and bench)
 from orchestration.paths import PROJECT_ROOT
 
-DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
+DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"                     # local: SQLite under DAGSTER_HOME
+DAGSTER_POSTGRES_YAML = PROJECT_ROOT / "dagster.postgres.yaml"   # production: PostgreSQL (DAGSTER_PG_*)
 
 
-def prepare_dagster_home(home: Path) -> Path:
-    """A DAGSTER_HOME folder configured like the project (pool of one, fast event log)."""
+def prepare_dagster_home(home: Path, settings: Path = DAGSTER_YAML) -> Path:
+    """A DAGSTER_HOME folder configured like the project (pool of one; `settings` chooses the
+    storage: the project's dagster.yaml or the production dagster.postgres.yaml)."""
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    shutil.copyfile(settings, home / "dagster.yaml")
     return home
 
 

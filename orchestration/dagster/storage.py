@@ -14,8 +14,8 @@ same tables and queries, so the webserver and daemon read it as usual) with:
   `synchronous=NORMAL` (a crashed process loses nothing; a power cut can lose
   the last commits, never corrupt the file);
 - `store_event_batch` writing a whole batch in ONE transaction (Dagster sends
-  the per-partition events of an output as a batch when
-  `DAGSTER_EVENT_BATCH_SIZE` > 0, which importing this module sets);
+  the per-partition events of an output as a batch when its event batch size
+  is above 0: the instance's `event_batch_size`, see instance.py);
 - one planned event per asset and run, carrying the run's partitions
   (Dagster's DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS, on here unless
   that variable says false), with the two queries that read planned events
@@ -25,9 +25,13 @@ same tables and queries, so the webserver and daemon read it as usual) with:
   evaluation (Dagster's plans one per partition of a range, which a range-wide
   evaluation never settles).
 
-Configured in the project's dagster.yaml (`event_log_storage`). `base_dir`
-defaults to `$DAGSTER_HOME/history` (the `dagster dev` temporary instance has
-no DAGSTER_HOME: then `.dagster_home/history` under the working directory).
+It overrides private methods of Dagster's storage, so pyproject.toml pins Dagster
+to the minor version they were written for, and tests/test_dagster_storage.py has
+one test per override. The local instance uses it (`instance_class` in the
+project's dagster.yaml: orchestration/dagster/instance.py puts it at
+`<instance folder>/history`, beside the run storage); the production instance
+(dagster.postgres.yaml) uses Dagster's stock PostgreSQL storage. Why it is kept,
+measured: README, "Dagster instance: the measured choice".
 """
 
 from __future__ import annotations
@@ -50,30 +54,20 @@ from sqlalchemy.pool import QueuePool
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
-# Every process that opens this instance (CLI, run worker, webserver, daemon)
-# imports this module: batch the per-partition events of an output into one
-# store_event_batch (one transaction) unless the user chose a batch size.
-os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
-
 SUBSET_PLANNED_EVENTS = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 PLANNED = DagsterEventType.ASSET_MATERIALIZATION_PLANNED
 
 
-def default_base_dir() -> str:
-    home = os.environ.get("DAGSTER_HOME")
-    return os.path.join(home, "history") if home else os.path.join(os.getcwd(), ".dagster_home", "history")
-
-
 class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
-    def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None):
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._local = threading.local()
         self._engine_pid: int | None = None
         self._engine_cache = None
-        super().__init__(base_dir or default_base_dir(), inst_data)
+        super().__init__(base_dir, inst_data)
 
     @classmethod
     def config_type(cls):
-        return {"base_dir": Field(StringSource, is_required=False)}
+        return {"base_dir": Field(StringSource)}
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData, config_value: Mapping[str, Any]):
