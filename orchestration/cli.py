@@ -77,6 +77,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from orchestration.paths import landing_path
 
     phases = phases_from_spec(args.phases)
+    if args.dry_run:
+        return _backfill_dry_run(args, start, end, phases)
     result = run_backfill(start, end, phases, cascade=not args.no_cascade, strict=not args.no_strict,
                           progress=_say, trigger="manual", command=" ".join(["nba-pipeline", *sys.argv[1:]]),
                           landing=landing_path())
@@ -85,6 +87,25 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if not result.succeeded:
         return ExitCode.FAILED
     return ExitCode.BLOCKED if result.blocked else ExitCode.OK
+
+
+def _backfill_dry_run(args: argparse.Namespace, start, end, phases) -> int:
+    """The plan and its estimates, read-only: no run record, no lock file, no table."""
+    from orchestration.bigquery.client import is_bigquery_target
+
+    if is_bigquery_target():
+        from orchestration.bigquery.estimate import estimate_bigquery_backfill
+
+        preview = estimate_bigquery_backfill(start, end, phases, price_per_tib=args.price_per_tib)
+    else:
+        from orchestration.preview import preview_backfill
+        from orchestration.warehouse_lock import reading
+
+        with reading(warehouse_path(), say=_note) as con:
+            preview = preview_backfill(con, start, end, phases, cascade=not args.no_cascade,
+                                       strict=not args.no_strict)
+    print(preview.to_json() if args.json else preview.describe())
+    return ExitCode.OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -206,6 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--phases", help="comma list, e.g. 3,4 (default: every dbt phase)")
     backfill.add_argument("--no-cascade", action="store_true", help="do not rebuild later dates of the season")
     backfill.add_argument("--no-strict", action="store_true", help="run even when the lookback window has gaps")
+    backfill.add_argument("--dry-run", action="store_true",
+                          help="print the plan (dates per phase, cascade, BLOCKED dates) and its estimated duration "
+                               "(and bytes and cost on BigQuery); writes nothing")
+    backfill.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    backfill.add_argument("--price-per-tib", type=float, default=None, metavar="USD",
+                          help="with --dry-run on BigQuery: price per TiB processed "
+                               "(default NBA_BQ_PRICE_PER_TIB, else the on-demand list price)")
     backfill.set_defaults(handler=cmd_backfill)
 
     status = commands.add_parser("status", help="coverage per season and phase")

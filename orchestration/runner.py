@@ -40,6 +40,7 @@ from orchestration.phases import DBT_PHASES, PHASES_BY_NUMBER, Phase
 from orchestration.pipeline_steps import RAW_PHASE, DbtStretch, LoadStep, PythonStep, Step, pipeline_steps
 from orchestration.run_history import RunRecord, begin_run, finish_run, note_step, record_runs
 from orchestration.run_modes import RunMode
+from orchestration.step_history import StepRun, record_step
 from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA
 from orchestration.warehouse_lock import connect_writer, writer_lock
 
@@ -307,6 +308,7 @@ class PipelineRun:
         if isinstance(step, LoadStep) and not tables:
             tables = {RAW_PHASE: [f"{RAW_SCHEMA}.{table}" for table in (self.load_tables or DATED_RAW_TABLES)]}
         records = []
+        built_versions: dict[tuple[str, int], dict[date, tuple[str | None, str | None]]] = {}
         # the step's phases, and those of what it wrote besides (the Phase 2 staging views of the first stretch)
         numbers = sorted(set(step.phase_numbers) | set(tables or {}) | {n.phase for n in ran.values() if n.phase})
         for number in numbers:
@@ -318,6 +320,9 @@ class PipelineRun:
                     asset_status, dbt_reason = _DBT_TO_HISTORY.get(ran[asset].status, ("skipped", "not_run"))
                     asset_reason = asset_reason or dbt_reason
                 written = _rows_by_date(con, asset, start, end) if asset_status == "success" else {}
+                if build is not None and any(rows.input_version is not None for rows in written.values()):
+                    built_versions[(asset, number)] = {day: (rows.input_version, rows.build_id)
+                                                       for day, rows in written.items()}
                 for day in days(start, end):
                     reason = asset_reason
                     if asset_status == "success" and reason is None and day not in game_dates:
@@ -327,9 +332,11 @@ class PipelineRun:
                         note = f"forward cascade past {self.requested_end}" + (f"; {message}" if message else "")
                     records.append(RunRecord(
                         self.run_id, asset, number, day, asset_status, reason,
-                        written.get(day, 0) if asset_status == "success" else None, started, finished, duration,
-                        self.mode.backfill, self.mode.trigger, note))
+                        (written[day].rows if day in written else 0) if asset_status == "success" else None,
+                        started, finished, duration, self.mode.backfill, self.mode.trigger, note))
         record_runs(con, records)
+        record_step(con, StepRun(self.run_id, step.name, list(step.phase_numbers), start, end, len(game_dates), status,
+                                 skip_reason, started, duration), build, built_versions)
 
     def _feed_breakers(self, con, step: Step, outcome: StepOutcome) -> None:
         from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key, record_step_results
@@ -347,18 +354,29 @@ class PipelineRun:
             record_step_results(con, [outcome.python], self.mode.backfill, alerter=self.alerter)
 
 
-def _rows_by_date(con, relation: str, start: date, end: date) -> dict[date, int]:
-    """Rows a dated table holds per date after the step (what the step wrote for it); {} for others."""
+@dataclass(frozen=True)
+class _DateRows:
+    rows: int
+    input_version: str | None = None       # None: the table records no input versions (sources, raw tables)
+    build_id: str | None = None
+
+
+def _rows_by_date(con, relation: str, start: date, end: date) -> dict[date, _DateRows]:
+    """Rows a dated table holds per date after the step (what the step wrote for it), with the input
+    version and build its rows record; {} for tables without game_date."""
     if "." not in relation:
         return {}
     schema, name = relation.split(".", 1)
-    dated = con.execute("select count(*) from information_schema.columns where table_schema = ? and table_name = ? "
-                        "and column_name = 'game_date'", [schema, name]).fetchone()[0]
-    if not dated:
+    columns = {row[0] for row in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "and column_name in ('game_date', 'input_version', 'build_id')", [schema, name]).fetchall()}
+    if "game_date" not in columns:
         return {}
-    rows = con.execute(f"select game_date, count(*) from {relation} where game_date between ? and ? group by 1",
-                       [start, end]).fetchall()
-    return dict(rows)
+    versioned = {"input_version", "build_id"} <= columns
+    versions = ", cast(min(input_version) as varchar), min(build_id)" if versioned else ""
+    rows = con.execute(f"select game_date, count(*){versions} from {relation} where game_date between ? and ? "
+                       "group by 1", [start, end]).fetchall()
+    return {row[0]: _DateRows(*row[1:]) if versioned else _DateRows(row[1]) for row in rows}
 
 
 def run_backfill(
