@@ -179,11 +179,32 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from orchestration.ml.report import accuracy_report, format_accuracy_report
     from orchestration.warehouse_lock import reading
+
+    if args.kind == "patterns":
+        return _report_patterns(args)
+    if args.since or args.html:
+        raise ValueError("--since and --html belong to `report patterns`")
+    from orchestration.ml.report import accuracy_report, format_accuracy_report
 
     with reading(warehouse_path(), say=_note) as con:
         print(format_accuracy_report(accuracy_report(con, args.season), args.season))
+    return ExitCode.OK
+
+
+def _report_patterns(args: argparse.Namespace) -> int:
+    from orchestration.monitoring.patterns import patterns_report
+    from orchestration.warehouse_lock import reading
+
+    since = parse_iso_date(args.since, "--since") if args.since else None
+    warehouse = warehouse_path()
+    with reading(warehouse, say=_note) as con:
+        report = patterns_report(con, since)
+    print(report.text())
+    if args.html:
+        from orchestration.monitoring.patterns_html import write_patterns_html
+
+        print(f"wrote {write_patterns_html(Path(args.html), report, warehouse=str(warehouse))}")
     return ExitCode.OK
 
 
@@ -259,9 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help="execution|volume|quality|dependencies|business|all (comma list allowed)")
     validate.add_argument("--verbose", "-v", action="store_true", help="list every check")
     validate.set_defaults(handler=cmd_validate)
-    report = commands.add_parser("report", help="reports; `report accuracy` = per-system MAE and hit rate")
-    report.add_argument("kind", choices=["accuracy"])
-    report.add_argument("--season", type=int, help="season start year, e.g. 2022 for 2022-23")
+    report = commands.add_parser("report", help="reports; `report accuracy` = per-system MAE and hit rate; "
+                                                "`report patterns` = runs, durations, skips, breakers, alerts, "
+                                                "duplicate processing, gaps, healing")
+    report.add_argument("kind", choices=["accuracy", "patterns"])
+    report.add_argument("--season", type=int, help="accuracy: season start year, e.g. 2022 for 2022-23")
+    report.add_argument("--since", help="patterns: only what was recorded from this date on (YYYY-MM-DD)")
+    report.add_argument("--html", help="patterns: also write a self-contained HTML page with charts")
     report.set_defaults(handler=cmd_report)
 
     demo = commands.add_parser("demo", help="the main job: generate, load, backfill every phase, report")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from orchestration.completeness import existing_tables, scheduled_game_dates
-from orchestration.step_history import NODE_TIMINGS, STEP_RUNS
+from orchestration.step_history import NODE_TIMINGS, STEP_RUNS, step_kind
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,6 @@ def fit_line(points: list[tuple[float, float]]) -> tuple[float, float]:
     return intercept, slope
 
 
-def _step_kind(step: str) -> str:
-    """dbt steps are named after their phases (dbt_phases_2_3_4, dbt_phases_2_3): one kind; others by name."""
-    return "dbt" if step.startswith("dbt_") else step
-
-
 def _samples(con, since: date | None = None) -> dict[tuple[str, int], list[_Sample]]:
     """Per step kind and phase: (run, game dates, seconds of that phase) of every successful step that
     built games. A phase's cost is the sum over its kinds (Phase 5: the trained model, then dbt)."""
@@ -90,7 +85,7 @@ def _samples(con, since: date | None = None) -> dict[tuple[str, int], list[_Samp
         total = sum(by_phase.values())
         for phase in phases:
             share = by_phase[phase] / total if total > 0 else 1.0 / len(phases)
-            samples.setdefault((_step_kind(step), phase), []).append(_Sample(run_id, game_dates, duration * share))
+            samples.setdefault((step_kind(step), phase), []).append(_Sample(run_id, game_dates, duration * share))
     return samples
 
 

@@ -22,6 +22,14 @@ from orchestration.warehouse import ensure_orchestration_schema
 STEP_RUNS = "nba_orchestration.pipeline_step_runs"
 NODE_TIMINGS = "nba_orchestration.dbt_node_timings"
 BUILD_INPUTS = "nba_orchestration.date_build_inputs"
+# dbt steps are named after the phases of their stretch (dbt_phases_2_3_4, or dbt_phases_2_3 when Phase 4 is
+# blocked): one kind, "dbt"; the load and Python steps are their own kind
+DBT_STEP_PREFIX = "dbt_"
+STEP_KIND_SQL = f"case when step like '{DBT_STEP_PREFIX}%' then 'dbt' else step end"
+
+
+def step_kind(step: str) -> str:
+    return "dbt" if step.startswith(DBT_STEP_PREFIX) else step
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ def coverage_metadata(con: duckdb.DuckDBPyConnection, scan: ScanResult | None = 
     from dagster import MetadataValue
 
     from orchestration.monitoring.gaps import open_gaps
+    from orchestration.monitoring.patterns import patterns_report
 
     _, summaries = coverage_report(con)
     metadata: dict = {"coverage": MetadataValue.md(format_markdown(summaries))}
@@ -35,6 +36,7 @@ def coverage_metadata(con: duckdb.DuckDBPyConnection, scan: ScanResult | None = 
             metadata[f"phase_{number}_dates_missing"] = MetadataValue.int(phase.dates_missing)
             metadata[f"phase_{number}_dates_blocked"] = MetadataValue.int(phase.dates_blocked)
     metadata["open_gaps"] = MetadataValue.int(len(scan.open_gaps if scan is not None else open_gaps(con)))
+    metadata["patterns"] = MetadataValue.md(patterns_report(con).markdown())     # `nba-pipeline report patterns`
     return metadata
 
 
@@ -54,7 +56,9 @@ def build_coverage_asset(resource_key: str = "pipeline", key: str = "pipeline_co
     @asset(name=key, group_name=group_name, required_resource_keys={resource_key}, pool=pool,
            partitions_def=partitions_def, backfill_policy=backfill_policy, deps=list(deps),
            description="Coverage per season and phase (schedule vs each phase's tables) and the open gaps, "
-                       "for the whole warehouse, refreshed by every run that reaches it.")
+                       "for the whole warehouse, and the pipeline's patterns (`nba-pipeline report patterns`: "
+                       "durations, skips, breakers, alerts, duplicate processing, gaps, healing), refreshed by "
+                       "every run that reaches it.")
     def _coverage(context):
         warehouse = getattr(context.resources, resource_key).warehouse()
         with writer_lock(warehouse, f"dagster {key}", say=context.log.info), connect_writer(warehouse) as con:
