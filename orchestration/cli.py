@@ -12,10 +12,15 @@ from pathlib import Path
 from orchestration.dates import InvalidDateError, parse_date_range, parse_iso_date
 from orchestration.exit_codes import ExitCode, exit_codes_help
 from orchestration.paths import warehouse_path
+from orchestration.progress import Display
+
+
+_display = Display()             # the running command's (main() replaces it; --quiet silences it)
 
 
 def _say(message: str) -> None:
-    print(message, flush=True)
+    """Progress of long work (the runner's, the loader's, the healer's `say`): see orchestration/progress.py."""
+    _display.say(message)
 
 
 def _sync_dagster() -> None:
@@ -44,7 +49,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         malformed_rows=args.malformed_rows,
     )
     summary = generate_seasons(parse_seasons(args.seasons), Path(args.out), seed=args.seed, faults=faults,
-                               played_through=played_through)
+                               played_through=played_through, progress=_say)
     print(summary)
     return 0
 
@@ -220,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nba-pipeline", description=__doc__, epilog=exit_codes_help(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lock-timeout", type=float, metavar="SECONDS", help=LOCK_TIMEOUT_HELP)
+    parser.add_argument("--quiet", "-q", action="store_true", help=QUIET_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     generate = commands.add_parser("generate", help="write synthetic seasons as landing files (real formats)")
@@ -294,9 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     for command in commands.choices.values():      # a global option, also accepted after the command
         command.add_argument("--lock-timeout", type=float, metavar="SECONDS", default=argparse.SUPPRESS,
                              help=LOCK_TIMEOUT_HELP)
+        command.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP)
     return parser
 
 
+QUIET_HELP = ("no progress lines, only each command's result (for scripts); progress is plain lines "
+              "when the output is not a terminal")
 LOCK_TIMEOUT_HELP = ("how long to wait for a warehouse another process holds "
                      "(default: NBA_PIPELINE_LOCK_TIMEOUT, else 300)")
 
@@ -341,9 +350,11 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _display
     args = build_parser().parse_args(argv)
     try:
-        with _lock_timeout(args.lock_timeout):
+        with _lock_timeout(args.lock_timeout), Display(quiet=args.quiet) as display:
+            _display = display
             code = args.handler(args)
         sys.stdout.flush()                 # a reader that went away shows here, not at exit
         return code

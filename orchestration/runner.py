@@ -247,6 +247,8 @@ class PipelineRun:
 
         self.say(f"dbt build {' '.join(step.selectors)} for {start}..{end}")
         self.connect().close()         # waits while a process outside nba-pipeline (a plain dbt build) holds the file
+        if not self.dbt.is_parsed():
+            self.say("dbt: importing dbt and parsing the project (once per process)")
         result = self.dbt.build(step.selectors, start, end, on_event=handle)
         if result.succeeded:
             return StepOutcome(step, start, end, "success", dbt=result)
@@ -268,6 +270,7 @@ class PipelineRun:
         return StepOutcome(step, start, end, "success", load=report)
 
     def _python_step(self, step: PythonStep, start: date, end: date) -> StepOutcome:
+        self.say(f"step {step.name}: {step.reference} for {start}..{end}")
         with self.connect() as con:
             try:
                 result = resolve_step(step.reference)(con, start, end)
@@ -408,6 +411,32 @@ def run_backfill(
         return _run_backfill(run, start, end, selected, built, began)
 
 
+class _StepCounter:
+    """`step 2 of 6: trained_model 2022-04-16..2022-04-25 (41s elapsed, about 1m10s left)`: the left part
+    from the duration fitted on this warehouse's history (estimates.py), when there is one."""
+
+    def __init__(self, run: PipelineRun, plan: BackfillPlan, began: float):
+        from orchestration.estimates import estimate_duration, stretch_work
+
+        self.run, self.began, self.done = run, began, 0
+        stretches = [(s, e, tuple(p.number for p in phases)) for s, e, phases in plan.segments()]
+        self.total = sum(len(pipeline_steps(phases)) for _, _, phases in plan.segments())
+        with run.connect() as con:
+            self.estimate = estimate_duration(con, stretch_work(con, stretches)) if self.total else None
+
+    def next(self, step: Step, start: date, end: date) -> None:
+        import time
+
+        from orchestration.estimates import format_seconds
+
+        self.done += 1
+        elapsed = time.monotonic() - self.began
+        timing = f"{format_seconds(elapsed)} elapsed"
+        if self.estimate is not None and self.estimate.has_history and not self.estimate.phases_without_history:
+            timing += f", about {format_seconds(max(self.estimate.total_seconds - elapsed, 0.0))} left"
+        self.run.say(f"step {self.done} of {self.total}: {step.name} {start}..{end} ({timing})")
+
+
 def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase], built: list[Phase],
                   began: float) -> BackfillResult:
     import time
@@ -426,8 +455,10 @@ def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase
             run.record_blocked(plan)
             with run.connect() as con:
                 result.games_in_window = bool(scheduled_game_dates(con, start, plan.end))
+            counter = _StepCounter(run, plan, began)
             for segment_start, segment_end, segment_phases in plan.segments():
                 for step in pipeline_steps(segment_phases):
+                    counter.next(step, segment_start, segment_end)
                     outcome = run.execute_step(step, segment_start, segment_end)
                     result.steps.append(outcome)
                     if outcome in result.failed_steps:
