@@ -4,7 +4,7 @@
 from dagster import AssetSelection, Config, OpExecutionContext, define_asset_job, job, op
 
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
-from orchestration.dagster.resources import PipelineResource
+from orchestration.dagster.resources import PipelineResource, make_resources
 from orchestration.monitoring.alerts import send_digest
 from orchestration.warehouse_lock import connect_writer, writer_lock
 
@@ -29,6 +29,7 @@ def send_alert_digest(context: OpExecutionContext, config: DigestConfig, pipelin
                      + (f"{digest.total} alert(s) delivered" if digest else "nothing pending"))
 
 
-@job(description="Deliver the pending alerts of one finished backfill as one digest.")
+# its own resources: a sensor's job missing them is copied by Definitions with a Beta parameter (a warning)
+@job(description="Deliver the pending alerts of one finished backfill as one digest.", resource_defs=make_resources())
 def backfill_alert_digest_job():
     send_alert_digest()
