@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import reduce
 
-from dagster import AssetSelection, Definitions, colored_console_logger
+from dagster import AssetSelection, Definitions
 
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
 from orchestration.dagster.dbt_assets import build_dbt_assets
@@ -29,12 +29,6 @@ from orchestration.dagster.sensors import backfill_alert_digest
 from orchestration.dagster.step_assets import build_step_assets
 from orchestration.dagster.translator import PHASE_TAG, PipelineLayout
 from orchestration.dagster.warehouse_sync import keys_by_phase
-
-# The run's console at INFO: the project's own lines (each step, dbt's models, the runner's records) without
-# Dagster's per-event DEBUG lines (a two-month range printed 2,437 lines). Every event is still in the
-# event log and the UI; `--config-json '{"loggers": {"console": {"config": {"log_level": "DEBUG"}}}}'`
-# brings them back on the console.
-CONSOLE_LOGGERS = {"console": colored_console_logger.configured({"log_level": "INFO"})}
 
 MANIFEST = ensure_manifest()
 LAYOUT = PipelineLayout(MANIFEST)
@@ -64,5 +58,4 @@ defs = Definitions(
     sensors=[backfill_alert_digest, gap_healing_sensor, warehouse_sync_sensor],
     resources=make_resources(),
     executor=pipeline_executor,
-    loggers=CONSOLE_LOGGERS,
 )

@@ -8,11 +8,19 @@ from orchestration.dagster.resources import PipelineResource, make_resources
 from orchestration.monitoring.alerts import send_digest
 from orchestration.warehouse_lock import connect_writer, writer_lock
 
+# What any range run (this job, a Launch backfill, `dagster asset materialize --partition-range`) does.
+RANGE_RUN_DESCRIPTION = (
+    "A range run plans first, as `nba-pipeline backfill --dry-run --start S --end E` shows it: the forward "
+    "cascade extends it to the later dates of the season already built; in strict mode a date whose lookback "
+    "window has a gap upstream is BLOCKED (the step fails naming the missing dates and the command that fills "
+    "them); then one build per stretch of phases. Its first step logs that plan and attaches it (dates per "
+    "phase, estimated duration from this warehouse's history) as `backfill_plan` metadata.")
+
 daily_pipeline_job = define_asset_job(
     "daily_pipeline",
     selection=AssetSelection.all(),
     description="Every phase over a window of game dates (the daily schedule: yesterday's results through "
-                "grading, today's context and predictions), one run for the window.",
+                "grading, today's context and predictions), one run for the window. " + RANGE_RUN_DESCRIPTION,
 )
 
 

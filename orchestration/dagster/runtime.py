@@ -65,17 +65,36 @@ class DagsterStep:
                                command=f"dagster run {context.run.job_name}", say=context.log.info,
                                backfill_id=mode.backfill_id, **run_options)
         context.log.info(f"{source}: {self.start}..{self.end} on {self.run.warehouse} ({mode.describe()})")
+        self.first_step = False
+        self.plan_metadata: dict = {}            # the run's plan, on the first step's first output
+
+    def preview_run(self) -> None:
+        """On the run's first step: what the whole range run will do (every dbt phase, as
+        `nba-pipeline backfill --dry-run` shows it) in the log and as metadata of the step's first output."""
+        from orchestration.phases import DBT_PHASES
+        from orchestration.preview import preview_backfill
+
+        if not self.first_step:
+            return
+        with self.run.connect() as con:
+            preview = preview_backfill(con, self.start, self.end, list(DBT_PHASES), cascade=self.run.mode.cascade,
+                                       strict=self.run.mode.strict)
+        text = preview.describe().replace("dry run: nothing is written. ", "plan of this run: ", 1)
+        self.context.log.info(text)
+        self.plan_metadata = {"backfill_plan": MetadataValue.md(f"```\n{text}\n```"),
+                              "backfill_plan_json": MetadataValue.json(preview.as_dict())}
 
     @contextmanager
     def held(self) -> Iterator["DagsterStep"]:
         """The warehouse held for the step's writes (against `nba-pipeline` and other runs' steps), and
         the Dagster run recorded in pipeline_runs when this is its first step."""
         with self.run.lock():
-            self.run.begin(self.start, self.end)
+            self.first_step = self.run.begin(self.start, self.end)
             yield self
 
     def plan(self, phases: list[Phase]) -> tuple[date, date]:
         """The range to build (start .. cascade end), or Failure when a date of the run is BLOCKED."""
+        self.preview_run()
         plan = self.run.plan(self.start, self.end, phases)
         if plan.cascaded:
             self.context.log.info(f"forward cascade: {self.start}..{self.end} extends to {plan.end}")
