@@ -94,18 +94,17 @@ _RUN_COLUMNS = ("run_id", "runner", "command", "trigger", "is_backfill", "reques
 
 
 def begin_run(con, run_id: str, runner: str, command: str, trigger: str, is_backfill: bool,
-              start: date | None, end: date | None) -> bool:
+              start: date | None, end: date | None) -> None:
     """The run's row, `running`, before any work (a run already recorded, e.g. by an earlier step of
-    the same Dagster run, is left as it is). True when this call recorded it: the run's first step."""
+    the same Dagster run, is left as it is)."""
     ensure_orchestration_schema(con)
     if con.execute(f"select count(*) from {RUNS} where run_id = ?", [run_id]).fetchone()[0]:
-        return False
+        return
     me = ProcessIdentity.current()
     now = datetime.now()
     con.execute(f"insert into {RUNS} ({', '.join(_RUN_COLUMNS)}) values ({', '.join('?' * len(_RUN_COLUMNS))})",
                 [run_id, runner, command[:1000], trigger, is_backfill, start, end, "running", None, 0, None,
                  me.pid, me.start_ticks, me.host, now, now, None])
-    return True
 
 
 def note_step(con, run_id: str, step: str, finished: bool) -> None:

@@ -148,12 +148,10 @@ class PipelineRun:
 
     # -- the run's own record -------------------------------------------------------------
 
-    def begin(self, start: date | None, end: date | None) -> bool:
-        """Record the run (True when this is its first step: a Dagster run's steps share one record)."""
+    def begin(self, start: date | None, end: date | None) -> None:
         self.requested_end = end
         with self.connect() as con:
-            return begin_run(con, self.run_id, self.runner, self.command, self.mode.trigger, self.mode.backfill,
-                             start, end)
+            begin_run(con, self.run_id, self.runner, self.command, self.mode.trigger, self.mode.backfill, start, end)
 
     def finish(self, status: str, message: str | None = None) -> None:
         with self.connect() as con:

@@ -65,18 +65,21 @@ class DagsterStep:
                                command=f"dagster run {context.run.job_name}", say=context.log.info,
                                backfill_id=mode.backfill_id, **run_options)
         context.log.info(f"{source}: {self.start}..{self.end} on {self.run.warehouse} ({mode.describe()})")
-        self.first_step = False
-        self.plan_metadata: dict = {}            # the run's plan, on the first step's first output
+        self.plan_metadata: dict = {}            # the run's plan, on the first planning step's first output
 
     def preview_run(self) -> None:
-        """On the run's first step: what the whole range run will do (every dbt phase, as
-        `nba-pipeline backfill --dry-run` shows it) in the log and as metadata of the step's first output."""
+        """On the run's first step that plans (after the load, if the run loads): what the whole range run
+        will do (every dbt phase, as `nba-pipeline backfill --dry-run` shows it) in the log and as metadata
+        of the step's first output."""
         from orchestration.phases import DBT_PHASES
         from orchestration.preview import preview_backfill
+        from orchestration.step_history import STEP_RUNS
 
-        if not self.first_step:
-            return
         with self.run.connect() as con:
+            planned_before = con.execute(f"select count(*) from {STEP_RUNS} where run_id = ? and step != 'load'",
+                                         [self.run.run_id]).fetchone()[0]
+            if planned_before:
+                return
             preview = preview_backfill(con, self.start, self.end, list(DBT_PHASES), cascade=self.run.mode.cascade,
                                        strict=self.run.mode.strict)
         text = preview.describe().replace("dry run: nothing is written. ", "plan of this run: ", 1)
@@ -89,7 +92,7 @@ class DagsterStep:
         """The warehouse held for the step's writes (against `nba-pipeline` and other runs' steps), and
         the Dagster run recorded in pipeline_runs when this is its first step."""
         with self.run.lock():
-            self.first_step = self.run.begin(self.start, self.end)
+            self.run.begin(self.start, self.end)
             yield self
 
     def plan(self, phases: list[Phase]) -> tuple[date, date]:
