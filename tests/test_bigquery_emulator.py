@@ -473,8 +473,8 @@ def test_backfill_dry_run_estimates_bytes_from_partition_metadata(bigquery, emul
     # the player box score partitions a Phase 3 window model reads: season start .. END, the emulator's rows
     summary = models["nba_analytics.player_game_summary"]
     box = [read for read in summary.reads if read.relation == "nba_raw.nbac_player_boxscore"]
-    rows = raw.query(f"select count(*) as n from {raw.quoted('nbac_player_boxscore')} "
-                     f"where game_date between '{SEASON_START}' and '{END}'")[0]["n"]
+    rows = list(raw.query(f"select count(*) as n from {raw.quoted('nbac_player_boxscore')} "
+                          f"where game_date between '{SEASON_START}' and '{END}'"))[0]["n"]
     assert box and all((read.low, read.high, read.rows) == (SEASON_START, END, rows) for read in box)
     assert rows > 0 and summary.bytes > 0
     assert wide.total_bytes == sum(m.bytes for m in wide.models) > 0
