@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import json
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,11 @@ sys.path.insert(0, str(ROOT))
 from orchestration.dagster.localrun import (  # noqa: E402
     materialize_command, pipeline_env, prepare_dagster_home, range_tags)
 from report_table import print_table  # noqa: E402  (bench/, next to this script)
+
+# The benchmark prints its table only: the runs' own logs go to this file (Dagster's console at ERROR in process).
+LOG_FILE = ROOT / "out" / "dagster_benchmark.log"
+DEBUG_CONSOLE = {"loggers": {"console": {"config": {"log_level": "DEBUG"}}}}
+QUIET_CONSOLE = {"log_level": "ERROR"}
 
 
 def _seconds(started: float) -> str:
@@ -62,10 +68,14 @@ def full_backfill(landing: Path, work: Path, first: date, last: date, rows: list
     warehouse = work / f"full_{label}.duckdb"
     extra = {SUBSET_PLANNED_EVENTS: "false"} if planned_per_date else {}
     env = pipeline_env(home, warehouse, landing, **extra)
-    command = materialize_command(first, last)
+    # the console at DEBUG for this captured run: its STEP_SUCCESS lines give the step timings below
+    command = materialize_command(first, last) + ["--config-json", json.dumps(DEBUG_CONSOLE)]
     started = time.monotonic()
     result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
     elapsed = time.monotonic() - started
+    LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOG_FILE, "a") as log:
+        log.write(f"== {' '.join(command)}\n{result.stdout}\n{result.stderr}\n")
     if result.returncode != 0:
         print(result.stdout[-6000:], result.stderr[-3000:])
         raise SystemExit("full backfill failed")
@@ -125,7 +135,7 @@ def range_vs_per_date(landing: Path, work: Path, season_start: date, dates: int,
         resources = make_resources()
         resources["pipeline"] = PipelineResource(duckdb_path=str(warehouse), landing_dir=str(landing))
         result = materialize(assets, instance=instance, resources=resources, tags=range_tags(start, end),
-                             raise_on_error=False)
+                             raise_on_error=False, run_config={"loggers": {"console": {"config": QUIET_CONSOLE}}})
         if not result.success:
             raise SystemExit(f"run {start}..{end} failed")
 

@@ -12,10 +12,15 @@ from pathlib import Path
 from orchestration.dates import InvalidDateError, parse_date_range, parse_iso_date
 from orchestration.exit_codes import ExitCode, exit_codes_help
 from orchestration.paths import warehouse_path
+from orchestration.progress import Display
+
+
+_display = Display()             # the running command's (main() replaces it; --quiet silences it)
 
 
 def _say(message: str) -> None:
-    print(message, flush=True)
+    """Progress of long work (the runner's, the loader's, the healer's `say`): see orchestration/progress.py."""
+    _display.say(message)
 
 
 def _sync_dagster() -> None:
@@ -44,7 +49,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         malformed_rows=args.malformed_rows,
     )
     summary = generate_seasons(parse_seasons(args.seasons), Path(args.out), seed=args.seed, faults=faults,
-                               played_through=played_through)
+                               played_through=played_through, progress=_say)
     print(summary)
     return 0
 
@@ -77,6 +82,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from orchestration.paths import landing_path
 
     phases = phases_from_spec(args.phases)
+    if args.dry_run:
+        return _backfill_dry_run(args, start, end, phases)
     result = run_backfill(start, end, phases, cascade=not args.no_cascade, strict=not args.no_strict,
                           progress=_say, trigger="manual", command=" ".join(["nba-pipeline", *sys.argv[1:]]),
                           landing=landing_path())
@@ -85,6 +92,25 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if not result.succeeded:
         return ExitCode.FAILED
     return ExitCode.BLOCKED if result.blocked else ExitCode.OK
+
+
+def _backfill_dry_run(args: argparse.Namespace, start, end, phases) -> int:
+    """The plan and its estimates, read-only: no run record, no lock file, no table."""
+    from orchestration.bigquery.client import is_bigquery_target
+
+    if is_bigquery_target():
+        from orchestration.bigquery.estimate import estimate_bigquery_backfill
+
+        preview = estimate_bigquery_backfill(start, end, phases, price_per_tib=args.price_per_tib)
+    else:
+        from orchestration.preview import preview_backfill
+        from orchestration.warehouse_lock import reading
+
+        with reading(warehouse_path(), say=_note) as con:
+            preview = preview_backfill(con, start, end, phases, cascade=not args.no_cascade,
+                                       strict=not args.no_strict)
+    print(preview.to_json() if args.json else preview.describe())
+    return ExitCode.OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -158,11 +184,32 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from orchestration.ml.report import accuracy_report, format_accuracy_report
     from orchestration.warehouse_lock import reading
+
+    if args.kind == "patterns":
+        return _report_patterns(args)
+    if args.since or args.html:
+        raise ValueError("--since and --html belong to `report patterns`")
+    from orchestration.ml.report import accuracy_report, format_accuracy_report
 
     with reading(warehouse_path(), say=_note) as con:
         print(format_accuracy_report(accuracy_report(con, args.season), args.season))
+    return ExitCode.OK
+
+
+def _report_patterns(args: argparse.Namespace) -> int:
+    from orchestration.monitoring.patterns import patterns_report
+    from orchestration.warehouse_lock import reading
+
+    since = parse_iso_date(args.since, "--since") if args.since else None
+    warehouse = warehouse_path()
+    with reading(warehouse, say=_note) as con:
+        report = patterns_report(con, since)
+    print(report.text())
+    if args.html:
+        from orchestration.monitoring.patterns_html import write_patterns_html
+
+        print(f"wrote {write_patterns_html(Path(args.html), report, warehouse=str(warehouse))}")
     return ExitCode.OK
 
 
@@ -178,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nba-pipeline", description=__doc__, epilog=exit_codes_help(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lock-timeout", type=float, metavar="SECONDS", help=LOCK_TIMEOUT_HELP)
+    parser.add_argument("--quiet", "-q", action="store_true", help=QUIET_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     generate = commands.add_parser("generate", help="write synthetic seasons as landing files (real formats)")
@@ -206,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--phases", help="comma list, e.g. 3,4 (default: every dbt phase)")
     backfill.add_argument("--no-cascade", action="store_true", help="do not rebuild later dates of the season")
     backfill.add_argument("--no-strict", action="store_true", help="run even when the lookback window has gaps")
+    backfill.add_argument("--dry-run", action="store_true",
+                          help="print the plan (dates per phase, cascade, BLOCKED dates) and its estimated duration "
+                               "(and bytes and cost on BigQuery); writes nothing")
+    backfill.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    backfill.add_argument("--price-per-tib", type=float, default=None, metavar="USD",
+                          help="with --dry-run on BigQuery: price per TiB processed "
+                               "(default NBA_BQ_PRICE_PER_TIB, else the on-demand list price)")
     backfill.set_defaults(handler=cmd_backfill)
 
     status = commands.add_parser("status", help="coverage per season and phase")
@@ -231,9 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help="execution|volume|quality|dependencies|business|all (comma list allowed)")
     validate.add_argument("--verbose", "-v", action="store_true", help="list every check")
     validate.set_defaults(handler=cmd_validate)
-    report = commands.add_parser("report", help="reports; `report accuracy` = per-system MAE and hit rate")
-    report.add_argument("kind", choices=["accuracy"])
-    report.add_argument("--season", type=int, help="season start year, e.g. 2022 for 2022-23")
+    report = commands.add_parser("report", help="reports; `report accuracy` = per-system MAE and hit rate; "
+                                                "`report patterns` = runs, durations, skips, breakers, alerts, "
+                                                "duplicate processing, gaps, healing")
+    report.add_argument("kind", choices=["accuracy", "patterns"])
+    report.add_argument("--season", type=int, help="accuracy: season start year, e.g. 2022 for 2022-23")
+    report.add_argument("--since", help="patterns: only what was recorded from this date on (YYYY-MM-DD)")
+    report.add_argument("--html", help="patterns: also write a self-contained HTML page with charts")
     report.set_defaults(handler=cmd_report)
 
     demo = commands.add_parser("demo", help="the main job: generate, load, backfill every phase, report")
@@ -241,9 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     for command in commands.choices.values():      # a global option, also accepted after the command
         command.add_argument("--lock-timeout", type=float, metavar="SECONDS", default=argparse.SUPPRESS,
                              help=LOCK_TIMEOUT_HELP)
+        command.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP)
     return parser
 
 
+QUIET_HELP = ("no progress lines, only each command's result (for scripts); progress is plain lines "
+              "when the output is not a terminal")
 LOCK_TIMEOUT_HELP = ("how long to wait for a warehouse another process holds "
                      "(default: NBA_PIPELINE_LOCK_TIMEOUT, else 300)")
 
@@ -288,9 +350,11 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _display
     args = build_parser().parse_args(argv)
     try:
-        with _lock_timeout(args.lock_timeout):
+        with _lock_timeout(args.lock_timeout), Display(quiet=args.quiet) as display:
+            _display = display
             code = args.handler(args)
         sys.stdout.flush()                 # a reader that went away shows here, not at exit
         return code

@@ -168,11 +168,18 @@ class DbtProject:
         return ["--project-dir", str(self.project_dir), "--profiles-dir", str(self.project_dir),
                 "--target-path", str(self.target_path), "--log-path", str(self.target_path)]
 
+    def _manifest_key(self) -> tuple[str, str, str]:
+        return self.warehouse.stem, target_name(), str(self.target_path)
+
+    def is_parsed(self) -> bool:
+        """Whether this process has parsed the project for this warehouse already (the next build starts at once)."""
+        return self._manifest_key() in self._manifests
+
     def manifest(self):
         """The parsed project (parsed once per process, warehouse name and target)."""
         from dbt.cli.main import dbtRunner
 
-        key = (self.warehouse.stem, target_name(), str(self.target_path))
+        key = self._manifest_key()
         if key not in self._manifests:
             with _INVOCATION_LOCK, _environment(window_env(None, None, self.warehouse)):
                 outcome = dbtRunner().invoke(["parse", "--quiet", *self._common_args()])

@@ -42,7 +42,7 @@ def _load_and_backfill(job: WarehouseJob, say: Callable[[str], None]) -> bool:
 
     say(f"== {job.label}: load {job.landing} into {job.warehouse}")
     with connect_writer(job.warehouse, say=say) as con:
-        say(load_landing(job.landing, con=con, progress=None).summary())
+        say(load_landing(job.landing, con=con, progress=say).summary())
         bounds = season_bounds(con)
     if not bounds:
         say("nothing scheduled: nothing to backfill")
@@ -68,7 +68,7 @@ def run_main_job(say: Callable[[str], None] = print) -> int:
 
     landing = PROJECT_ROOT / "landing" / "generated"
     say(f"== generate {DEMO_SEASONS} (seed {DEMO_SEED}) into {landing}")
-    say(str(generate_seasons(parse_seasons(DEMO_SEASONS), landing, seed=DEMO_SEED)))
+    say(str(generate_seasons(parse_seasons(DEMO_SEASONS), landing, seed=DEMO_SEED, progress=say)))
     jobs = [WarehouseJob("generated seasons", landing, warehouse_path())]
     real = real_data_path()
     if real.is_dir():

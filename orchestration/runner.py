@@ -40,6 +40,7 @@ from orchestration.phases import DBT_PHASES, PHASES_BY_NUMBER, Phase
 from orchestration.pipeline_steps import RAW_PHASE, DbtStretch, LoadStep, PythonStep, Step, pipeline_steps
 from orchestration.run_history import RunRecord, begin_run, finish_run, note_step, record_runs
 from orchestration.run_modes import RunMode
+from orchestration.step_history import StepRun, record_step
 from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA
 from orchestration.warehouse_lock import connect_writer, writer_lock
 
@@ -246,6 +247,8 @@ class PipelineRun:
 
         self.say(f"dbt build {' '.join(step.selectors)} for {start}..{end}")
         self.connect().close()         # waits while a process outside nba-pipeline (a plain dbt build) holds the file
+        if not self.dbt.is_parsed():
+            self.say("dbt: importing dbt and parsing the project (once per process)")
         result = self.dbt.build(step.selectors, start, end, on_event=handle)
         if result.succeeded:
             return StepOutcome(step, start, end, "success", dbt=result)
@@ -267,6 +270,7 @@ class PipelineRun:
         return StepOutcome(step, start, end, "success", load=report)
 
     def _python_step(self, step: PythonStep, start: date, end: date) -> StepOutcome:
+        self.say(f"step {step.name}: {step.reference} for {start}..{end}")
         with self.connect() as con:
             try:
                 result = resolve_step(step.reference)(con, start, end)
@@ -307,6 +311,7 @@ class PipelineRun:
         if isinstance(step, LoadStep) and not tables:
             tables = {RAW_PHASE: [f"{RAW_SCHEMA}.{table}" for table in (self.load_tables or DATED_RAW_TABLES)]}
         records = []
+        built_versions: dict[tuple[str, int], dict[date, tuple[str | None, str | None]]] = {}
         # the step's phases, and those of what it wrote besides (the Phase 2 staging views of the first stretch)
         numbers = sorted(set(step.phase_numbers) | set(tables or {}) | {n.phase for n in ran.values() if n.phase})
         for number in numbers:
@@ -318,6 +323,9 @@ class PipelineRun:
                     asset_status, dbt_reason = _DBT_TO_HISTORY.get(ran[asset].status, ("skipped", "not_run"))
                     asset_reason = asset_reason or dbt_reason
                 written = _rows_by_date(con, asset, start, end) if asset_status == "success" else {}
+                if build is not None and any(rows.input_version is not None for rows in written.values()):
+                    built_versions[(asset, number)] = {day: (rows.input_version, rows.build_id)
+                                                       for day, rows in written.items()}
                 for day in days(start, end):
                     reason = asset_reason
                     if asset_status == "success" and reason is None and day not in game_dates:
@@ -327,9 +335,11 @@ class PipelineRun:
                         note = f"forward cascade past {self.requested_end}" + (f"; {message}" if message else "")
                     records.append(RunRecord(
                         self.run_id, asset, number, day, asset_status, reason,
-                        written.get(day, 0) if asset_status == "success" else None, started, finished, duration,
-                        self.mode.backfill, self.mode.trigger, note))
+                        (written[day].rows if day in written else 0) if asset_status == "success" else None,
+                        started, finished, duration, self.mode.backfill, self.mode.trigger, note))
         record_runs(con, records)
+        record_step(con, StepRun(self.run_id, step.name, list(step.phase_numbers), start, end, len(game_dates), status,
+                                 skip_reason, started, duration), build, built_versions)
 
     def _feed_breakers(self, con, step: Step, outcome: StepOutcome) -> None:
         from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key, record_step_results
@@ -347,18 +357,29 @@ class PipelineRun:
             record_step_results(con, [outcome.python], self.mode.backfill, alerter=self.alerter)
 
 
-def _rows_by_date(con, relation: str, start: date, end: date) -> dict[date, int]:
-    """Rows a dated table holds per date after the step (what the step wrote for it); {} for others."""
+@dataclass(frozen=True)
+class _DateRows:
+    rows: int
+    input_version: str | None = None       # None: the table records no input versions (sources, raw tables)
+    build_id: str | None = None
+
+
+def _rows_by_date(con, relation: str, start: date, end: date) -> dict[date, _DateRows]:
+    """Rows a dated table holds per date after the step (what the step wrote for it), with the input
+    version and build its rows record; {} for tables without game_date."""
     if "." not in relation:
         return {}
     schema, name = relation.split(".", 1)
-    dated = con.execute("select count(*) from information_schema.columns where table_schema = ? and table_name = ? "
-                        "and column_name = 'game_date'", [schema, name]).fetchone()[0]
-    if not dated:
+    columns = {row[0] for row in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "and column_name in ('game_date', 'input_version', 'build_id')", [schema, name]).fetchall()}
+    if "game_date" not in columns:
         return {}
-    rows = con.execute(f"select game_date, count(*) from {relation} where game_date between ? and ? group by 1",
-                       [start, end]).fetchall()
-    return dict(rows)
+    versioned = {"input_version", "build_id"} <= columns
+    versions = ", cast(min(input_version) as varchar), min(build_id)" if versioned else ""
+    rows = con.execute(f"select game_date, count(*){versions} from {relation} where game_date between ? and ? "
+                       "group by 1", [start, end]).fetchall()
+    return {row[0]: _DateRows(*row[1:]) if versioned else _DateRows(row[1]) for row in rows}
 
 
 def run_backfill(
@@ -390,6 +411,32 @@ def run_backfill(
         return _run_backfill(run, start, end, selected, built, began)
 
 
+class _StepCounter:
+    """`step 2 of 6: trained_model 2022-04-16..2022-04-25 (41s elapsed, about 1m10s left)`: the left part
+    from the duration fitted on this warehouse's history (estimates.py), when there is one."""
+
+    def __init__(self, run: PipelineRun, plan: BackfillPlan, began: float):
+        from orchestration.estimates import estimate_duration, stretch_work
+
+        self.run, self.began, self.done = run, began, 0
+        stretches = [(s, e, tuple(p.number for p in phases)) for s, e, phases in plan.segments()]
+        self.total = sum(len(pipeline_steps(phases)) for _, _, phases in plan.segments())
+        with run.connect() as con:
+            self.estimate = estimate_duration(con, stretch_work(con, stretches)) if self.total else None
+
+    def next(self, step: Step, start: date, end: date) -> None:
+        import time
+
+        from orchestration.estimates import format_seconds
+
+        self.done += 1
+        elapsed = time.monotonic() - self.began
+        timing = f"{format_seconds(elapsed)} elapsed"
+        if self.estimate is not None and self.estimate.has_history and not self.estimate.phases_without_history:
+            timing += f", about {format_seconds(max(self.estimate.total_seconds - elapsed, 0.0))} left"
+        self.run.say(f"step {self.done} of {self.total}: {step.name} {start}..{end} ({timing})")
+
+
 def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase], built: list[Phase],
                   began: float) -> BackfillResult:
     import time
@@ -408,8 +455,10 @@ def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase
             run.record_blocked(plan)
             with run.connect() as con:
                 result.games_in_window = bool(scheduled_game_dates(con, start, plan.end))
+            counter = _StepCounter(run, plan, began)
             for segment_start, segment_end, segment_phases in plan.segments():
                 for step in pipeline_steps(segment_phases):
+                    counter.next(step, segment_start, segment_end)
                     outcome = run.execute_step(step, segment_start, segment_end)
                     result.steps.append(outcome)
                     if outcome in result.failed_steps:

@@ -209,6 +209,45 @@ ORCHESTRATION_TABLES: dict[str, str] = {
             trigger varchar not null,          -- schedule | backfill | sensor | manual | heal
             message varchar
         )""",
+    # Per executed step (orchestration/step_history.py): what the duration estimate and `report patterns` fit on.
+    "pipeline_step_runs": """
+        create table if not exists nba_orchestration.pipeline_step_runs (
+            run_id varchar not null,
+            step varchar not null,             -- load | dbt_phases_2_3_4 | trained_model | dbt_phases_5_6 ...
+            phases varchar not null,           -- the phases it built, comma list: 3,4
+            window_start date not null,
+            window_end date not null,
+            game_dates integer not null,       -- dates with a scheduled game in the window
+            status varchar not null,           -- success | failed | skipped
+            skip_reason varchar,
+            started_at timestamp not null,     -- = pipeline_run_history.started_at of the step's rows
+            duration_seconds double not null
+        )""",
+    # dbt's own execution time per node of each dbt step (DbtBuildResult.nodes).
+    "dbt_node_timings": """
+        create table if not exists nba_orchestration.dbt_node_timings (
+            run_id varchar not null,
+            step varchar not null,
+            started_at timestamp not null,     -- the step's (pipeline_step_runs.started_at)
+            unique_id varchar not null,        -- model.nba_pipeline.player_game_summary, test....
+            resource_type varchar not null,    -- model | test | seed ...
+            relation varchar,                  -- schema.table of a model
+            phase integer,                     -- the node's phase_<n> tag
+            status varchar not null,           -- dbt's: success | error | skipped | pass | fail ...
+            execution_seconds double not null
+        )""",
+    # The input version each dated table was built from on each date (the rows' input_version), per run:
+    # two builds of a date from the same version are duplicate processing.
+    "date_build_inputs": """
+        create table if not exists nba_orchestration.date_build_inputs (
+            run_id varchar not null,
+            relation varchar not null,         -- schema.table
+            phase integer not null,
+            game_date date not null,
+            input_version varchar,             -- null when freshness is not recorded (NBA_RECORD_FRESHNESS=false)
+            build_id varchar,
+            recorded_at timestamp not null
+        )""",
 }
 
 

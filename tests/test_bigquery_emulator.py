@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.bigquery.estimate import partitioned_reads
 from orchestration.dbt_invoke import DbtBuildResult
 from support import run_dbt
 
@@ -291,66 +292,9 @@ def test_prod_tables_are_partitioned_by_game_date_and_clustered(bigquery):
     assert not problems, "\n".join(problems)
 
 
-# --- partition pruning, read from the compiled prod SQL ---------------------------------------
+# --- partition pruning, read from the compiled prod SQL (orchestration.bigquery.estimate reads it too) ---
 
-_DATE_LITERAL = re.compile(r"^date '(\d{4}-\d{2}-\d{2})'$", re.IGNORECASE)
-
-
-def _literal_date(node) -> date | None:
-    from sqlglot import exp
-
-    text = node.sql(dialect="bigquery")
-    match = _DATE_LITERAL.match(text) or re.match(r"^CAST\('(\d{4}-\d{2}-\d{2})' AS DATE\)$", text)
-    if match:
-        return date.fromisoformat(match.group(1))
-    if isinstance(node, exp.Literal) and node.is_string and re.fullmatch(r"\d{4}-\d{2}-\d{2}", node.this):
-        return date.fromisoformat(node.this)
-    return None
-
-
-def _date_bounds(where, alias: str | None) -> tuple[date | None, date | None]:
-    """The literal bounds the WHERE clause puts on game_date (of `alias`, or unqualified)."""
-    from sqlglot import exp
-
-    low = high = None
-
-    def ours(column) -> bool:
-        return (isinstance(column, exp.Column) and column.name == "game_date"
-                and (not column.table or column.table == alias))
-
-    for node in where.find_all(exp.Between, exp.GTE, exp.GT, exp.LTE, exp.LT, exp.EQ, exp.In):
-        if isinstance(node, exp.Between) and ours(node.this):
-            low, high = _literal_date(node.args["low"]), _literal_date(node.args["high"])
-        elif isinstance(node, (exp.GTE, exp.GT)) and ours(node.this):
-            low = _literal_date(node.expression)
-        elif isinstance(node, (exp.LTE, exp.LT)) and ours(node.this):
-            high = _literal_date(node.expression)
-        elif isinstance(node, exp.EQ) and ours(node.this):
-            low = high = _literal_date(node.expression)
-        elif isinstance(node, exp.In) and ours(node.this):
-            values = [_literal_date(v) for v in node.expressions]
-            if values and None not in values:
-                low, high = min(values), max(values)
-    return low, high
-
-
-def partitioned_reads(sql: str, project: str) -> list[tuple[str, date | None, date | None]]:
-    """Every read of a pipeline table or view in `sql`: (relation, lowest date read, highest date read)."""
-    import sqlglot
-    from sqlglot import exp
-
-    reads = []
-    for table in sqlglot.parse_one(sql, dialect="bigquery").find_all(exp.Table):
-        if table.catalog != project or table.db not in ("nba_raw", "nba_staging", *MODEL_DATASETS):
-            continue
-        if table.name in ("player_registry", "team_registry"):
-            continue
-        select = table.find_ancestor(exp.Select)
-        where = select.args.get("where") if select else None
-        alias = table.alias_or_name
-        low, high = _date_bounds(where, alias) if where is not None else (None, None)
-        reads.append((f"{table.db}.{table.name}", low, high))
-    return reads
+UNPARTITIONED = ("nba_raw.player_registry", "nba_raw.team_registry")
 
 
 def test_range_backfill_reads_only_the_partitions_it_needs(bigquery):
@@ -367,7 +311,7 @@ def test_range_backfill_reads_only_the_partitions_it_needs(bigquery):
     for node in models.values():
         path = node["original_file_path"]
         compiled = (target / "compiled" / "nba_pipeline" / path).read_text()
-        reads = partitioned_reads(compiled, raw.project)
+        reads = [read for read in partitioned_reads(compiled, raw.project) if read[0] not in UNPARTITIONED]
         if not reads:
             problems.append(f"{path}: no pipeline table read found")
         for relation, low, high in reads:
@@ -488,3 +432,63 @@ def test_cli_load_writes_bigquery_on_the_prod_target(emulator, real_dir, tmp_pat
     assert counts[0] == expected, f"BigQuery {counts[0]}, DuckDB loader {expected}"
     assert counts[1] == counts[0], f"a second load changed the counts: {counts[0]} -> {counts[1]}"
     assert not duck_file.exists(), "the prod target load wrote the DuckDB warehouse"
+
+
+def _row_counts(raw) -> dict[str, int]:
+    """Every table of every dataset on the emulator and its rows (what a dry run must leave alone)."""
+    counts = {}
+    for dataset in raw.client.list_datasets(raw.project):
+        for item in raw.client.list_tables(f"{raw.project}.{dataset.dataset_id}"):
+            if item.table_type == "TABLE":
+                counts[f"{dataset.dataset_id}.{item.table_id}"] = raw.client.get_table(
+                    f"{raw.project}.{dataset.dataset_id}.{item.table_id}").num_rows
+    return counts
+
+
+def test_backfill_dry_run_estimates_bytes_from_partition_metadata(bigquery, emulator, monkeypatch):
+    """The emulator refuses dry-run query jobs: the estimate falls back to partition metadata, counting the
+    emulator's own rows in the partitions each model's compiled SQL reads; nothing is written."""
+    import subprocess
+    import sys
+
+    from orchestration.bigquery.estimate import PARTITION_METADATA, TIB, estimate_bigquery_backfill
+    from orchestration.paths import PROJECT_ROOT
+    from orchestration.phases import DBT_PHASES
+
+    raw, build, _ = bigquery
+    for name, value in emulator.env().items():
+        monkeypatch.setenv(name, value)
+    before = _row_counts(raw)
+    wide = estimate_bigquery_backfill(CHUNK2_START, END, list(DBT_PHASES), price_per_tib=5.0)
+    narrow = estimate_bigquery_backfill(END, END, list(DBT_PHASES), price_per_tib=5.0)
+
+    assert wide.method == PARTITION_METADATA
+    manifest = json.loads((build.target_paths["chunk2"] / "manifest.json").read_text())
+    dated = {f"{n['schema']}.{n['alias']}" for n in manifest["nodes"].values() if n["resource_type"] == "model"
+             and n["config"]["materialized"] in ("incremental", "table")}
+    models = {m.model: m for m in wide.models}
+    assert set(models) == dated
+    for model in models.values():
+        assert model.bytes == sum(read.bytes for read in model.reads), model.model
+    # the player box score partitions a Phase 3 window model reads: season start .. END, the emulator's rows
+    summary = models["nba_analytics.player_game_summary"]
+    box = [read for read in summary.reads if read.relation == "nba_raw.nbac_player_boxscore"]
+    rows = list(raw.query(f"select count(*) as n from {raw.quoted('nbac_player_boxscore')} "
+                          f"where game_date between '{SEASON_START}' and '{END}'"))[0]["n"]
+    assert box and all((read.low, read.high, read.rows) == (SEASON_START, END, rows) for read in box)
+    assert rows > 0 and summary.bytes > 0
+    assert wide.total_bytes == sum(m.bytes for m in wide.models) > 0
+    assert wide.cost == pytest.approx(wide.total_bytes / TIB * 5.0)
+    # a one-day window reads fewer partitions of the window's own tables, the same lookbacks
+    assert 0 < narrow.total_bytes < wide.total_bytes
+
+    command = [str(Path(sys.executable).parent / "nba-pipeline"), "backfill", "--start", CHUNK2_START.isoformat(),
+               "--end", END.isoformat(), "--dry-run", "--json", "--price-per-tib", "5"]
+    import os
+
+    done = subprocess.run(command, env={**os.environ, **emulator.env()}, cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = json.loads(done.stdout)["bigquery"]
+    assert (printed["total_bytes"], printed["method"]) == (wide.total_bytes, PARTITION_METADATA)
+    assert _row_counts(raw) == before

@@ -96,7 +96,9 @@ def run_stretch(context: AssetExecutionContext, pipeline: PipelineResource, layo
         for dagster_event in message.to_default_asset_events(manifest=layout.manifest,
                                                              dagster_dbt_translator=translator, context=context):
             if isinstance(dagster_event, Output):
-                dagster_event = dagster_event.with_metadata({**dagster_event.metadata, "window": window})
+                dagster_event = dagster_event.with_metadata({**dagster_event.metadata, "window": window,
+                                                             **step.plan_metadata})
+                step.plan_metadata = {}              # the run's plan once, on its first output
             yield dagster_event
     if outcome.failed:
         raise Failure(description=f"dbt build {start}..{end} failed (gates stop downstream):\n{outcome.message}",

@@ -4,15 +4,23 @@
 from dagster import AssetSelection, Config, OpExecutionContext, define_asset_job, job, op
 
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
-from orchestration.dagster.resources import PipelineResource
+from orchestration.dagster.resources import PipelineResource, make_resources
 from orchestration.monitoring.alerts import send_digest
 from orchestration.warehouse_lock import connect_writer, writer_lock
+
+# What any range run (this job, a Launch backfill, `dagster asset materialize --partition-range`) does.
+RANGE_RUN_DESCRIPTION = (
+    "A range run plans first, as `nba-pipeline backfill --dry-run --start S --end E` shows it: the forward "
+    "cascade extends it to the later dates of the season already built; in strict mode a date whose lookback "
+    "window has a gap upstream is BLOCKED (the step fails naming the missing dates and the command that fills "
+    "them); then one build per stretch of phases. Its first step logs that plan and attaches it (dates per "
+    "phase, estimated duration from this warehouse's history) as `backfill_plan` metadata.")
 
 daily_pipeline_job = define_asset_job(
     "daily_pipeline",
     selection=AssetSelection.all(),
     description="Every phase over a window of game dates (the daily schedule: yesterday's results through "
-                "grading, today's context and predictions), one run for the window.",
+                "grading, today's context and predictions), one run for the window. " + RANGE_RUN_DESCRIPTION,
 )
 
 
@@ -29,6 +37,7 @@ def send_alert_digest(context: OpExecutionContext, config: DigestConfig, pipelin
                      + (f"{digest.total} alert(s) delivered" if digest else "nothing pending"))
 
 
-@job(description="Deliver the pending alerts of one finished backfill as one digest.")
+# its own resources: a sensor's job missing them is copied by Definitions with a Beta parameter (a warning)
+@job(description="Deliver the pending alerts of one finished backfill as one digest.", resource_defs=make_resources())
 def backfill_alert_digest_job():
     send_alert_digest()

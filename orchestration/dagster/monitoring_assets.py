@@ -25,6 +25,7 @@ def coverage_metadata(con: duckdb.DuckDBPyConnection, scan: ScanResult | None = 
     from dagster import MetadataValue
 
     from orchestration.monitoring.gaps import open_gaps
+    from orchestration.monitoring.patterns import patterns_report
 
     _, summaries = coverage_report(con)
     metadata: dict = {"coverage": MetadataValue.md(format_markdown(summaries))}
@@ -35,6 +36,7 @@ def coverage_metadata(con: duckdb.DuckDBPyConnection, scan: ScanResult | None = 
             metadata[f"phase_{number}_dates_missing"] = MetadataValue.int(phase.dates_missing)
             metadata[f"phase_{number}_dates_blocked"] = MetadataValue.int(phase.dates_blocked)
     metadata["open_gaps"] = MetadataValue.int(len(scan.open_gaps if scan is not None else open_gaps(con)))
+    metadata["patterns"] = MetadataValue.md(patterns_report(con).markdown())     # `nba-pipeline report patterns`
     return metadata
 
 
@@ -49,19 +51,25 @@ def build_coverage_asset(resource_key: str = "pipeline", key: str = "pipeline_co
     every range run (`--select '*' --partition-range` needs every selected asset partitioned
     alike), so its latest materialization is the coverage after that run.
     """
-    from dagster import MaterializeResult, asset
+    from dagster import AssetSpec, MaterializeResult, multi_asset
 
-    @asset(name=key, group_name=group_name, required_resource_keys={resource_key}, pool=pool,
-           partitions_def=partitions_def, backfill_policy=backfill_policy, deps=list(deps),
-           description="Coverage per season and phase (schedule vs each phase's tables) and the open gaps, "
-                       "for the whole warehouse, refreshed by every run that reaches it.")
+    # a multi-asset of one spec: `@asset(backfill_policy=...)` is a Beta parameter (a warning at every load),
+    # the multi-asset's is not
+    spec = AssetSpec(key, group_name=group_name, deps=list(deps),
+                     description="Coverage per season and phase (schedule vs each phase's tables) and the open gaps, "
+                                 "for the whole warehouse, and the pipeline's patterns (`nba-pipeline report "
+                                 "patterns`: durations, skips, breakers, alerts, duplicate processing, gaps, "
+                                 "healing), refreshed by every run that reaches it.")
+
+    @multi_asset(name=key, specs=[spec], required_resource_keys={resource_key}, pool=pool,
+                 partitions_def=partitions_def, backfill_policy=backfill_policy)
     def _coverage(context):
         warehouse = getattr(context.resources, resource_key).warehouse()
         with writer_lock(warehouse, f"dagster {key}", say=context.log.info), connect_writer(warehouse) as con:
             result = scan_gaps(con)
             metadata = coverage_metadata(con, result)
         context.log.info(f"gap scan: {len(result.found)} found, {result.new} new, {result.closed} closed")
-        return MaterializeResult(metadata=metadata)
+        return MaterializeResult(asset_key=spec.key, metadata=metadata)
 
     return _coverage
 

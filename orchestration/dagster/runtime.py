@@ -65,6 +65,27 @@ class DagsterStep:
                                command=f"dagster run {context.run.job_name}", say=context.log.info,
                                backfill_id=mode.backfill_id, **run_options)
         context.log.info(f"{source}: {self.start}..{self.end} on {self.run.warehouse} ({mode.describe()})")
+        self.plan_metadata: dict = {}            # the run's plan, on the first planning step's first output
+
+    def preview_run(self) -> None:
+        """On the run's first step that plans (after the load, if the run loads): what the whole range run
+        will do (every dbt phase, as `nba-pipeline backfill --dry-run` shows it) in the log and as metadata
+        of the step's first output."""
+        from orchestration.phases import DBT_PHASES
+        from orchestration.preview import preview_backfill
+        from orchestration.step_history import STEP_RUNS
+
+        with self.run.connect() as con:
+            planned_before = con.execute(f"select count(*) from {STEP_RUNS} where run_id = ? and step != 'load'",
+                                         [self.run.run_id]).fetchone()[0]
+            if planned_before:
+                return
+            preview = preview_backfill(con, self.start, self.end, list(DBT_PHASES), cascade=self.run.mode.cascade,
+                                       strict=self.run.mode.strict)
+        text = preview.describe().replace("dry run: nothing is written. ", "plan of this run: ", 1)
+        self.context.log.info(text)
+        self.plan_metadata = {"backfill_plan": MetadataValue.md(f"```\n{text}\n```"),
+                              "backfill_plan_json": MetadataValue.json(preview.as_dict())}
 
     @contextmanager
     def held(self) -> Iterator["DagsterStep"]:
@@ -76,6 +97,7 @@ class DagsterStep:
 
     def plan(self, phases: list[Phase]) -> tuple[date, date]:
         """The range to build (start .. cascade end), or Failure when a date of the run is BLOCKED."""
+        self.preview_run()
         plan = self.run.plan(self.start, self.end, phases)
         if plan.cascaded:
             self.context.log.info(f"forward cascade: {self.start}..{self.end} extends to {plan.end}")

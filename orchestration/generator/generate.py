@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 from orchestration.dataset_manifest import MANIFEST_FILE, generated_manifest, write_manifest
 
@@ -100,6 +101,7 @@ def generate_seasons(
     seed: int = 42,
     faults: FaultConfig | None = None,
     played_through: date | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> GenerationSummary:
     """Simulate the given seasons (start years, e.g. [2021, 2022]) and write the landing files to out_dir.
 
@@ -109,7 +111,8 @@ def generate_seasons(
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of small objects and no cycles: the collector only costs time here
     try:
-        return _generate(season_start_years, Path(out_dir), seed, faults or FaultConfig(), played_through)
+        return _generate(season_start_years, Path(out_dir), seed, faults or FaultConfig(), played_through,
+                         progress or (lambda message: None))
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -121,6 +124,7 @@ def _generate(
     seed: int,
     faults: FaultConfig,
     played_through: date | None,
+    say: Callable[[str], None],
 ) -> GenerationSummary:
     started = time.perf_counter()
     years = sorted(set(int(y) for y in season_start_years))
@@ -135,9 +139,12 @@ def _generate(
         if year != years[0]:
             advance_offseason(league, random.Random(f"{seed}:{year}:offseason"))
         if year in years:
+            say(f"simulating season {season_label(year)} ({years.index(year) + 1} of {len(years)}, "
+                f"{time.perf_counter() - started:.0f}s elapsed)")
             games = simulate_season(league, year, seed)
             seasons.append(_season_rows(season_label(year), games, game_states(games, played_through), book, year))
     report = apply_faults(seasons, faults, random.Random(f"{seed}:faults"))
+    say(f"writing the landing files into {out_dir}")
     files = _write(out_dir, seasons, league, set(report.unknown_player_ids))
     write_manifest(out_dir, generated_manifest(seed, [s.label for s in seasons]))
     files.append(MANIFEST_FILE)

@@ -302,7 +302,10 @@ def _heal(warehouse: Path, max_age_days: int, today: date, landing: Path | None,
 
     held_back: set[str] = set()                      # skipped (open circuit): left pending, not failed
     runs = plan.next_runs()                          # the first pass: the scan above, nothing attempted yet
+    passes = 0
     while runs:
+        passes += 1
+        say(f"heal pass {passes}: {len(runs)} range(s) to run")
         for heal_range in runs:
             if any(g.gap_id in attempted for g in heal_range.gaps) or _covered(heal_range, covered):
                 # a run of this heal already covered these dates and they are still gaps:
