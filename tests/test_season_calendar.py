@@ -91,7 +91,7 @@ def test_regular_season_2025_26_equals_the_real_minutes_file(real_dir: Path) -> 
 
 
 def test_dbt_seed_builds_what_python_reads(tmp_path: Path) -> None:
-    from orchestration.dbt_runner import dbt_build
+    from support import dbt_build
 
     warehouse = tmp_path / "w.duckdb"
     result = dbt_build(["season_calendar"], None, None, warehouse, target_path=tmp_path / "target")

@@ -260,7 +260,8 @@ def test_status_waits_for_duckdbs_own_lock_then_reads(warehouse, holding):
     lines.wait_for(f"waiting for the warehouse: held by PID {outsider.pid}")
     outsider.release()
     assert status.wait(timeout=60) == ExitCode.OK
-    assert any(line.startswith("2021-22  2 raw              6         6") for line in lines.rest()), lines.seen
+    # the season's whole schedule is loaded (45 playoff dates), box scores for 6 of them
+    assert any(line.split()[:5] == ["2021-22", "2", "raw", "45", "6"] for line in lines.rest()), lines.seen
 
 
 # ---------------------------------------------------------------- read-only and unreadable files
@@ -275,11 +276,11 @@ def test_read_only_commands_work_on_a_read_only_file_and_folder(warehouse, real_
     assert results["validate"].returncode == ExitCode.FAILED   # phases 3-6 are not built: FAIL, cleanly
     assert {command: result.returncode for command, result in results.items() if command != "validate"} == {
         "status": ExitCode.OK, "gaps": ExitCode.OK, "report": ExitCode.OK}
-    assert "gaps: 6 date(s) (2->3 6)" in results["status"].stdout    # computed from the data, nothing recorded
+    assert "2->3 6" in _gaps_line(results["status"].stdout)         # computed from the data, nothing recorded
 
     warehouse.parent.chmod(0o555)                              # no lock file, and none can be made
     status = run_cli(warehouse, "status", unprivileged=True)
-    assert status.returncode == ExitCode.OK and status.stderr == "" and "gaps: 6 date(s)" in status.stdout
+    assert status.returncode == ExitCode.OK and status.stderr == "" and "2->3 6" in _gaps_line(status.stdout)
     load = run_cli(warehouse, *load_args(real_dir), unprivileged=True)
     assert load.returncode == ExitCode.WAREHOUSE_UNREADABLE
     (error,) = load.stderr.strip().splitlines()
@@ -293,7 +294,13 @@ def test_read_only_folder_with_a_lock_file(warehouse, real_dir):
     warehouse.chmod(0o444)
     warehouse.parent.chmod(0o555)
     status = run_cli(warehouse, "status", unprivileged=True)
-    assert status.returncode == ExitCode.OK and status.stderr == "" and "gaps: 9 date(s)" in status.stdout
+    assert status.returncode == ExitCode.OK and status.stderr == "" and "2->3 9" in _gaps_line(status.stdout)
+
+
+def _gaps_line(stdout: str) -> str:
+    """The status note on gaps (per phase pair: the loaded box scores leave the rest of the season's schedule
+    without them)."""
+    return next(line for line in stdout.splitlines() if line.startswith("gaps: "))
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not_duckdb", "empty", "missing", "no_access"])
