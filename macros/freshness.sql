@@ -6,7 +6,8 @@
   - `input_version`: for the row's game_date D, a digest of the versions of
     every dated input the model reads (through views and ephemeral models) on
     every date of D's season up to and including D: the content versions of
-    the source tables (nba_orchestration.source_date_versions, written by the
+    the source tables (nba_orchestration.source_date_versions, read through
+    stg_nba_orchestration__source_date_versions; written by the
     loader and the trained-model step with their rows) and the
     `input_version` of upstream dated models. Deterministic: a range run, a
     date-by-date run and a rerun write the same digests.
@@ -165,7 +166,7 @@
     {%- if nba_pipeline.in_unit_test() -%}
         {{ return('select cast(null as date) as game_date, cast(null as ' ~ dbt.type_bigint() ~ ') as input_version') }}
     {%- endif -%}
-    {%- set source_versions = source('nba_orchestration', 'source_date_versions') -%}
+    {%- set source_versions = ref('stg_nba_orchestration__source_date_versions') -%}
     {%- set schedule = ref('stg_nba_raw__schedule') -%}
     {%- if not execute or not nba_pipeline.freshness_recorded() -%}
         {{ return('select cast(null as date) as game_date, cast(null as ' ~ dbt.type_bigint() ~ ') as input_version') }}

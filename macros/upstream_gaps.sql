@@ -18,13 +18,11 @@
 {% macro phase3_gap_dates() -%}
     {#- one lookback lookup (a query) for the seven filters below -#}
     {%- set in_lookback = nba_pipeline.in_lookback_range('game_date') -%}
-    {%- set phase3_tables = [
-        ref('player_game_summary'),
-        ref('team_offense_game_summary'),
-        ref('team_defense_game_summary'),
-        ref('upcoming_player_game_context'),
-        ref('upcoming_team_game_context'),
-    ] -%}
+    {#- Phase 3's tables: var phase_completeness_models (dbt_project.yml), also read by phases.py -#}
+    {%- set phase3_tables = [] -%}
+    {%- for name in var('phase_completeness_models')[3] -%}
+        {%- do phase3_tables.append(ref(name)) -%}
+    {%- endfor -%}
     select distinct final_team_games.season_year, final_team_games.game_date
     from (
         select game_id, game_date, season_year, home_team_abbr as team_abbr

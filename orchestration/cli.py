@@ -172,13 +172,18 @@ def cmd_heal(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from orchestration.monitoring.validation import parse_levels, validate_date
-    from orchestration.warehouse_lock import reading
+    from orchestration.monitoring.dbt_checks import run_date_checks
+    from orchestration.monitoring.validation import DBT_LEVELS, parse_levels, validate_date
+    from orchestration.warehouse_lock import readers_lock, reading
 
     day = parse_iso_date(args.date, "--date")
     levels = parse_levels(args.level)
-    with reading(warehouse_path(), say=_note) as con:
-        report = validate_date(con, day, levels)
+    warehouse = warehouse_path()
+    with readers_lock(warehouse, say=_note):
+        # dbt first, with no connection of ours open (it opens the file read-only itself)
+        checks = run_date_checks(warehouse, day) if set(levels) & set(DBT_LEVELS) else None
+        with reading(warehouse, say=_note) as con:
+            report = validate_date(con, day, levels, checks)
     print(report.format(verbose=args.verbose))
     return report.exit_code
 

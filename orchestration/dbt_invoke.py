@@ -33,6 +33,7 @@ from orchestration.paths import DBT_PROJECT_DIR, warehouse_path
 from orchestration.phases import phase_of_tags
 
 TARGET_ENV = "NBA_PIPELINE_TARGET"
+READ_ONLY_TARGET = "dev_read_only"      # profiles.yml: the dev DuckDB file, opened read-only
 WINDOW_ENV = ("NBA_START_DATE", "NBA_END_DATE")
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 # one dbt invocation at a time in a process: dbt keeps global state (flags, adapters, the env)
@@ -49,8 +50,9 @@ class DbtNodeResult:
     message: str | None
     failures: int | None
     execution_time: float
-    relation: str | None = None          # "schema.table" of a model; None for tests and others
+    relation: str | None = None          # "schema.table" of a model or source; None for tests and others
     phase: int | None = None             # from the node's phase_<n> tag
+    age_seconds: float | None = None     # `dbt source freshness`: how long ago the source was last loaded
 
     @property
     def failed(self) -> bool:
@@ -140,10 +142,11 @@ def _event_dict(message) -> dict[str, Any]:
 
 def _node_result(result) -> DbtNodeResult:
     node = result.node
-    relation = f"{node.schema}.{node.alias}" if node.resource_type == "model" else None
+    relation = {"model": lambda: f"{node.schema}.{node.alias}",
+                "source": lambda: f"{node.schema}.{node.identifier}"}.get(str(node.resource_type), lambda: None)()
     return DbtNodeResult(node.unique_id, str(node.resource_type), str(result.status), result.message,
                          result.failures, float(result.execution_time or 0.0), relation,
-                         phase_of_tags(getattr(node, "tags", None)))
+                         phase_of_tags(getattr(node, "tags", None)), getattr(result, "age", None))
 
 
 class DbtProject:
@@ -190,16 +193,27 @@ class DbtProject:
         return self._manifests[key]
 
     def invoke(self, args: Sequence[str], start: date | None = None, end: date | None = None,
-               on_event: DbtEventHandler | None = None) -> DbtBuildResult:
-        """One dbt command (build, test, run, compile ...) over the window [start, end]."""
+               on_event: DbtEventHandler | None = None, read_only: bool = False) -> DbtBuildResult:
+        """One dbt command (build, test, run, compile ...) over the window [start, end].
+
+        `read_only`: for commands that only read (test, source freshness) beside readers of the
+        warehouse: the DuckDB file opened read-only (target `dev_read_only`) and no bookkeeping
+        written by the on-run-end hook."""
         from dbt.cli.main import dbtRunner
+
+        env = window_env(start, end, self.warehouse)
+        if read_only:
+            if target_name() != "dev":
+                raise ValueError(f"read-only dbt runs are for the DuckDB target, not {target_name()}")
+            args = [*args, "--target", READ_ONLY_TARGET]
+            env["NBA_RECORD_FRESHNESS"] = "false"
 
         # a copy per invocation: compiling marks the manifest's nodes (ephemeral CTEs "injected"), and a
         # second invocation on the same object would reference CTEs it no longer defines
         manifest = copy.deepcopy(self.manifest())
         callbacks = [lambda message: on_event(_event_dict(message))] if on_event else []
         started = time.monotonic()
-        with _INVOCATION_LOCK, _environment(window_env(start, end, self.warehouse)):
+        with _INVOCATION_LOCK, _environment(env):
             try:
                 outcome = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(
                     [*args, "--quiet", *self._common_args()])

@@ -9,6 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import yaml
+
+from orchestration.paths import DBT_PROJECT_DIR
+
+
+def _dbt_completeness_models() -> dict[int, list[str]]:
+    """The var `phase_completeness_models` of dbt_project.yml: per phase, the models proving it complete
+    (defined there once; the Phase 4 gap check in macros/upstream_gaps.sql reads it too)."""
+    config = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    return {int(phase): list(models) for phase, models in config["vars"]["phase_completeness_models"].items()}
+
+
+_COMPLETENESS_MODELS = _dbt_completeness_models()
+
+
+def _completeness_tables(number: int, schema: str) -> tuple[str, ...]:
+    return tuple(f"{schema}.{model}" for model in _COMPLETENESS_MODELS[number])
+
 
 @dataclass(frozen=True)
 class Phase:
@@ -35,13 +53,7 @@ PHASES: tuple[Phase, ...] = (
         3,
         "analytics",
         "nba_analytics",
-        (
-            "nba_analytics.player_game_summary",
-            "nba_analytics.team_offense_game_summary",
-            "nba_analytics.team_defense_game_summary",
-            "nba_analytics.upcoming_player_game_context",
-            "nba_analytics.upcoming_team_game_context",
-        ),
+        _completeness_tables(3, "nba_analytics"),
         # staging views over nba_raw are built with the first dbt phase
         dbt_selector="tag:phase_2 tag:phase_3",
     ),
@@ -49,20 +61,14 @@ PHASES: tuple[Phase, ...] = (
         4,
         "precompute",
         "nba_precompute",
-        (
-            "nba_precompute.team_defense_zone_analysis",
-            "nba_precompute.player_shot_zone_analysis",
-            "nba_precompute.player_daily_cache",
-            "nba_precompute.player_composite_factors",
-            "nba_precompute.ml_feature_store",
-        ),
+        _completeness_tables(4, "nba_precompute"),
         dbt_selector="tag:phase_4",
     ),
     Phase(
         5,
         "predictions",
         "nba_predictions",
-        ("nba_predictions.player_prop_predictions",),
+        _completeness_tables(5, "nba_predictions"),
         dbt_selector="tag:phase_5",
         # the trained model (Python, outside dbt) writes nba_predictions.ml_system_predictions,
         # which the phase 5 dbt build reads; a failing step leaves the other systems running
@@ -72,7 +78,7 @@ PHASES: tuple[Phase, ...] = (
         6,
         "grading",
         "nba_predictions",
-        ("nba_predictions.prediction_accuracy",),
+        _completeness_tables(6, "nba_predictions"),
         dbt_selector="tag:phase_6",
     ),
 )

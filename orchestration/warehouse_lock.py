@@ -394,6 +394,22 @@ def connect_read_only(warehouse: Path, timeout: float | None = None, say: Say = 
 
 
 @contextmanager
+def readers_lock(warehouse: Path, timeout: float | None = None, say: Say = print) -> Iterator[None]:
+    """The readers' shared lock alone (writers wait), for work that opens the file itself, read-only (dbt)."""
+    key = _key(warehouse)
+    if not key.is_file():
+        raise _no_warehouse(key)
+    fd = None if holds_writer_lock(key) else _open_for_reader(key)
+    try:
+        if fd is not None:
+            _flock(fd, fcntl.LOCK_SH, _Wait(key, timeout, say), "held by another nba-pipeline command")
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+@contextmanager
 def reading(warehouse: Path, timeout: float | None = None, say: Say = print) -> Iterator[duckdb.DuckDBPyConnection]:
     """`connect_read_only` for one block: the connection is closed and the shared lock released at its end."""
     connection, release = _open_reader(warehouse, timeout, say)

@@ -12,14 +12,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.dbt_invoke import DbtBuildResult, DbtProject
+from orchestration.phases import PHASES_BY_NUMBER
 
-PHASE3_TABLES = (
-    "nba_analytics.player_game_summary",
-    "nba_analytics.team_offense_game_summary",
-    "nba_analytics.team_defense_game_summary",
-    "nba_analytics.upcoming_player_game_context",
-    "nba_analytics.upcoming_team_game_context",
-)
+PHASE3_TABLES = PHASES_BY_NUMBER[3].completeness_tables
 
 
 # Columns that say which build wrote a row, not what the row holds: left out of comparisons.

@@ -26,18 +26,15 @@ pytestmark = pytest.mark.webui
 FIRST_ROUND = (date(2022, 4, 16), date(2022, 4, 30))
 SECOND_ROUND_END = date(2022, 5, 15)
 ASSETS = """
-query { assetNodes { assetKey { path } isPartitioned
+query { assetNodes { assetKey { path } isPartitioned tags { key value }
   assetPartitionStatuses { __typename ... on TimePartitionStatuses { ranges { status startKey endKey } } } } }
 """
-PHASE_OF_SCHEMA = {"nba_raw": 2, "nba_staging": 2, "nba_analytics": 3, "nba_precompute": 4}
 
 
-def _phase(path: list[str]) -> int | None:
-    if path[0] in PHASE_OF_SCHEMA:
-        return PHASE_OF_SCHEMA[path[0]]
-    if path[0] == "nba_predictions":
-        return 6 if path[1] in {"prediction_accuracy", "system_daily_performance"} else 5
-    return None
+def _phase(node: dict) -> int | None:
+    """The asset's phase, from its `nba/phase` tag (the coverage asset has none)."""
+    tags = {tag["key"]: tag["value"] for tag in node.get("tags") or []}
+    return int(tags["nba/phase"]) if "nba/phase" in tags else None
 
 
 def _days(start: str, end: str) -> set[str]:
@@ -71,13 +68,13 @@ def _nodes(port: int) -> list[dict]:
         return []
 
 
-def _shown(port: int) -> dict[tuple[str, ...], set[str]]:
-    """Per asset, the partitions the UI shows MATERIALIZED (failed or in progress ones are not)."""
+def _shown(port: int) -> dict[tuple[str, ...], tuple[int | None, set[str]]]:
+    """Per asset, its phase and the partitions the UI shows MATERIALIZED (failed or in progress ones are not)."""
     shown = {}
     for node in _nodes(port):
         ranges = node["assetPartitionStatuses"].get("ranges") or []
-        shown[tuple(node["assetKey"]["path"])] = set().union(
-            *[_days(r["startKey"], r["endKey"]) for r in ranges if r["status"] == "MATERIALIZED"])
+        shown[tuple(node["assetKey"]["path"])] = (_phase(node), set().union(
+            *[_days(r["startKey"], r["endKey"]) for r in ranges if r["status"] == "MATERIALIZED"]))
     return shown
 
 
@@ -97,8 +94,7 @@ def _assert_dagster_shows_the_warehouse(stack) -> dict[int, set[str]]:
     complete, covered = _complete(stack["warehouse"])
     shown = _shown(stack["port"])
     assert shown, "no partitioned assets"
-    for path, partitions in shown.items():
-        phase = _phase(list(path))
+    for path, (phase, partitions) in shown.items():
         if phase is None:                     # the coverage asset: monitoring, not data
             continue
         assert partitions & covered == complete.get(phase, set()), (path, sorted(

@@ -251,7 +251,7 @@ def test_each_gate_fails_on_broken_data(real_raw_warehouse, tmp_path, dbt_target
     player, game = query(warehouse, pick, [second])[0]
     execute(warehouse, "update nba_raw.nbac_player_boxscore set fg3a = fg3m - 1 where game_id = ? and player_id = ?", [game, player])
     player, game = query(warehouse, pick, [third])[0]
-    execute(warehouse, "update nba_raw.nbac_player_boxscore set seconds_played = 75 * 60, minutes = 75 where game_id = ? and player_id = ?", [game, player])
+    execute(warehouse, "update nba_raw.nbac_player_boxscore set seconds_played = 80 * 60, minutes = 80 where game_id = ? and player_id = ?", [game, player])
     execute(warehouse, "update nba_raw.nbac_team_boxscore set points = points + 1 where game_id = "
                        "(select min(game_id) from nba_raw.nbac_schedule where game_date = ?) and is_home", [fourth])
     execute(warehouse, "delete from nba_raw.nbac_player_boxscore where game_id = "
@@ -265,7 +265,7 @@ def test_each_gate_fails_on_broken_data(real_raw_warehouse, tmp_path, dbt_target
     expected = {
         "accepted_range_player_game_summary_reb__0",               # negative stat
         "player_game_summary_made_le_attempted",                   # made > attempted
-        "accepted_range_player_game_summary_minutes__70__0",       # minutes > 70
+        "accepted_range_player_game_summary_minutes__75__0",       # minutes > 75 (five overtimes are 73)
         "assert_team_points_equal_player_points",                  # team != sum of players
         "covers_final_games_player_game_summary_8",                # completeness vs schedule
     }

@@ -1,4 +1,6 @@
-{#- Fails with every row of the run's dates whose value is outside [min_value, max_value]. -#}
+{#- Fails with every row of the run's dates whose value is outside [min_value, max_value].
+    dbt_utils' test of the same name, re-implemented: the dbt package hub is not
+    reachable from this project's machines, so no packages.yml. -#}
 {% test accepted_range(model, column_name, min_value=none, max_value=none) %}
 select *
 from {{ model }}

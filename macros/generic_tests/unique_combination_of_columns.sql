@@ -1,4 +1,6 @@
-{#- Fails with one row per duplicated key. -#}
+{#- Fails with one row per duplicated key.
+    dbt_utils' test of the same name, re-implemented: the dbt package hub is not
+    reachable from this project's machines, so no packages.yml. -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 with keyed as (
     select {{ combination_of_columns | join(', ') }}, count(*) as row_count

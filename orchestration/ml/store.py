@@ -1,29 +1,34 @@
 """Tables the trained-model system owns in nba_predictions (DuckDB DDL).
 
-`ml_system_predictions` is also created (empty) by the dbt macro
-`ensure_ml_system_predictions` before Phase 5 reads it as a source; the two
-column lists are kept equal (tests/test_phase4_6.py checks it).
+`ml_system_predictions` is declared once, as the dbt source Phase 5 reads
+(dbt_project/models/staging/nba_predictions/_nba_predictions__sources.yml, its
+columns and data types): this step creates it from that declaration, and so
+does the dbt macro `ensure_ml_system_predictions` when the step never ran.
 """
 
 from __future__ import annotations
 
 import duckdb
+import yaml
+
+from orchestration.paths import DBT_PROJECT_DIR
 
 SCHEMA = "nba_predictions"
 PREDICTIONS_TABLE = f"{SCHEMA}.ml_system_predictions"
 REGISTRY_TABLE = f"{SCHEMA}.ml_model_registry"
+SOURCE_YAML = DBT_PROJECT_DIR / "models" / "staging" / "nba_predictions" / "_nba_predictions__sources.yml"
 
-PREDICTIONS_DDL = f"""
-    create table if not exists {PREDICTIONS_TABLE} (
-        game_id varchar not null,
-        game_date date not null,
-        season_year integer not null,
-        player_id bigint not null,
-        system_id varchar not null,
-        system_version varchar not null,
-        model_id varchar not null,
-        predicted_points decimal(18, 2) not null
-    )"""
+
+def predictions_columns() -> list[tuple[str, str]]:
+    """(name, data type) of ml_system_predictions, as its dbt source declares them."""
+    sources = yaml.safe_load(SOURCE_YAML.read_text())["sources"]
+    table = next(table for source in sources if source["name"] == SCHEMA
+                 for table in source["tables"] if table["name"] == "ml_system_predictions")
+    return [(column["name"], column["data_type"]) for column in table["columns"]]
+
+
+PREDICTIONS_DDL = (f"create table if not exists {PREDICTIONS_TABLE} ("
+                   + ", ".join(f"{name} {data_type} not null" for name, data_type in predictions_columns()) + ")")
 
 REGISTRY_DDL = f"""
     create table if not exists {REGISTRY_TABLE} (

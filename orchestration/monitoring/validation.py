@@ -1,8 +1,11 @@
 """`nba-pipeline validate --date D`: five levels, each PASS / WARN / FAIL, and an overall verdict.
 
-- execution:    every phase's latest run for D succeeded (or was skipped for a good reason)
+- execution:    every phase's latest run for D succeeded (or was skipped for a good reason); the sources'
+                freshness (`dbt source freshness`; for a historical D an old load is a warning)
 - volume:       rows per table against what the schedule (and the box scores) imply for D
-- quality:      nulls in required fields, impossible values, averages within sane ranges
+- quality:      nulls in required fields, and the project's dbt data tests over D: impossible values
+                (severity error) FAIL, implausible ones (severity warn) WARN; the limits live in the
+                models' YAML only (orchestration/monitoring/dbt_checks.py runs them)
 - dependencies: no gap for D between any two phases, no stale phase, nothing downstream of a hole
 - business:     a sample of rolling averages and ratings recomputed in Python from nba_raw
                 (orchestration.monitoring.recompute) against the tables
@@ -14,12 +17,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
 from orchestration.completeness import coverage_by_date, existing_tables
 from orchestration.monitoring import recompute
+from orchestration.monitoring.dbt_checks import DbtDateChecks
 from orchestration.monitoring.gaps import find_gaps, pair_label
 from orchestration.monitoring.run_state import latest_runs
 from orchestration.source_versions import VERSIONS_TABLE
@@ -112,8 +116,33 @@ def _loaded_at(con, day: date):
 _GOOD_SKIPS = {"no_games", "unchanged_inputs"}
 
 
-def check_execution(con, day: date, final_games: int) -> LevelResult:
+# the daily schedule builds yesterday..today: an older date is historical (a backfill), where a source
+# not loaded for days is expected and its freshness error only a warning
+CURRENT_DAYS = 1
+
+
+def _freshness_checks(checks: DbtDateChecks, today: date) -> list[Check]:
+    historical = checks.game_date < today - timedelta(days=CURRENT_DAYS)
+    found = []
+    for source in checks.freshness:
+        age = f"last loaded {source.age_seconds / 3600:.1f} h ago" if source.age_seconds is not None else "no load time"
+        if source.status == "pass":
+            status, message = PASS, age
+        elif source.status == "warn":
+            status, message = WARN, f"{age} (past the warn threshold of dbt_project.yml's source freshness)"
+        elif historical:
+            status, message = WARN, f"{age}: stale for today, not an error for the historical date {checks.game_date}"
+        else:
+            status, message = FAIL, f"{age} ({source.status}: {(source.message or '').strip()[:200]})"
+        found.append(Check("execution", f"freshness {source.relation}", status, message))
+    return found
+
+
+def check_execution(con, day: date, final_games: int, checks: DbtDateChecks | None = None,
+                    today: date | None = None) -> LevelResult:
     result = LevelResult("execution")
+    if checks is not None:
+        result.checks.extend(_freshness_checks(checks, today or date.today()))
     runs = latest_runs(con, day, day)
     loaded = _loaded_at(con, day)
     complete = {c.phase: c.is_complete for c in coverage_by_date(con, PHASES, day, day)}
@@ -259,51 +288,30 @@ _REQUIRED = {
     "nba_predictions.prediction_accuracy": ("game_id", "game_date", "player_id", "system_id", "actual_points"),
 }
 
-# (table, condition that marks a bad row, what it means): impossible values -> FAIL
-_IMPOSSIBLE = [
-    ("nba_analytics.player_game_summary", "points < 0 or fgm < 0 or fga < 0 or ftm < 0 or minutes < 0",
-     "negative stats"),
-    ("nba_analytics.player_game_summary", "fgm > fga or fg3m > fg3a or fg3m > fgm or ftm > fta",
-     "makes above attempts"),
-    ("nba_analytics.player_game_summary", "points <> 2 * (fgm - fg3m) + 3 * fg3m + ftm",
-     "points differ from 2*(fgm-fg3m)+3*fg3m+ftm"),
-    ("nba_analytics.player_game_summary", "reb <> oreb + dreb", "reb differs from oreb + dreb"),
-    ("nba_analytics.player_game_summary", "minutes > 75", "more than 75 minutes"),
-    ("nba_analytics.team_offense_game_summary", "points < 0 or possessions <= 0 or pace <= 0 or offensive_rating < 0",
-     "non-positive possessions/pace or negative points"),
-    ("nba_analytics.team_defense_game_summary", "possessions <= 0 or defensive_rating < 0",
-     "non-positive possessions or negative rating"),
-    ("nba_analytics.upcoming_player_game_context",
-     "games_in_window < 0 or games_in_window > 10 or points_avg_last_10 < 0 or minutes_avg_last_10 < 0 "
-     "or minutes_avg_last_10 > 75", "window values out of their domain"),
-    ("nba_analytics.upcoming_player_game_context",
-     "not (calculation_quality in ('complete', 'no_prior_games') or calculation_quality like 'partial\\_%\\_games' escape '\\')",
-     "unknown calculation_quality"),
-    ("nba_precompute.ml_feature_store", "feature_quality_score < 0 or feature_quality_score > 100",
-     "feature_quality_score outside 0-100"),
-    ("nba_predictions.player_prop_predictions", "predicted_points < 0", "negative predicted points"),
-    ("nba_predictions.prediction_accuracy", "absolute_error < 0 or actual_points < 0",
-     "negative error or actual points"),
-]
-
-# sane ranges for averages and rates: outside -> WARN (unusual, not impossible)
-_IMPLAUSIBLE = [
-    ("nba_analytics.team_offense_game_summary", "points not between 50 and 200", "team points outside 50-200"),
-    ("nba_analytics.team_offense_game_summary", "pace not between 70 and 130", "pace outside 70-130"),
-    ("nba_analytics.team_offense_game_summary", "offensive_rating not between 60 and 170",
-     "offensive rating outside 60-170"),
-    ("nba_analytics.team_defense_game_summary", "defensive_rating not between 60 and 170",
-     "defensive rating outside 60-170"),
-    ("nba_analytics.upcoming_player_game_context", "points_avg_last_10 > 60 or minutes_avg_last_10 > 60",
-     "player averages above 60"),
-    ("nba_analytics.upcoming_team_game_context",
-     "games_in_window > 0 and (points_avg_last_10 not between 70 and 160 or offensive_rating_last_10 not between 70 and 160)",
-     "team averages outside 70-160"),
-    ("nba_predictions.player_prop_predictions", "predicted_points > 70", "predicted points above 70"),
-]
+_TEST_STATUS = {"pass": PASS, "warn": WARN, "fail": FAIL, "error": FAIL, "runtime error": FAIL}
 
 
-def check_quality(con, day: date, final_games: int) -> LevelResult:
+def _dbt_test_checks(checks: DbtDateChecks | None) -> list[Check]:
+    """The dbt data tests over the date: one line for those that passed, one per test that did not."""
+    if checks is None:
+        return [Check("quality", "dbt data tests", WARN, "not run (nba-pipeline validate runs them through dbt)")]
+    if checks.error and not checks.tests:
+        return [Check("quality", "dbt data tests", FAIL, f"dbt could not run them: {checks.error[:300]}")]
+    found = []
+    passed = 0
+    for test in sorted(checks.tests, key=lambda t: t.unique_id):
+        status = _TEST_STATUS.get(test.status, WARN)
+        if status == PASS:
+            passed += 1
+            continue
+        name = test.unique_id.split(".")[2]
+        rows = f"{test.failures} failing row(s)" if test.failures is not None else (test.message or test.status)
+        found.append(Check("quality", name, status, f"{test.status}: {rows}"))
+    found.append(Check("quality", "dbt data tests", PASS, f"{passed} of {len(checks.tests)} passed over {checks.game_date}"))
+    return found
+
+
+def check_quality(con, day: date, final_games: int, checks: DbtDateChecks | None = None) -> LevelResult:
     result = LevelResult("quality")
     tables = existing_tables(con)
     params = {"day": day}
@@ -318,18 +326,7 @@ def check_quality(con, day: date, final_games: int) -> LevelResult:
         bad = [f"{c} ({n})" for c, n in zip(present, nulls) if n]
         result.checks.append(Check("quality", f"{table} required fields", FAIL if bad else PASS,
                                    ("nulls in " + ", ".join(bad)) if bad else f"{len(present)} fields never null"))
-    for severity, rules in ((FAIL, _IMPOSSIBLE), (WARN, _IMPLAUSIBLE)):
-        for table, condition, meaning in rules:
-            if table not in tables:
-                continue
-            try:
-                bad, total = con.execute(
-                    f"select count(*) filter (where {condition}), count(*) from {table} where game_date = $day",
-                    params).fetchone()
-            except duckdb.BinderException:     # a column this rule reads is not in the table (any more)
-                continue
-            result.checks.append(Check("quality", f"{table}: {meaning}", severity if bad else PASS,
-                                       f"{bad} of {total} row(s)"))
+    result.checks.extend(_dbt_test_checks(checks))
     return result
 
 
@@ -489,10 +486,19 @@ def parse_levels(spec: str | None) -> list[str]:
     return levels
 
 
-def validate_date(con: duckdb.DuckDBPyConnection, day: date, levels: list[str] | None = None) -> ValidationReport:
+# the levels that read what dbt says about the date (orchestration/monitoring/dbt_checks.py)
+DBT_LEVELS = ("execution", "quality")
+
+
+def validate_date(con: duckdb.DuckDBPyConnection, day: date, levels: list[str] | None = None,
+                  checks: DbtDateChecks | None = None) -> ValidationReport:
+    """The report for `day`; `checks` are dbt's tests and source freshness for it (run_date_checks, before
+    this connection was opened): without them the quality level says its dbt tests did not run."""
     if "nba_raw.nbac_schedule" not in existing_tables(con):
         raise ValueError("no schedule loaded: nothing to validate (nba-pipeline load <dir>)")
     final_games = _scalar(con, "select count(*) from nba_raw.nbac_schedule where game_date = ? and game_status = 3",
                           [day])
     selected = levels or list(LEVELS)
-    return ValidationReport(day, final_games, [_CHECKERS[level](con, day, final_games) for level in selected])
+    return ValidationReport(day, final_games, [
+        _CHECKERS[level](con, day, final_games, checks) if level in DBT_LEVELS else _CHECKERS[level](con, day, final_games)
+        for level in selected])

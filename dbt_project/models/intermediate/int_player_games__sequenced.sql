@@ -6,8 +6,15 @@
     N games played before D" is then played_game_number between
     played_games_before - N + 1 and played_games_before: a bounded equi-join
     (at most N rows per player-game), never a ranking of every earlier game. -#}
-with run_players as (
-    select distinct player_id from {{ ref('ml_feature_store') }}
+with lookback_context as (
+    select * from {{ ref('upcoming_player_game_context') }}
+    where {{ in_lookback_range('game_date') }}
+),
+
+-- the players of the run's player-games (the rows of ml_feature_store and of every
+-- Phase 5 system are one per row of upcoming_player_game_context)
+run_players as (
+    select distinct player_id from lookback_context
     where {{ in_run_range('game_date') }}
 ),
 
@@ -19,9 +26,8 @@ player_history as (
 ),
 
 player_context as (
-    select * from {{ ref('upcoming_player_game_context') }}
-    where {{ in_lookback_range('game_date') }}
-      and player_id in (select player_id from run_players)
+    select * from lookback_context
+    where player_id in (select player_id from run_players)
 ),
 
 player_games as (
