@@ -15,11 +15,15 @@ check have one definition:
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
-from orchestration.completeness import coverage_by_date, incomplete_dates_by_phase, season_bounds, season_of
+from orchestration.completeness import (RAW_PHASE, coverage_by_date, incomplete_dates_by_phase, partial_seasons,
+                                        scheduled_game_dates, season_bounds, season_of)
 from orchestration.dates import contiguous_ranges, days, format_date_ranges
+from orchestration.paths import warehouse_path
 from orchestration.phases import PHASES, Phase
 
 DAGSTER_COMMAND = "dagster asset materialize -m orchestration.definitions"
@@ -122,8 +126,11 @@ def plan_backfill(
     phases: list[Phase],
     cascade: bool = True,
     strict: bool = True,
+    landing: Path | None = None,
+    warehouse: Path | None = None,
 ) -> BackfillPlan:
-    """Decide which dates of each phase run and which are blocked, before anything runs."""
+    """Decide which dates of each phase run and which are blocked, before anything runs. `landing`
+    and `warehouse` go into the fix commands (default: the landing recorded for the warehouse)."""
     bounds = season_bounds(con)
     later_built = _later_built_dates(con, end, phases, bounds)
     effective_end = max([end, *later_built]) if cascade else end
@@ -136,20 +143,32 @@ def plan_backfill(
     in_run = {phase.number for phase in phases}
     upstream_of = {phase.number: _previous_phase(phase) for phase in phases}
     incomplete = _incomplete_upstream_dates(con, list(upstream_of.values()), start, effective_end, bounds)
-    blocked_by_phase: dict[int, set[date]] = {}
+    partial = partial_seasons(con)
+    game_days = scheduled_game_dates(con, start, effective_end)
+    fix = FixContext(landing or _recorded_landing(con), warehouse)
     for phase in phases:                       # pipeline order: an upstream phase is planned first
         upstream = upstream_of[phase.number]
         built_here = set(plan.runnable.get(upstream.number, [])) if upstream.number in in_run else set()
         missing_dates = [m for m in incomplete.get(upstream.number, []) if m not in built_here]
         gaps = _window_gaps(missing_dates, window, bounds)
-        blocked = sorted(gaps)
-        blocked_by_phase[phase.number] = set(blocked)
+        if upstream.number == RAW_PHASE:       # a season loaded in part waits for its first games
+            for day in window:
+                season = partial.get(season_of(day, bounds))
+                if season is not None:
+                    gaps.setdefault(day, []).extend(season.missing_range)
         plan.runnable[phase.number] = [day for day in window if day not in gaps]
+        blocked = sorted(day for day in gaps if day in game_days)     # status counts game dates
         if blocked:
             missing = sorted({m for day in blocked for m in gaps[day]})
             plan.blocked.append(BlockedDates(phase.number, blocked, missing,
-                                             fix_command(upstream, missing, effective_end)))
+                                             fix.command(upstream, missing, effective_end)))
     return plan
+
+
+def _recorded_landing(con) -> Path | None:
+    from orchestration.loading import recorded_landing
+
+    return recorded_landing(con)
 
 
 def _later_built_dates(con, end: date, phases: list[Phase], bounds) -> list[date]:
@@ -187,13 +206,26 @@ def _window_gaps(missing_dates: list[date], window: list[date], bounds) -> dict[
     return gaps
 
 
-def fix_command(upstream: Phase, missing: list[date], end: date) -> str:
-    """The command that fills the upstream gap and rebuilds what waits on it."""
-    if upstream.number == 2:
-        return (
-            f"nba-pipeline load <landing-dir> --start {missing[0]} --end {missing[-1]} "
-            f"&& nba-pipeline backfill --start {missing[0]} --end {end}"
-        )
-    return f"nba-pipeline backfill --start {missing[0]} --end {end} --phases {upstream.number}" + "".join(
-        f",{p.number}" for p in PHASES if p.number > upstream.number
-    )
+def warehouse_prefix(warehouse: Path | None) -> str:
+    """`NBA_PIPELINE_DUCKDB=<file> ` when a command must name a warehouse other than the default."""
+    if warehouse is None or Path(warehouse).resolve() == warehouse_path():
+        return ""
+    return f"NBA_PIPELINE_DUCKDB={shlex.quote(str(warehouse))} "
+
+
+@dataclass(frozen=True)
+class FixContext:
+    """What a fix command names: the landing to load from and the warehouse (when not the default)."""
+
+    landing: Path | None = None
+    warehouse: Path | None = None
+
+    def command(self, upstream: Phase, missing: list[date], end: date) -> str:
+        """The command that fills the upstream gap and rebuilds what waits on it."""
+        prefix = warehouse_prefix(self.warehouse)
+        if upstream.number == RAW_PHASE:
+            landing = shlex.quote(str(self.landing)) if self.landing else "<landing-dir>"
+            return (f"{prefix}nba-pipeline load {landing} --start {missing[0]} --end {missing[-1]} "
+                    f"&& {prefix}nba-pipeline backfill --start {missing[0]} --end {end}")
+        return (f"{prefix}nba-pipeline backfill --start {missing[0]} --end {end} --phases {upstream.number}"
+                + "".join(f",{p.number}" for p in PHASES if p.number > upstream.number))

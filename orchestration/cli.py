@@ -79,15 +79,13 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     start, end = parse_date_range(args.start, args.end)
     if start is None or end is None:
         raise InvalidDateError("backfill needs --start and --end")
-    from orchestration.paths import landing_path
-
     phases = phases_from_spec(args.phases)
     if args.dry_run:
         return _backfill_dry_run(args, start, end, phases)
     result = run_backfill(start, end, phases, cascade=not args.no_cascade, strict=not args.no_strict,
                           progress=_say, trigger="manual", command=" ".join(["nba-pipeline", *sys.argv[1:]]),
-                          landing=landing_path())
-    print(f"backfill {result.run_id}: {result.status} in {result.duration_seconds:.1f}s")
+                          landing=Path(args.landing) if args.landing else None)
+    print(result.summary())
     _sync_dagster()
     if not result.succeeded:
         return ExitCode.FAILED
@@ -259,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--phases", help="comma list, e.g. 3,4 (default: every dbt phase)")
     backfill.add_argument("--no-cascade", action="store_true", help="do not rebuild later dates of the season")
     backfill.add_argument("--no-strict", action="store_true", help="run even when the lookback window has gaps")
+    backfill.add_argument("--landing", help="with phase 2: the folder to load (default: the landing recorded for "
+                                            "this warehouse by its loads)")
     backfill.add_argument("--dry-run", action="store_true",
                           help="print the plan (dates per phase, cascade, BLOCKED dates) and its estimated duration "
                                "(and bytes and cost on BigQuery); writes nothing")

@@ -17,15 +17,18 @@ event happened: it reads the data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
+from orchestration.dates import season_label
 from orchestration.phases import PHASES, Phase
 
 FRESHNESS_VIEW = "nba_orchestration.date_freshness"
 RAW_PHASE = 2
 
-# Cell states, in the order a date reaches them.
+# Cell states, in the order a date reaches them. PARTIAL_SEASON: a built date of a season whose first
+# games are not loaded (its windows are short): not complete whatever its rows.
 MISSING, PARTIAL, UNVERIFIED, STALE, COMPLETE = "missing", "partial", "unverified", "stale", "complete"
+PARTIAL_SEASON = "partial_season"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class DateCoverage:
     present_games: int                       # final games with rows for both teams in every completeness table
     stale_tables: tuple[str, ...] = ()       # dated models whose recorded inputs changed since they wrote the date
     unverified_tables: tuple[str, ...] = ()  # dated models whose writing build did not pass its gates (yet)
+    partial_season: bool = False             # a built phase's date in a season loaded in part
 
     @property
     def all_present(self) -> bool:
@@ -44,6 +48,8 @@ class DateCoverage:
 
     @property
     def state(self) -> str:
+        if self.partial_season:
+            return PARTIAL_SEASON
         if self.present_games == 0:
             return MISSING
         if not self.all_present:
@@ -159,6 +165,7 @@ def coverage_by_date(
         order by phase, game_date
     """
     freshness = _freshness(con, tables_present, start, end)
+    partial = partial_seasons(con)
     by_number = {phase.number: phase for phase in phases}
     cells = []
     for day, season, number, finals, present in con.execute(query).fetchall():
@@ -170,7 +177,8 @@ def coverage_by_date(
             unknown = {t for t in by_number[number].completeness_tables if t in tables_present} - known.tables
             stale = tuple(sorted(known.stale))
             unverified = tuple(sorted(known.unverified | unknown))
-        cells.append(DateCoverage(day, season, number, finals, present, stale, unverified))
+        cells.append(DateCoverage(day, season, number, finals, present, stale, unverified,
+                                  partial_season=number != RAW_PHASE and season in partial))
     return cells
 
 
@@ -215,3 +223,56 @@ def season_of(day: date, bounds: dict[int, tuple[date, date]]) -> int | None:
         if first <= day <= last:
             return season
     return None
+
+
+@dataclass(frozen=True)
+class PartialSeason:
+    """A season whose loaded schedule starts after the calendar start of the first segment its dataset
+    holds (a landing whose schedule begins mid-season): its windows would start at the first loaded
+    date, so every date of it is incomplete until its start is loaded."""
+
+    season_year: int
+    calendar_start: date
+    loaded_start: date
+
+    @property
+    def missing_range(self) -> tuple[date, date]:
+        return self.calendar_start, self.loaded_start - timedelta(days=1)
+
+    def describe(self) -> str:
+        first, last = self.missing_range
+        return (f"season {season_label(self.season_year)} is loaded from {self.loaded_start}, but its data starts "
+                f"{self.calendar_start} (season calendar): the games of {first}..{last} are not loaded")
+
+
+def partial_seasons(con) -> dict[int, PartialSeason]:
+    """The seasons loaded in part: their schedule starts after the calendar start of the first segment
+    the warehouse's dataset(s) hold (playoffs only for the real data, every segment for generated)."""
+    from orchestration.loading.dataset import recorded_datasets
+    from orchestration.season_calendar import SEGMENTS, SEGMENTS_BY_NAME, season_calendar
+
+    tables = existing_tables(con)
+    if "nba_raw.nbac_schedule" not in tables:
+        return {}
+    claimed = {name for dataset in recorded_datasets(con) for name in dataset.segments} \
+        if "nba_raw.landing_datasets" in tables else set()
+    calendar = season_calendar()
+    found: dict[int, PartialSeason] = {}
+    rows = con.execute("select season_year, season_type, min(game_date) from nba_raw.nbac_schedule "
+                       "group by 1, 2").fetchall()
+    loaded: dict[int, dict[str, date]] = {}
+    for season, season_type, first in rows:
+        loaded.setdefault(season, {})[season_type] = first
+    for season, starts in loaded.items():
+        entry = calendar.get(season)
+        if entry is None:
+            continue
+        # without a recorded dataset: the segments its schedule shows
+        segments = [s for s in SEGMENTS if s.name in claimed] if claimed else \
+            [s for s in SEGMENTS if s.season_type in starts]
+        expected = min((entry.segment_start(s) for s in segments if entry.segment_start(s)), default=None)
+        first_loaded = min(starts[s.season_type] for s in segments if s.season_type in starts) \
+            if any(s.season_type in starts for s in segments) else None
+        if expected is not None and first_loaded is not None and first_loaded > expected:
+            found[season] = PartialSeason(season, expected, first_loaded)
+    return found

@@ -53,6 +53,7 @@ class DbtNodeResult:
     relation: str | None = None          # "schema.table" of a model or source; None for tests and others
     phase: int | None = None             # from the node's phase_<n> tag
     age_seconds: float | None = None     # `dbt source freshness`: how long ago the source was last loaded
+    compiled_code: str | None = None     # a failed test's query (gate_failures.py reruns it to show its rows)
 
     @property
     def failed(self) -> bool:
@@ -144,9 +145,11 @@ def _node_result(result) -> DbtNodeResult:
     node = result.node
     relation = {"model": lambda: f"{node.schema}.{node.alias}",
                 "source": lambda: f"{node.schema}.{node.identifier}"}.get(str(node.resource_type), lambda: None)()
+    failed_test = str(node.resource_type) == "test" and str(result.status) in FAILED_STATUSES
     return DbtNodeResult(node.unique_id, str(node.resource_type), str(result.status), result.message,
                          result.failures, float(result.execution_time or 0.0), relation,
-                         phase_of_tags(getattr(node, "tags", None)), getattr(result, "age", None))
+                         phase_of_tags(getattr(node, "tags", None)), getattr(result, "age", None),
+                         getattr(node, "compiled_code", None) if failed_test else None)
 
 
 class DbtProject:

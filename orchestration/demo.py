@@ -52,9 +52,7 @@ def _load_and_backfill(job: WarehouseJob, say: Callable[[str], None]) -> bool:
     say(f"== {job.label}: backfill {start}..{end}, every phase, strict mode")
     result = run_backfill(start, end, warehouse=job.warehouse, trigger="manual", progress=say,
                           command="nba-pipeline demo")
-    say(f"backfill {'succeeded' if result.succeeded else 'FAILED'} in {result.duration_seconds:.1f}s"
-        + (f"; {sum(len(b.dates) for b in result.plan.blocked)} date-phase(s) blocked, reported as incomplete"
-           if result.blocked else ""))
+    say(result.summary())
     with connect_writer(job.warehouse, say=say) as con:
         say(f"== {job.label}: coverage ({job.warehouse})")
         say(coverage_table(con))

@@ -35,6 +35,7 @@ from orchestration.backfill import BackfillPlan, StepResult, plan_backfill
 from orchestration.completeness import incomplete_dates_by_phase, scheduled_game_dates
 from orchestration.dates import days
 from orchestration.dbt_invoke import DbtBuildResult, DbtProject, progress_line
+from orchestration.gate_failures import explain_failures
 from orchestration.paths import warehouse_path
 from orchestration.phases import DBT_PHASES, PHASES_BY_NUMBER, Phase
 from orchestration.pipeline_steps import RAW_PHASE, DbtStretch, LoadStep, PythonStep, Step, pipeline_steps
@@ -79,6 +80,7 @@ class BackfillResult:
     steps: list[StepOutcome] = field(default_factory=list)
     duration_seconds: float = 0.0
     games_in_window: bool = True
+    nearest_games: tuple[date | None, date | None] = (None, None)   # the last game before, the first after
 
     @property
     def failed_steps(self) -> list[StepOutcome]:
@@ -114,6 +116,29 @@ class BackfillResult:
 
     def failure_summary(self) -> str:
         return "\n".join(step.message for step in self.failed_steps + self.degraded_steps)
+
+    def summary(self) -> str:
+        """The last line of a run: what happened, in the units `status` counts (game dates per phase)."""
+        span = f"{self.plan.requested_start}..{self.plan.requested_end}"
+        head = f"backfill {self.run_id} {span}: {self.status}"
+        if self.status == "nothing_to_do":
+            before, after = self.nearest_games
+            near = ", ".join(part for part in (f"the last game before is on {before}" if before else "",
+                                               f"the next on {after}" if after else "") if part)
+            return f"{head}: no games scheduled between {span}" + (f" ({near})" if near else " (nothing loaded)")
+        parts = []
+        if self.plan.cascaded:
+            parts.append(f"cascaded to {self.plan.end}")
+        for blocked in self.plan.blocked:
+            parts.append(f"phase {blocked.phase} BLOCKED on {len(blocked.dates)} game date(s) "
+                         f"{blocked.dates[0]}..{blocked.dates[-1]}")
+        for step in self.failed_steps:
+            parts.append(f"{step.step.name} FAILED for {step.start}..{step.end}: "
+                         f"{(step.message or '').strip().splitlines()[0][:200] if step.message else ''}")
+        for step in self.degraded_steps:
+            parts.append(f"{step.step.name} failed (the other systems built): "
+                         f"{(step.message or '').strip().splitlines()[0][:200] if step.message else ''}")
+        return head + (f" ({'; '.join(parts)})" if parts else "") + f" in {self.duration_seconds:.1f}s"
 
 
 class PipelineRun:
@@ -161,7 +186,8 @@ class PipelineRun:
 
     def plan(self, start: date, end: date, phases: list[Phase]) -> BackfillPlan:
         with self.connect() as con:
-            return plan_backfill(con, start, end, phases, cascade=self.mode.cascade, strict=self.mode.strict)
+            return plan_backfill(con, start, end, phases, cascade=self.mode.cascade, strict=self.mode.strict,
+                                 landing=self.landing, warehouse=self.warehouse)
 
     def record_blocked(self, plan: BackfillPlan, tables: dict[int, list[str]] | None = None,
                        skip_others: tuple[date, date] | None = None, severity: str = "critical") -> None:
@@ -253,6 +279,10 @@ class PipelineRun:
         if result.succeeded:
             return StepOutcome(step, start, end, "success", dbt=result)
         summary = result.failure_summary()
+        with self.connect() as con:
+            explained = explain_failures(con, result)
+        if explained:
+            summary += "\n" + "\n".join(explained)
         self.say(f"dbt build failed for {start}..{end}:\n{summary}")
         return StepOutcome(step, start, end, "failed", summary, dbt=result)
 
@@ -260,7 +290,10 @@ class PipelineRun:
         from orchestration.loading import LandingFileError, load_landing
 
         if self.landing is None:
-            return StepOutcome(step, start, end, "failed", "no landing folder given for the load")
+            self.landing = self._recorded_landing()
+        if self.landing is None:
+            return StepOutcome(step, start, end, "failed", "no landing folder: none given and none recorded for "
+                                                             f"{self.warehouse} (nba-pipeline load DIR first)")
         try:
             with self.connect() as con:
                 report = load_landing(self.landing, start, end, con=con, tables=self.load_tables, progress=self.say)
@@ -268,6 +301,13 @@ class PipelineRun:
             return StepOutcome(step, start, end, "failed", f"landing folder {self.landing}: {error}")
         self.say(report.summary())
         return StepOutcome(step, start, end, "success", load=report)
+
+    def _recorded_landing(self) -> Path | None:
+        """The landing this warehouse was loaded from (the dataset's own: never a default folder)."""
+        from orchestration.loading import recorded_landing
+
+        with self.connect() as con:
+            return recorded_landing(con)
 
     def _python_step(self, step: PythonStep, start: date, end: date) -> StepOutcome:
         self.say(f"step {step.name}: {step.reference} for {start}..{end}")
@@ -364,6 +404,16 @@ class _DateRows:
     build_id: str | None = None
 
 
+def _nearest_games(con, start: date, end: date) -> tuple[date | None, date | None]:
+    """The last scheduled game date before `start` and the first after `end` (None: none loaded)."""
+    from orchestration.completeness import existing_tables
+
+    if "nba_raw.nbac_schedule" not in existing_tables(con):
+        return None, None
+    return con.execute("select (select max(game_date) from nba_raw.nbac_schedule where game_date < ?), "
+                       "(select min(game_date) from nba_raw.nbac_schedule where game_date > ?)", [start, end]).fetchone()
+
+
 def _rows_by_date(con, relation: str, start: date, end: date) -> dict[date, _DateRows]:
     """Rows a dated table holds per date after the step (what the step wrote for it), with the input
     version and build its rows record; {} for tables without game_date."""
@@ -455,8 +505,11 @@ def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase
             run.record_blocked(plan)
             with run.connect() as con:
                 result.games_in_window = bool(scheduled_game_dates(con, start, plan.end))
+                if not result.games_in_window:
+                    result.nearest_games = _nearest_games(con, start, plan.end)
             counter = _StepCounter(run, plan, began)
-            for segment_start, segment_end, segment_phases in plan.segments():
+            segments = plan.segments() if result.games_in_window else []      # nothing to build: no step runs
+            for segment_start, segment_end, segment_phases in segments:
                 for step in pipeline_steps(segment_phases):
                     counter.next(step, segment_start, segment_end)
                     outcome = run.execute_step(step, segment_start, segment_end)

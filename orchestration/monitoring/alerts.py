@@ -199,6 +199,7 @@ class Alerter:
     ):
         self._con = con
         self._warehouse = warehouse
+        self.warehouse = warehouse              # the file it writes to, when given (commands in alerts name it)
         self.webhook_url = webhook_url if webhook_url is not None else webhook_from_env()
         self.clock = clock
         self.log = logger

@@ -19,7 +19,8 @@ from datetime import date
 
 import duckdb
 
-from orchestration.completeness import COMPLETE, MISSING, PARTIAL, STALE, UNVERIFIED, coverage_by_date
+from orchestration.completeness import (COMPLETE, MISSING, PARTIAL, PARTIAL_SEASON, STALE, UNVERIFIED,
+                                        coverage_by_date, partial_seasons)
 from orchestration.dates import season_label
 from orchestration.monitoring.run_state import latest_runs
 from orchestration.phases import PHASES, Phase
@@ -47,10 +48,13 @@ def coverage_grid(con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PH
     """One cell per phase and game date with final games, its state from the data (run history
     only tells a blocked date from a missing one)."""
     runs = latest_runs(con)
+    partial = partial_seasons(con)
     cells = []
     for c in coverage_by_date(con, phases):
         state, note = c.state, ""
-        if state == STALE:
+        if state == PARTIAL_SEASON:           # strict mode blocks it until the season's start is loaded
+            state, note = BLOCKED, partial[c.season_year].describe()
+        elif state == STALE:
             note = "built from inputs that changed since: " + ", ".join(c.stale_tables)
         elif state == UNVERIFIED:
             note = "built, not verified (its build did not pass its gates): " + ", ".join(c.unverified_tables)

@@ -25,8 +25,8 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from orchestration.completeness import (MISSING, PARTIAL, STALE, UNVERIFIED, DateCoverage, coverage_by_date,
-                                        existing_tables, season_bounds, season_of)
+from orchestration.completeness import (MISSING, PARTIAL, PARTIAL_SEASON, STALE, UNVERIFIED, DateCoverage,
+                                        coverage_by_date, existing_tables, partial_seasons, season_bounds, season_of)
 from orchestration.dates import format_date_ranges
 from orchestration.phases import PHASES, Phase
 
@@ -172,6 +172,10 @@ def find_gaps(
     bounds = season_bounds(con)
     in_range = lambda day: (start is None or day >= start) and (end is None or day <= end)
     gaps: list[Gap] = []
+    for season in partial_seasons(con).values():      # a season loaded in part: its start is the gap
+        if in_range(season.calendar_start):
+            gaps.append(Gap(SCHEDULE_PHASE, phase_pairs(phases)[0].downstream, season.calendar_start,
+                            season.season_year, "missing", season.describe()))
     for pair in phase_pairs(phases):
         downstream = coverage.get(pair.downstream, {})
         upstream = coverage.get(pair.upstream, {})
@@ -183,6 +187,8 @@ def find_gaps(
             season = season_of(day, bounds)
             upstream_window_complete = pair.upstream == SCHEDULE_PHASE or not (
                 season in first_upstream_gap and first_upstream_gap[season] <= day)
+            if down.state == PARTIAL_SEASON:
+                continue                              # the season's start gap (above) stands for it
             if down.state in (MISSING, PARTIAL):
                 if pair.upstream != SCHEDULE_PHASE and not (day in upstream and upstream[day].is_complete):
                     continue                          # the upstream pair's gap: healed from there
@@ -200,7 +206,7 @@ def find_gaps(
                 detail = (f"stale: {', '.join(down.stale_tables)} recorded input versions that differ from "
                           "their inputs now (an upstream date of the window changed since it was built)")
                 gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "stale", detail))
-    return gaps
+    return sorted(gaps, key=lambda gap: gap.key)
 
 
 def _first_incomplete_per_season(cells: dict[date, DateCoverage], bounds) -> dict[int, date]:

@@ -33,6 +33,7 @@ from typing import Callable
 
 import duckdb
 
+from orchestration.backfill import warehouse_prefix
 from orchestration.runner import BackfillResult, run_backfill
 from orchestration.run_modes import HEAL_TAG, MODE_TAG, range_tags
 from orchestration.dates import format_date_ranges
@@ -48,7 +49,6 @@ from orchestration.monitoring.gaps import (
     scan_gaps,
     set_gap_status,
 )
-from orchestration.paths import landing_path
 from orchestration.phases import PHASES, PHASES_BY_NUMBER, Phase
 from orchestration.run_history import RunRecord, record_runs
 from orchestration.warehouse_lock import connect_writer, reading, writer_lock
@@ -245,7 +245,7 @@ def alert_old_gaps(con: duckdb.DuckDBPyConnection, too_old: list[GapRecord], ale
         alerter.alert(
             "gap_too_old",
             f"{len(gaps)} gap date(s) {pair} older than {max_age_days} days are not healed automatically: {shown}. "
-            f"Heal them with: nba-pipeline heal --max-age-days {oldest}",
+            f"Heal them with: {warehouse_prefix(alerter.warehouse)}nba-pipeline heal --max-age-days {oldest}",
             severity="warning", source="healer",
             context={"pair": pair, "dates": [g.game_date.isoformat() for g in gaps], "oldest_days": oldest},
             start_date=min(g.game_date for g in gaps), end_date=max(g.game_date for g in gaps),
@@ -334,6 +334,14 @@ def _heal(warehouse: Path, max_age_days: int, today: date, landing: Path | None,
     return report
 
 
+def _recorded_landing(warehouse: Path | None) -> Path | None:
+    """The landing this warehouse was loaded from: a heal never loads another dataset's default folder."""
+    from orchestration.loading import recorded_landing
+
+    with _connect(warehouse) as con:
+        return recorded_landing(con)
+
+
 def _connect(warehouse: Path | None):
     from orchestration.paths import warehouse_path
 
@@ -375,11 +383,12 @@ def _heal_range(
     folder = None
     if heal_range.pair.upstream == SCHEDULE_PHASE:
         # the landing files are reloaded for the range: the loader rewrites only dates whose content changed
-        folder = landing or landing_path()
-        if folder.is_dir():
+        folder = landing or _recorded_landing(warehouse)
+        if folder is not None and folder.is_dir():
             phases = [PHASES_BY_NUMBER[SCHEDULE_PHASE + 1], *phases]
         else:
-            ok, message = False, f"no landing folder at {folder}: cannot reload Phase 2 (nba-pipeline heal --landing DIR)"
+            where = f"the recorded landing {folder} is gone" if folder else "no landing is recorded for this warehouse"
+            ok, message = False, f"{where}: cannot reload Phase 2 (nba-pipeline heal --landing DIR)"
     if ok and phases:
         result = run_backfill(heal_range.start, heal_range.end, phases, warehouse=warehouse,
                               trigger=trigger, is_backfill=False, run_id=run_id, progress=say,
