@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from orchestration.dates import InvalidDateError, parse_date_range, parse_iso_date
+from orchestration.dates import InvalidDateError, parse_date_range, parse_iso_date, parse_season
 from orchestration.exit_codes import ExitCode, exit_codes_help
 from orchestration.paths import warehouse_path
 from orchestration.progress import Display
@@ -216,6 +216,23 @@ def _report_patterns(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_dbt(args: argparse.Namespace) -> int:
+    """dbt itself, from any folder: the project's dbt_project/ and profiles, the warehouse of this
+    environment, in this process (`nba-pipeline dbt build --vars '{start_date: 2022-04-16, end_date: 2022-04-30}'`)."""
+    from orchestration.dbt_invoke import DbtProject, progress_line
+    from orchestration.warehouse_lock import writer_lock
+
+    warehouse = warehouse_path()
+    arguments = [part for part in args.dbt_args if part != "--"]
+    with writer_lock(warehouse, "nba-pipeline dbt " + " ".join(arguments), say=_note):
+        result = DbtProject(warehouse).invoke(arguments, on_event=lambda event: (
+            line := progress_line(event)) and _say(f"dbt: {line}"))
+    if not result.succeeded:
+        print(result.failure_summary() or "dbt failed", file=sys.stderr)
+    _sync_dagster()
+    return ExitCode.OK if result.succeeded else ExitCode.FAILED
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from orchestration.demo import run_main_job
 
@@ -224,14 +241,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+FORMATS = """formats:
+  dates     YYYY-MM-DD (2023-11-01), both ends of a range included
+  seasons   2021-22 (a range of seasons: 2021-22:2024-25)
+  phases    2 load, 3 analytics, 4 precompute, 5 predictions, 6 grading; a comma list: 3,4
+  landing   a folder with schedule/, player_box/, team_box/ (+ props/, reference/): docs/landing_format.md
+  warehouse NBA_PIPELINE_DUCKDB (default warehouse/nba.duckdb; a relative path is under the project)"""
+
+
+def _season(text: str) -> int:
+    try:
+        return parse_season(text)
+    except InvalidDateError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _command(commands, name: str, summary: str, examples: str):
+    """A subcommand whose --help gives the formats and an example."""
+    return commands.add_parser(name, help=summary, description=summary,
+                               epilog=f"example:\n  {examples}\n\n{FORMATS}",
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nba-pipeline", description=__doc__, epilog=exit_codes_help(),
+    parser = argparse.ArgumentParser(prog="nba-pipeline", description=__doc__,
+                                     epilog=f"{FORMATS}\n\n{exit_codes_help()}",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lock-timeout", type=float, metavar="SECONDS", help=LOCK_TIMEOUT_HELP)
     parser.add_argument("--quiet", "-q", action="store_true", help=QUIET_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    generate = commands.add_parser("generate", help="write synthetic seasons as landing files (real formats)")
+    generate = _command(commands, "generate", "write synthetic seasons as landing files (real formats)",
+                        "nba-pipeline generate --seasons 2021-22:2024-25 --out landing/generated --seed 42")
     generate.add_argument("--seasons", required=True, help="e.g. 2021-22:2024-25")
     generate.add_argument("--out", required=True)
     generate.add_argument("--seed", type=int, default=42)
@@ -242,7 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--malformed-rows", type=int, default=0, help="fault: N corrupted player box lines")
     generate.set_defaults(handler=cmd_generate)
 
-    load = commands.add_parser("load", help="load a landing folder into nba_raw (per game_date, idempotent)")
+    load = _command(commands, "load", "load a landing folder into nba_raw (per game_date, idempotent; the schedule "
+                                      "of every season touched loads whole)",
+                    "nba-pipeline load landing/generated --start 2022-01-01 --end 2022-01-31")
     load.add_argument("dir")
     load.add_argument("--start")
     load.add_argument("--end")
@@ -251,7 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "(e.g. real data into a generated warehouse); refused by default, exit 2")
     load.set_defaults(handler=cmd_load)
 
-    backfill = commands.add_parser("backfill", help="build phases over a date range as one set-based run")
+    backfill = _command(commands, "backfill", "build phases over a date range as one set-based run (strict mode, "
+                                              "forward cascade)",
+                        "nba-pipeline backfill --start 2022-01-10 --end 2022-01-20 [--phases 3,4] [--dry-run]")
     backfill.add_argument("--start", required=True)
     backfill.add_argument("--end", required=True)
     backfill.add_argument("--phases", help="comma list, e.g. 3,4 (default: every dbt phase)")
@@ -268,40 +313,53 @@ def build_parser() -> argparse.ArgumentParser:
                                "(default NBA_BQ_PRICE_PER_TIB, else the on-demand list price)")
     backfill.set_defaults(handler=cmd_backfill)
 
-    status = commands.add_parser("status", help="coverage per season and phase")
+    status = _command(commands, "status", "coverage per season and phase (complete, stale, unverified, missing, "
+                                          "blocked), gaps, interrupted runs",
+                      "nba-pipeline status --html coverage.html")
     status.add_argument("--html", help="also write a self-contained HTML page")
     status.set_defaults(handler=cmd_status)
 
-    gaps = commands.add_parser("gaps", help="dates where a phase lags its upstream (missing or stale), with their "
-                                            "healing status from data_gaps (read-only)")
+    gaps = _command(commands, "gaps", "dates where a phase lags its upstream (missing, stale or unverified), with "
+                                      "their healing status from data_gaps (read-only)",
+                    "nba-pipeline gaps --json | head")
     gaps.add_argument("--json", action="store_true", help="print the open gaps as a JSON array")
     gaps.add_argument("--today", help=argparse.SUPPRESS)
     gaps.set_defaults(handler=cmd_gaps)
 
-    heal = commands.add_parser("heal", help="run exactly the gap partitions (forward cascade); old gaps only alert")
+    heal = _command(commands, "heal", "run exactly the gap partitions (forward cascade); old gaps only alert",
+                    "nba-pipeline heal --max-age-days 60 --dry-run")
     heal.add_argument("--max-age-days", type=int, default=30, help="heal gaps up to N days old (default 30)")
     heal.add_argument("--landing", help="landing folder for schedule->2 gaps (default NBA_PIPELINE_LANDING)")
     heal.add_argument("--dry-run", action="store_true", help="show the runs without starting them")
     heal.add_argument("--today", help="age gaps relative to this date instead of today (YYYY-MM-DD)")
     heal.set_defaults(handler=cmd_heal)
 
-    validate = commands.add_parser("validate", help="PASS/WARN/FAIL per level for one date; exit 1 on FAIL")
+    validate = _command(commands, "validate", "PASS/WARN/FAIL per level for one date; exit 1 on FAIL",
+                        "nba-pipeline validate --date 2024-01-15 --level quality,business -v")
     validate.add_argument("--date", required=True)
     validate.add_argument("--level", default="all",
                           help="execution|volume|quality|dependencies|business|all (comma list allowed)")
     validate.add_argument("--verbose", "-v", action="store_true", help="list every check")
     validate.set_defaults(handler=cmd_validate)
-    report = commands.add_parser("report", help="reports; `report accuracy` = per-system MAE and hit rate; "
-                                                "`report patterns` = runs, durations, skips, breakers, alerts, "
-                                                "duplicate processing, gaps, healing")
+    report = _command(commands, "report", "reports; `report accuracy` = per-system MAE and hit rate; "
+                                          "`report patterns` = runs, durations, skips, breakers, alerts, "
+                                          "duplicate processing, gaps, healing",
+                      "nba-pipeline report accuracy --season 2023-24")
     report.add_argument("kind", choices=["accuracy", "patterns"])
-    report.add_argument("--season", type=int, help="accuracy: season start year, e.g. 2022 for 2022-23")
+    report.add_argument("--season", type=_season, help="accuracy: the season, e.g. 2022-23")
     report.add_argument("--since", help="patterns: only what was recorded from this date on (YYYY-MM-DD)")
     report.add_argument("--html", help="patterns: also write a self-contained HTML page with charts")
     report.set_defaults(handler=cmd_report)
 
-    demo = commands.add_parser("demo", help="the main job: generate, load, backfill every phase, report")
+    demo = _command(commands, "demo", "the main job: generate, load, backfill every phase, report",
+                    "nba-pipeline demo")
     demo.set_defaults(handler=cmd_demo)
+
+    dbt = _command(commands, "dbt", "dbt from any folder, on this environment's warehouse (dbt's own arguments "
+                                    "follow; a plain `dbt` runs from dbt_project/)",
+                   "nba-pipeline dbt build --select tag:phase_3 --vars '{start_date: 2022-04-16, end_date: 2022-04-30}'")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="what `dbt` would take: build, test, ls ...")
+    dbt.set_defaults(handler=cmd_dbt)
     for command in commands.choices.values():      # a global option, also accepted after the command
         command.add_argument("--lock-timeout", type=float, metavar="SECONDS", default=argparse.SUPPRESS,
                              help=LOCK_TIMEOUT_HELP)

@@ -33,6 +33,15 @@ def parse_date_range(start: str | None, end: str | None) -> tuple[date | None, d
     return start_date, end_date
 
 
+def parse_season(text: str) -> int:
+    """`2023-24` (the form used everywhere) or `2023` -> 2023, the season's start year."""
+    value = str(text).strip()
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", value)
+    if not match or (match.group(2) and int(match.group(2)) != (int(match.group(1)) + 1) % 100):
+        raise InvalidDateError(f"season {text!r}: expected a season such as 2023-24")
+    return int(match.group(1))
+
+
 def days(start: date, end: date) -> Iterator[date]:
     """Every calendar date from start to end, both included."""
     current = start

@@ -10,10 +10,11 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
 def warehouse_path() -> Path:
-    """The DuckDB file: `NBA_PIPELINE_DUCKDB`, default `warehouse/nba.duckdb` under the project."""
+    """The DuckDB file: `NBA_PIPELINE_DUCKDB`, default `warehouse/nba.duckdb`; a relative path is under the
+    project root, wherever a command runs (the dbt profile's default resolves to the same file)."""
     configured = os.environ.get("NBA_PIPELINE_DUCKDB")
     path = Path(configured) if configured else PROJECT_ROOT / "warehouse" / "nba.duckdb"
-    return path if path.is_absolute() else (Path.cwd() / path).resolve()
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
 
 
 def landing_path() -> Path:
