@@ -23,7 +23,7 @@ from pathlib import Path
 from orchestration.completeness import (RAW_PHASE, coverage_by_date, incomplete_dates_by_phase, partial_seasons,
                                         scheduled_game_dates, season_bounds, season_of)
 from orchestration.dates import contiguous_ranges, days, format_date_ranges
-from orchestration.paths import warehouse_path
+from orchestration.paths import DEFAULT_WAREHOUSE
 from orchestration.phases import PHASES, Phase
 
 DAGSTER_COMMAND = "dagster asset materialize -m orchestration.definitions"
@@ -207,8 +207,9 @@ def _window_gaps(missing_dates: list[date], window: list[date], bounds) -> dict[
 
 
 def warehouse_prefix(warehouse: Path | None) -> str:
-    """`NBA_PIPELINE_DUCKDB=<file> ` when a command must name a warehouse other than the default."""
-    if warehouse is None or Path(warehouse).resolve() == warehouse_path():
+    """`NBA_PIPELINE_DUCKDB=<file> ` when a command must name a warehouse other than the project's default
+    (a printed command is run later, maybe in another shell: it names the warehouse it is about)."""
+    if warehouse is None or Path(warehouse).resolve() == DEFAULT_WAREHOUSE.resolve():
         return ""
     return f"NBA_PIPELINE_DUCKDB={shlex.quote(str(warehouse))} "
 

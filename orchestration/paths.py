@@ -9,11 +9,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "nba.duckdb"
+
+
 def warehouse_path() -> Path:
     """The DuckDB file: `NBA_PIPELINE_DUCKDB`, default `warehouse/nba.duckdb`; a relative path is under the
     project root, wherever a command runs (the dbt profile's default resolves to the same file)."""
     configured = os.environ.get("NBA_PIPELINE_DUCKDB")
-    path = Path(configured) if configured else PROJECT_ROOT / "warehouse" / "nba.duckdb"
+    path = Path(configured) if configured else DEFAULT_WAREHOUSE
     return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
 
 
