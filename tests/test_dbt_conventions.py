@@ -1,7 +1,8 @@
 """The dbt project's conventions, held by dbt-bouncer (dbt_project/dbt-bouncer.yml) on the
 manifest and catalog of a real build: documented models with a tested primary key,
 sources with freshness and in use, only staging reading sources, staging in a folder per
-source, every column documented. Zero findings; every exception is written in the
+source, every column documented, contracts on the tables Python reads in types both
+adapters accept. Zero findings; every exception is written in the
 configuration with its reason.
 
 The artifacts come from `dbt docs generate` (a parse and the catalog) on the generated
@@ -87,6 +88,9 @@ def test_each_rule_finds_what_it_should(artifacts, tmp_path):
     # a column in the warehouse the YAML does not describe
     catalog["nodes"][summary]["columns"]["undocumented_column"] = {
         "type": "INTEGER", "index": 999, "name": "undocumented_column", "comment": None}
+    # a table Python reads without its contract; a contract type only one adapter knows
+    nodes["model.nba_pipeline.ml_feature_store"]["contract"]["enforced"] = False
+    nodes["model.nba_pipeline.prediction_accuracy"]["columns"]["error"]["data_type"] = "double"
     (broken / "manifest.json").write_text(json.dumps(manifest))
     (broken / "catalog.json").write_text(json.dumps(catalog))
 
@@ -99,5 +103,7 @@ def test_each_rule_finds_what_it_should(artifacts, tmp_path):
         "check_model_does_not_directly_join_to_source:player_game_summary",
         "check_model_directories:stg_nba_raw__team_boxscores",
         "check_columns_are_all_documented:player_game_summary",
+        "check_model_has_contracts_enforced:ml_feature_store",
+        "check_model_column_name_complies_to_column_type:prediction_accuracy",
     }
     assert expected <= found, f"not found: {expected - found}; found: {found}"

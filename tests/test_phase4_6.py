@@ -1,8 +1,8 @@
 """Phases 4-6 on real and generated data: range == date-by-date for every table,
 forward-looking predictions, every gate failing on broken data, the strict
 check, a failing trained model or system model leaving the other systems, the
-reproducible trained model, the accuracy report, the formula unit tests and
-the documented columns.
+reproducible trained model, the accuracy report, the formula unit tests, the
+contracts and the documented columns.
 
 Builds are kept small: one reference backfill per dataset (module scope), and
 every other test works on a copy of it.
@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 from orchestration.dagster.dbt_project import ensure_manifest
+from orchestration.dbt_invoke import DbtProject
 
 from orchestration.runner import run_backfill
 from orchestration.ml import accuracy_report, format_accuracy_report, run_trained_model_step
@@ -493,43 +494,67 @@ def test_trained_model_is_a_reproducible_artifact(dataset):
 
 # --------------------------------------------------------------------------- dbt craft
 
-def _unit_test_results(project_dir: Path, warehouse: Path, target: Path, monkeypatch) -> dict[str, str]:
-    """`dbt test --select test_type:unit` in-process: unit test name -> status. The run window
-    is set, as in every build of the pipeline: the unit tests must not depend on it."""
-    from dbt.cli.main import dbtRunner
-
-    monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(warehouse))
-    monkeypatch.setenv("NBA_START_DATE", "2023-01-10")
-    monkeypatch.setenv("NBA_END_DATE", "2023-01-10")
-    outcome = dbtRunner().invoke(["test", "--select", "test_type:unit", "--project-dir", str(project_dir),
-                                  "--profiles-dir", str(project_dir), "--target-path", str(target)])
-    assert outcome.result is not None, outcome.exception
-    return {result.node.name: str(result.status) for result in outcome.result.results
-            if result.node.resource_type == "unit_test"}      # not the on-run-end hook
+def _project_copy(tmp_path: Path) -> Path:
+    """A copy of the dbt project (dbt_project/, macros/, seeds/) to break; its dbt_project folder."""
+    copy = tmp_path / "project"
+    ignore = shutil.ignore_patterns("target", "logs", "dbt_packages")
+    for folder in ("dbt_project", "macros", "seeds"):
+        if (PROJECT_ROOT / folder).is_dir():
+            shutil.copytree(PROJECT_ROOT / folder, copy / folder, ignore=ignore)
+    return copy / "dbt_project"
 
 
-def test_formula_unit_tests_pass_and_catch_a_broken_formula(dataset, tmp_path, monkeypatch):
+def _unit_test_results(project_dir: Path, warehouse: Path, target: Path) -> dict[str, str]:
+    """`dbt test --select test_type:unit`: unit test name -> status. The run window is set, as
+    in every build of the pipeline: the unit tests must not depend on it."""
+    day = date(2023, 1, 10)
+    result = DbtProject(warehouse, project_dir, target).invoke(["test", "--select", "test_type:unit"], day, day)
+    return {node.unique_id.split(".")[-1]: node.status for node in result.nodes if node.resource_type == "unit_test"}
+
+
+def test_formula_unit_tests_pass_and_catch_a_broken_formula(dataset, tmp_path):
     """The dbt unit tests (fixtures in, expected rows out) pass; in a copy of the project
     where a made three counts 1.4 field goals instead of 1.5 in eFG%, exactly the test of
     that formula fails."""
     if dataset["name"] != "generated":
         pytest.skip("one warehouse is enough: unit tests read fixtures, not data")
     warehouse = _fresh_copy(dataset, "unit_tests")   # dict fixtures take column types from the built tables
-    passing = _unit_test_results(DBT_PROJECT_DIR, warehouse, tmp_path / "target", monkeypatch)
+    passing = _unit_test_results(DBT_PROJECT_DIR, warehouse, tmp_path / "target")
     assert len(passing) >= 7 and set(passing.values()) == {"pass"}, passing
 
-    copy = tmp_path / "project"
-    ignore = shutil.ignore_patterns("target", "logs", "dbt_packages")
-    for folder in ("dbt_project", "macros", "seeds"):
-        if (PROJECT_ROOT / folder).is_dir():
-            shutil.copytree(PROJECT_ROOT / folder, copy / folder, ignore=ignore)
-    formulas = copy / "macros" / "game_formulas.sql"
+    project = _project_copy(tmp_path)
+    formulas = project.parent / "macros" / "game_formulas.sql"
     correct = "fgm ~ ' + 0.5 * ' ~ fg3m"
     assert correct in formulas.read_text()
     formulas.write_text(formulas.read_text().replace(correct, "fgm ~ ' + 0.4 * ' ~ fg3m"))
-    broken = _unit_test_results(copy / "dbt_project", warehouse, tmp_path / "target_broken", monkeypatch)
+    broken = _unit_test_results(project, warehouse, tmp_path / "target_broken")
     assert {name for name, status in broken.items() if status != "pass"} == {"team_offense_true_shooting_and_effective_fg"}
     assert broken.keys() == passing.keys()
+
+
+def test_contract_stops_a_changed_column_type_before_it_writes(dataset, tmp_path):
+    """The tables Python reads have enforced contracts: in a copy of the project whose
+    player_prop_predictions writes `confidence` as a DOUBLE instead of its decimal, the
+    model's build fails on the contract, naming the column, and the table keeps its rows."""
+    if dataset["name"] != "generated":
+        pytest.skip("the same models on both datasets")
+    warehouse, day = _fresh_copy(dataset, "contract"), dataset["last"]
+    table = "nba_predictions.player_prop_predictions"
+    before = query(warehouse, f"select * from {table} where game_date = ? order by all", [day])
+    assert before
+    project = _project_copy(tmp_path)
+    model = project / "models" / "predictions" / "player_prop_predictions.sql"
+    final = "select * from final"
+    assert model.read_text().rstrip().endswith(final)
+    model.write_text(model.read_text().rstrip().removesuffix(final)
+                     + "select * replace (cast(confidence as double) as confidence) from final\n")
+    result = DbtProject(warehouse, project, tmp_path / "target").invoke(["run", "--select", "player_prop_predictions"],
+                                                                       day, day)
+    models = [node for node in result.nodes if node.resource_type == "model"]
+    assert [(node.relation, node.status) for node in models] == [(table, "error")]
+    message = models[0].message or ""
+    assert "contract" in message and "confidence" in message and "DOUBLE" in message, message
+    assert query(warehouse, f"select * from {table} where game_date = ? order by all", [day]) == before
 
 
 DOCUMENTED_FOLDERS = ("staging", "analytics", "precompute", "predictions")

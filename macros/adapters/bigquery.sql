@@ -6,6 +6,7 @@
     rounded, stored as NUMERIC).
   - `bq_insert_overwrite_sql`: the `insert_overwrite` strategy of dbt-bigquery
     with the run's dates as a STATIC partition list (see below).
+  - the contracts' numeric(p, s) as NUMERIC (at the end).
   Partitioning and clustering are configs: dbt_project.yml.
 -#}
 
@@ -100,3 +101,43 @@
         {%- endif %}
     {%- endif -%}
 {% endmacro %}
+
+
+{#-
+  Contracts (`contract: {enforced: true}`, dbt_project.yml). A column's
+  `data_type` in the YAML is one name for both adapters (string, integer,
+  bigint, boolean, date, numeric(p, s)); dbt checks it by casting null to it in
+  the database and comparing that query's schema with the model's. DuckDB's
+  types carry precision and scale, so the YAML names them; BigQuery's query
+  schemas do not (dbt-bigquery drops them too: BigQueryColumn.numeric_type),
+  so on BigQuery numeric(p, s) is checked and created as NUMERIC, the type the
+  models' SQL writes (bigquery__fixed). These two overrides of dbt-bigquery's
+  dispatched macros (the root project wins the dispatch) read the contract's
+  columns through `bigquery_contract_columns` and hand them to dbt's own code.
+-#}
+{% macro bigquery_contract_columns(columns) -%}
+    {%- set translated = {} -%}
+    {%- for name, column in columns.items() -%}
+        {%- set data_type = column.get('data_type') -%}
+        {%- if data_type and modules.re.match('^\\s*(numeric|decimal)\\s*\\(', data_type, modules.re.IGNORECASE) -%}
+            {%- do translated.update({name: dict(column, data_type='numeric')}) -%}
+        {%- else -%}
+            {%- do translated.update({name: column}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(translated) }}
+{%- endmacro %}
+
+
+{#- the query dbt compares the model's schema with -#}
+{% macro bigquery__get_empty_schema_sql(columns) -%}
+    {{ return(dbt.bigquery__get_empty_schema_sql(nba_pipeline.bigquery_contract_columns(columns))) }}
+{%- endmacro %}
+
+
+{#- the column list of the table's DDL (dbt's table_columns_and_constraints, with the translated columns) -#}
+{% macro bigquery__get_table_columns_and_constraints() -%}
+    {%- set columns = adapter.render_raw_columns_constraints(raw_columns=nba_pipeline.bigquery_contract_columns(model['columns'])) -%}
+    {%- set constraints = adapter.render_raw_model_constraints(raw_constraints=model['constraints']) -%}
+    ({{ (columns + constraints) | join(', ') }})
+{%- endmacro %}
