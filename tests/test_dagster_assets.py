@@ -146,6 +146,28 @@ def test_a_range_run_plans_each_asset_once_and_resolves_every_check(built, insta
             [(AssetCheckExecutionRecordStatus.SUCCEEDED, None)], check_key
 
 
+def test_the_runs_plan_is_metadata_of_its_first_output_and_names_the_dates_it_built(built):
+    """What `backfill --dry-run` would print is shown once per run, on the first dbt output; its dates per
+    phase are the dates the run then wrote."""
+    warehouse, result = built
+    plans = {event.asset_key: event.materialization.metadata           # one event per partition of an output
+             for event in result.get_asset_materialization_events()
+             if "backfill_plan_json" in event.materialization.metadata}
+    assert len(plans) == 1, list(plans)
+    metadata = next(iter(plans.values()))
+    assert "plan of this run" in metadata["backfill_plan"].value
+    plan = metadata["backfill_plan_json"].value
+    assert plan["requested"] == {"start": RANGE[0].isoformat(), "end": RANGE[1].isoformat()}
+    for phase in plan["phases"]:                # no-game days are in a run's window too: they are recorded
+        recorded = {row[0].isoformat() for row in query(warehouse, """
+            select distinct game_date from nba_orchestration.pipeline_run_history
+            where run_id = ? and phase = ? and status <> 'blocked'""", [result.run_id, phase["phase"]])}
+        assert set(phase["dates_to_build"]) == recorded, phase["phase"]
+    built_days = {row[0].isoformat() for row in query(warehouse,
+                                                      "select distinct game_date from nba_analytics.player_game_summary")}
+    assert built_days and built_days <= set(plan["phases"][0]["dates_to_build"])
+
+
 def test_every_asset_partition_run_writes_run_history(built, definitions):
     warehouse, result = built
     rows = _history(warehouse, result.run_id)
