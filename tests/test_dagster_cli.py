@@ -101,12 +101,30 @@ def uninterrupted(real_dir, tmp_path_factory):
     return warehouse, home, output, time.monotonic() - started
 
 
+def _instance(home: Path):
+    """The run's instance, read from this process (the console shows the project's INFO lines only)."""
+    from dagster import DagsterInstance
+
+    return DagsterInstance.from_config(str(home))
+
+
+def _succeeded_steps(instance, run_id: str) -> set[str]:
+    from dagster import DagsterEventType
+
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_SUCCESS).records
+    return {record.event_log_entry.step_key for record in records}
+
+
 def test_cli_partition_range_materializes_every_phase_in_one_run(uninterrupted):
+    from dagster import DagsterRunStatus
+
     warehouse, home, output, seconds = uninterrupted
-    assert "RUN_SUCCESS" in output
-    assert output.count("RUN_START") == 1                      # the whole range is ONE run
-    for step in ("nba_raw_landing", "dbt_phases_2_3_4", "step_trained_model", "dbt_phases_5_6"):
-        assert f'Finished execution of step "{step}"' in output
+    with _instance(home) as instance:
+        (run,) = instance.get_runs()                              # the whole range is ONE run
+        assert run.status == DagsterRunStatus.SUCCESS
+        assert {"nba_raw_landing", "dbt_phases_2_3_4", "step_trained_model", "dbt_phases_5_6"} <= \
+            _succeeded_steps(instance, run.run_id)
+    assert "DEBUG" not in output                                  # the console: the project's own lines
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in ("nba_analytics.player_game_summary", "nba_predictions.prediction_accuracy"):
             count, first, last = con.execute(f"select count(*), min(game_date), max(game_date) from {table}").fetchone()
@@ -220,9 +238,11 @@ def test_concurrent_runs_queue_at_the_warehouse_pool(real_dir, tmp_path):
                                            stderr=subprocess.STDOUT, start_new_session=True)
                 processes.append((process, log))
 
-            def both_waiting() -> bool:
-                return all("Step blocked by limit for pool nba_warehouse" in log.read_text(errors="ignore")
-                           for _, log in processes)
+            def both_waiting() -> bool:      # the event log, not the console: it shows INFO and above
+                runs = [run for run in instance.get_runs() if run.run_id != holder_run.run_id]
+                return len(runs) == 2 and all(
+                    any("blocked by limit for pool nba_warehouse" in (entry.message or "")
+                        for entry in instance.all_logs(run.run_id)) for run in runs)
 
             deadline = time.monotonic() + 180
             while not both_waiting():
