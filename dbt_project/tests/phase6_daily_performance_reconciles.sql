@@ -29,10 +29,13 @@ final as (
     from performance
     full outer join accuracy_totals
         on accuracy_totals.game_date = performance.game_date
-        and accuracy_totals.system_id = performance.system_id
+            and accuracy_totals.system_id = performance.system_id
     where coalesce(performance.graded, 0) <> coalesce(accuracy_totals.graded, 0)
-       or (accuracy_totals.graded > 0
-           and abs(performance.mae * accuracy_totals.graded - accuracy_totals.absolute_error_sum) > 0.0001 * accuracy_totals.graded)
+        or (
+            accuracy_totals.graded > 0
+            and abs(performance.mae * accuracy_totals.graded - accuracy_totals.absolute_error_sum)
+            > 0.0001 * accuracy_totals.graded
+        )
 )
 
 select * from final

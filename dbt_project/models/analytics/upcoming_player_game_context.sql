@@ -12,7 +12,7 @@ with team_schedule as (
 played_games as (
     select * from {{ ref('int_player_games__enriched') }}
     where {{ in_lookback_range('game_date') }}
-      and not is_dnp
+        and not is_dnp
 ),
 
 -- Windows ending at (and including) each played game. A row reads the latest
@@ -33,9 +33,18 @@ trailing_windows as (
         sum(seconds_played) over season_to_date as season_seconds_sum
     from played_games
     window
-        last_5 as (partition by player_id, season_year order by game_date, game_id rows between 4 preceding and current row),
-        last_10 as (partition by player_id, season_year order by game_date, game_id rows between 9 preceding and current row),
-        season_to_date as (partition by player_id, season_year order by game_date, game_id rows between unbounded preceding and current row)
+        last_5 as (
+            partition by player_id, season_year order by game_date, game_id
+            rows between 4 preceding and current row
+        ),
+        last_10 as (
+            partition by player_id, season_year order by game_date, game_id
+            rows between 9 preceding and current row
+        ),
+        season_to_date as (
+            partition by player_id, season_year order by game_date, game_id
+            rows between unbounded preceding and current row
+        )
 ),
 
 upcoming_team_games as (
@@ -55,9 +64,9 @@ recent_team_games as (
     from upcoming_team_games as upcoming
     inner join team_schedule as recent
         on recent.team_abbr = upcoming.team_abbr
-        and recent.season_year = upcoming.season_year
-        and recent.is_final
-        and recent.game_date < upcoming.game_date
+            and recent.season_year = upcoming.season_year
+            and recent.is_final
+            and recent.game_date < upcoming.game_date
 ),
 
 upcoming_candidates as (
@@ -75,10 +84,10 @@ upcoming_candidates as (
     from recent_team_games as recent
     inner join upcoming_team_games as upcoming
         on upcoming.game_id = recent.upcoming_game_id
-        and upcoming.team_abbr = recent.team_abbr
+            and upcoming.team_abbr = recent.team_abbr
     inner join played_games as played
         on played.game_id = recent.recent_game_id
-        and played.team_abbr = recent.team_abbr
+            and played.team_abbr = recent.team_abbr
     where recent.recency <= 5
     group by 1, 2, 3, 4, 5, 7, 8, 9
 ),
@@ -86,16 +95,34 @@ upcoming_candidates as (
 -- a player traded between the two teams of one game belongs to his latest team
 upcoming_players as (
     select * from upcoming_candidates
-    qualify row_number() over (partition by game_id, player_id order by last_game_for_team desc, team_abbr) = 1
+    qualify row_number() over (partition by game_id, player_id order by last_game_for_team desc, team_abbr asc) = 1
 ),
 
 target_rows as (
-    select game_id, game_date, season_year, season_type, player_id, player_name,
-           team_abbr, opponent_team_abbr, is_home, true as is_final
+    select
+        game_id,
+        game_date,
+        season_year,
+        season_type,
+        player_id,
+        player_name,
+        team_abbr,
+        opponent_team_abbr,
+        is_home,
+        true as is_final
     from played_games
     union all
-    select game_id, game_date, season_year, season_type, player_id, player_name,
-           team_abbr, opponent_team_abbr, is_home, false as is_final
+    select
+        game_id,
+        game_date,
+        season_year,
+        season_type,
+        player_id,
+        player_name,
+        team_abbr,
+        opponent_team_abbr,
+        is_home,
+        false as is_final
     from upcoming_players
 ),
 
@@ -115,13 +142,21 @@ sequenced as (
     from target_rows
     left join trailing_windows
         on trailing_windows.game_id = target_rows.game_id
-        and trailing_windows.player_id = target_rows.player_id
+            and trailing_windows.player_id = target_rows.player_id
 ),
 
 prior_windows as (
     select
-        game_id, game_date, season_year, season_type, player_id, player_name,
-        team_abbr, opponent_team_abbr, is_home, is_final,
+        game_id,
+        game_date,
+        season_year,
+        season_type,
+        player_id,
+        player_name,
+        team_abbr,
+        opponent_team_abbr,
+        is_home,
+        is_final,
         last_value(played_game_date ignore nulls) over before_this_game as previous_game_date,
         coalesce(last_value(games_last_5 ignore nulls) over before_this_game, 0) as games_last_5,
         last_value(points_sum_last_5 ignore nulls) over before_this_game as points_sum_last_5,
@@ -155,7 +190,10 @@ rows_to_write as (
         {{ rest_before_game() }},
         {{ fixed(ratio('points_sum_last_5', 'games_last_5'), 2) }} as points_avg_last_5,
         {{ fixed(ratio('points_sum_last_10', 'games_last_10'), 2) }} as points_avg_last_10,
-        {{ fixed('sqrt(' ~ ratio('points_squared_sum_last_10 - ' ~ ratio('points_sum_last_10 * points_sum_last_10', 'games_last_10'), 'games_last_10 - 1') ~ ')', 2) }} as points_std_last_10,
+        {{ fixed('sqrt(' ~ ratio(
+            'points_squared_sum_last_10 - ' ~ ratio('points_sum_last_10 * points_sum_last_10', 'games_last_10'),
+            'games_last_10 - 1'
+        ) ~ ')', 2) }} as points_std_last_10,
         {{ fixed(ratio('seconds_sum_last_10', '60 * games_last_10'), 2) }} as minutes_avg_last_10,
         season_games as season_games_before,
         {{ fixed(ratio('season_points_sum', 'season_games'), 2) }} as season_points_avg,

@@ -26,8 +26,14 @@ trailing_windows as (
         sum(case when points > opp_points then 1 else 0 end) over season_to_date as season_wins
     from team_games
     window
-        last_10 as (partition by team_abbr, season_year order by game_date, game_id rows between 9 preceding and current row),
-        season_to_date as (partition by team_abbr, season_year order by game_date, game_id rows between unbounded preceding and current row)
+        last_10 as (
+            partition by team_abbr, season_year order by game_date, game_id
+            rows between 9 preceding and current row
+        ),
+        season_to_date as (
+            partition by team_abbr, season_year order by game_date, game_id
+            rows between unbounded preceding and current row
+        )
 ),
 
 sequenced as (
@@ -43,12 +49,19 @@ sequenced as (
     from team_schedule
     left join trailing_windows
         on trailing_windows.game_id = team_schedule.game_id
-        and trailing_windows.team_abbr = team_schedule.team_abbr
+            and trailing_windows.team_abbr = team_schedule.team_abbr
 ),
 
 prior_windows as (
     select
-        game_id, game_date, season_year, season_type, is_final, team_abbr, opponent_team_abbr, is_home,
+        game_id,
+        game_date,
+        season_year,
+        season_type,
+        is_final,
+        team_abbr,
+        opponent_team_abbr,
+        is_home,
         lag(game_date) over team_sequence as previous_game_date,
         coalesce(last_value(games_last_10 ignore nulls) over before_this_game, 0) as games_last_10,
         last_value(points_sum_last_10 ignore nulls) over before_this_game as points_sum_last_10,
@@ -85,7 +98,9 @@ rows_to_write as (
         {{ fixed(ratio('points_allowed_sum_last_10', 'games_last_10'), 2) }} as points_allowed_avg_last_10,
         {{ fixed(ratio('pace_sum_last_10', 'games_last_10'), 2) }} as pace_avg_last_10,
         {{ fixed(ratio('100 * points_sum_last_10', 'possessions_sum_last_10'), 2) }} as offensive_rating_last_10,
-        {{ fixed(ratio('100 * points_allowed_sum_last_10', 'possessions_sum_last_10'), 2) }} as defensive_rating_last_10,
+        {{ fixed(
+            ratio('100 * points_allowed_sum_last_10', 'possessions_sum_last_10'), 2
+        ) }} as defensive_rating_last_10,
         games_last_10 as games_in_window,
         {{ calculation_quality('games_last_10', 10) }} as calculation_quality
     from prior_windows

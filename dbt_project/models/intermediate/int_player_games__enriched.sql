@@ -63,7 +63,7 @@ joined as (
         on schedule.game_id = player_box.game_id
     left join team_box
         on team_box.game_id = player_box.game_id
-        and team_box.team_abbr = player_box.team_abbr
+            and team_box.team_abbr = player_box.team_abbr
 ),
 
 final as (

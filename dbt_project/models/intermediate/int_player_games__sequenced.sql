@@ -21,8 +21,8 @@ run_players as (
 player_history as (
     select * from {{ ref('player_game_summary') }}
     where {{ in_lookback_range('game_date') }}
-      and not is_dnp
-      and player_id in (select player_id from run_players)
+        and not is_dnp
+        and player_id in (select player_id from run_players)
 ),
 
 player_context as (
@@ -44,20 +44,21 @@ player_games as (
     from player_context
     left join player_history
         on player_history.game_id = player_context.game_id
-        and player_history.player_id = player_context.player_id
+            and player_history.player_id = player_context.player_id
 ),
 
 final as (
     select
         *,
         case when was_played then
-            row_number() over (partition by player_id, season_year, was_played order by game_date, game_id)
+                row_number() over (partition by player_id, season_year, was_played order by game_date, game_id)
         end as played_game_number,
         -- games played up to and including the row's date, minus those on its date
         cast(
             sum({{ flag('was_played') }}) over (partition by player_id, season_year order by game_date)
             - sum({{ flag('was_played') }}) over (partition by player_id, season_year, game_date)
-        as {{ dbt.type_bigint() }}) as played_games_before
+            as {{ dbt.type_bigint() }}
+        ) as played_games_before
     from player_games
 )
 

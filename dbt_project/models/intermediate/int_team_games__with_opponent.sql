@@ -24,18 +24,34 @@ paired as (
         team.team_abbr = schedule.home_team_abbr as is_home,
         team.game_minutes,
         team.points,
-        team.fgm, team.fga, team.fg3m, team.fg3a, team.ftm, team.fta,
-        team.oreb, team.dreb, team.reb, team.ast, team.stl, team.blk, team.tov, team.pf,
+        team.fgm,
+        team.fga,
+        team.fg3m,
+        team.fg3a,
+        team.ftm,
+        team.fta,
+        team.oreb,
+        team.dreb,
+        team.reb,
+        team.ast,
+        team.stl,
+        team.blk,
+        team.tov,
+        team.pf,
         opponent.points as opp_points,
-        opponent.fgm as opp_fgm, opponent.fga as opp_fga,
-        opponent.fg3m as opp_fg3m, opponent.fg3a as opp_fg3a,
-        opponent.ftm as opp_ftm, opponent.fta as opp_fta,
-        opponent.oreb as opp_oreb, opponent.dreb as opp_dreb,
+        opponent.fgm as opp_fgm,
+        opponent.fga as opp_fga,
+        opponent.fg3m as opp_fg3m,
+        opponent.fg3a as opp_fg3a,
+        opponent.ftm as opp_ftm,
+        opponent.fta as opp_fta,
+        opponent.oreb as opp_oreb,
+        opponent.dreb as opp_dreb,
         opponent.tov as opp_tov
     from team_box as team
     inner join team_box as opponent
         on opponent.game_id = team.game_id
-        and opponent.team_abbr <> team.team_abbr
+            and opponent.team_abbr <> team.team_abbr
     inner join schedule
         on schedule.game_id = team.game_id
 ),
@@ -45,7 +61,8 @@ possessions as (
         *,
         {{ fixed(
             '0.5 * ((fga + 0.4 * fta - 1.07 * ' ~ ratio('oreb', 'oreb + opp_dreb') ~ ' * (fga - fgm) + tov)'
-            ~ ' + (opp_fga + 0.4 * opp_fta - 1.07 * ' ~ ratio('opp_oreb', 'opp_oreb + dreb') ~ ' * (opp_fga - opp_fgm) + opp_tov))',
+            ~ ' + (opp_fga + 0.4 * opp_fta - 1.07 * ' ~ ratio('opp_oreb', 'opp_oreb + dreb')
+            ~ ' * (opp_fga - opp_fgm) + opp_tov))',
             2) }} as possessions
     from paired
 ),

@@ -8,14 +8,28 @@ with schedule as (
 ),
 
 home_side as (
-    select game_id, game_date, season_year, season_type, is_final,
-           home_team_abbr as team_abbr, away_team_abbr as opponent_team_abbr, true as is_home
+    select
+        game_id,
+        game_date,
+        season_year,
+        season_type,
+        is_final,
+        home_team_abbr as team_abbr,
+        away_team_abbr as opponent_team_abbr,
+        true as is_home
     from schedule
 ),
 
 away_side as (
-    select game_id, game_date, season_year, season_type, is_final,
-           away_team_abbr as team_abbr, home_team_abbr as opponent_team_abbr, false as is_home
+    select
+        game_id,
+        game_date,
+        season_year,
+        season_type,
+        is_final,
+        away_team_abbr as team_abbr,
+        home_team_abbr as opponent_team_abbr,
+        false as is_home
     from schedule
 ),
 

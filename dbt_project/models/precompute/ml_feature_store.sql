@@ -101,19 +101,19 @@ features as (
     from player_cache
     left join player_zones
         on player_zones.game_id = player_cache.game_id
-        and player_zones.player_id = player_cache.player_id
+            and player_zones.player_id = player_cache.player_id
     left join composite_factors
         on composite_factors.game_id = player_cache.game_id
-        and composite_factors.player_id = player_cache.player_id
+            and composite_factors.player_id = player_cache.player_id
     left join team_zone_defense as opponent_defense
         on opponent_defense.game_id = player_cache.game_id
-        and opponent_defense.team_abbr = player_cache.opponent_team_abbr
+            and opponent_defense.team_abbr = player_cache.opponent_team_abbr
     left join consensus_lines
         on consensus_lines.game_id = player_cache.game_id
-        and consensus_lines.player_id = player_cache.player_id
+            and consensus_lines.player_id = player_cache.player_id
     left join player_results
         on player_results.game_id = player_cache.game_id
-        and player_results.player_id = player_cache.player_id
+            and player_results.player_id = player_cache.player_id
 ),
 
 scored as (

@@ -52,25 +52,30 @@ combined as (
     from player_cache
     left join player_zones
         on player_zones.game_id = player_cache.game_id
-        and player_zones.player_id = player_cache.player_id
+            and player_zones.player_id = player_cache.player_id
     left join team_zone_defense as opponent_defense
         on opponent_defense.game_id = player_cache.game_id
-        and opponent_defense.team_abbr = player_cache.opponent_team_abbr
+            and opponent_defense.team_abbr = player_cache.opponent_team_abbr
     left join team_context as own_team
         on own_team.game_id = player_cache.game_id
-        and own_team.team_abbr = player_cache.team_abbr
+            and own_team.team_abbr = player_cache.team_abbr
     left join team_context as opponent_team
         on opponent_team.game_id = player_cache.game_id
-        and opponent_team.team_abbr = player_cache.opponent_team_abbr
+            and opponent_team.team_abbr = player_cache.opponent_team_abbr
 ),
 
 inputs as (
     select
         *,
-        -{{ fixed('points_share_2pt_last_10 * opponent_strength_2pt + points_share_3pt_last_10 * opponent_strength_3pt + points_share_ft_last_10 * opponent_strength_ft') }} as zone_mismatch_score,
+        -{{ fixed(
+            'points_share_2pt_last_10 * opponent_strength_2pt + points_share_3pt_last_10 * opponent_strength_3pt'
+            ~ ' + points_share_ft_last_10 * opponent_strength_ft'
+        ) }} as zone_mismatch_score,
         {{ fixed('(team_pace_last_10 + opponent_pace_last_10) / 2', 2) }} as expected_pace,
         {{ fixed(ratio('(team_pace_last_10 + opponent_pace_last_10) / 2', 'league_pace')) }} as pace_ratio,
-        {{ fixed(clamp(ratio('usage_rate_avg_last_5 - usage_rate_avg_season', 'usage_rate_avg_season'), -1, 1)) }} as usage_spike
+        {{ fixed(clamp(
+            ratio('usage_rate_avg_last_5 - usage_rate_avg_season', 'usage_rate_avg_season'), -1, 1
+        )) }} as usage_spike
     from combined
 ),
 
@@ -112,7 +117,9 @@ rows_to_write as (
         zone_mismatch_adjustment,
         pace_adjustment,
         usage_adjustment,
-        {{ fixed(clamp('fatigue_adjustment + zone_mismatch_adjustment + pace_adjustment + usage_adjustment', -0.25, 0.25)) }} as total_adjustment,
+        {{ fixed(clamp(
+            'fatigue_adjustment + zone_mismatch_adjustment + pace_adjustment + usage_adjustment', -0.25, 0.25
+        )) }} as total_adjustment,
         nullif(rtrim(concat(
             case when zone_mismatch_score is null then 'zone_mismatch,' else '' end,
             case when pace_ratio is null then 'pace,' else '' end,

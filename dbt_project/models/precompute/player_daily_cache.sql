@@ -17,8 +17,8 @@ with player_context as (
 played_games as (
     select * from {{ ref('player_game_summary') }}
     where {{ in_lookback_range('game_date') }}
-      and not is_dnp
-      and player_id in (select player_id from player_context)
+        and not is_dnp
+        and player_id in (select player_id from player_context)
 ),
 
 gap_marks as (
@@ -33,24 +33,30 @@ trailing_windows as (
         season_year,
         game_date,
         {%- for name in windows.keys() | list + ['season'] %}
-        count(*) over {{ name }} as games_{{ name }},
-        sum(points) over {{ name }} as points_sum_{{ name }},
-        sum(seconds_played) over {{ name }} as seconds_sum_{{ name }},
-        sum(fga) over {{ name }} as fga_sum_{{ name }},
-        sum(fg3a) over {{ name }} as fg3a_sum_{{ name }},
-        sum(fta) over {{ name }} as fta_sum_{{ name }},
-        sum(reb) over {{ name }} as reb_sum_{{ name }},
-        sum(ast) over {{ name }} as ast_sum_{{ name }},
-        sum(usage_rate) over {{ name }} as usage_sum_{{ name }},
-        count(usage_rate) over {{ name }} as usage_games_{{ name }},
+            count(*) over {{ name }} as games_{{ name }},
+            sum(points) over {{ name }} as points_sum_{{ name }},
+            sum(seconds_played) over {{ name }} as seconds_sum_{{ name }},
+            sum(fga) over {{ name }} as fga_sum_{{ name }},
+            sum(fg3a) over {{ name }} as fg3a_sum_{{ name }},
+            sum(fta) over {{ name }} as fta_sum_{{ name }},
+            sum(reb) over {{ name }} as reb_sum_{{ name }},
+            sum(ast) over {{ name }} as ast_sum_{{ name }},
+            sum(usage_rate) over {{ name }} as usage_sum_{{ name }},
+            count(usage_rate) over {{ name }} as usage_games_{{ name }},
         {%- endfor %}
         sum(points * points) over last_10 as points_squared_sum_last_10
     from played_games
     window
         {%- for name, size in windows.items() %}
-        {{ name }} as (partition by player_id, season_year order by game_date, game_id rows between {{ size - 1 }} preceding and current row),
+            {{ name }} as (
+                partition by player_id, season_year order by game_date, game_id
+                rows between {{ size - 1 }} preceding and current row
+            ),
         {%- endfor %}
-        season as (partition by player_id, season_year order by game_date, game_id rows between unbounded preceding and current row)
+        season as (
+            partition by player_id, season_year order by game_date, game_id
+            rows between unbounded preceding and current row
+        )
 ),
 
 -- minutes load: games played in the 7 days before the row's date
@@ -63,9 +69,9 @@ recent_load as (
     from player_context
     inner join played_games
         on played_games.player_id = player_context.player_id
-        and played_games.season_year = player_context.season_year
-        and played_games.game_date < player_context.game_date
-        and {{ days_between('played_games.game_date', 'player_context.game_date') }} <= 7
+            and played_games.season_year = player_context.season_year
+            and played_games.game_date < player_context.game_date
+            and {{ days_between('played_games.game_date', 'player_context.game_date') }} <= 7  -- noqa: LT05
     group by player_context.game_id, player_context.player_id
 ),
 
@@ -88,25 +94,25 @@ windowed as (
         coalesce(recent_load.seconds_last_7_days, 0) as seconds_last_7_days,
         trailing_windows.points_squared_sum_last_10,
         {%- for name in windows.keys() | list + ['season'] %}
-        coalesce(trailing_windows.games_{{ name }}, 0) as games_{{ name }},
-        trailing_windows.points_sum_{{ name }},
-        trailing_windows.seconds_sum_{{ name }},
-        trailing_windows.fga_sum_{{ name }},
-        trailing_windows.fg3a_sum_{{ name }},
-        trailing_windows.fta_sum_{{ name }},
-        trailing_windows.reb_sum_{{ name }},
-        trailing_windows.ast_sum_{{ name }},
-        trailing_windows.usage_sum_{{ name }},
-        trailing_windows.usage_games_{{ name }}{{ ',' if not loop.last }}
+            coalesce(trailing_windows.games_{{ name }}, 0) as games_{{ name }},
+            trailing_windows.points_sum_{{ name }},
+            trailing_windows.seconds_sum_{{ name }},
+            trailing_windows.fga_sum_{{ name }},
+            trailing_windows.fg3a_sum_{{ name }},
+            trailing_windows.fta_sum_{{ name }},
+            trailing_windows.reb_sum_{{ name }},
+            trailing_windows.ast_sum_{{ name }},
+            trailing_windows.usage_sum_{{ name }},
+            trailing_windows.usage_games_{{ name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from player_context
     left join trailing_windows
         on trailing_windows.player_id = player_context.player_id
-        and trailing_windows.season_year = player_context.season_year
-        and trailing_windows.game_date = player_context.previous_game_date
+            and trailing_windows.season_year = player_context.season_year
+            and trailing_windows.game_date = player_context.previous_game_date
     left join recent_load
         on recent_load.game_id = player_context.game_id
-        and recent_load.player_id = player_context.player_id
+            and recent_load.player_id = player_context.player_id
 ),
 
 rows_to_write as (
@@ -127,18 +133,23 @@ rows_to_write as (
         windowed.games_last_7_days,
         {{ fixed('seconds_last_7_days / 60.0', 2) }} as minutes_last_7_days,
         {%- for name in windows.keys() | list + ['season'] %}
-        windowed.games_{{ name }},
-        {{ fixed(ratio('points_sum_' ~ name, 'games_' ~ name), 2) }} as points_avg_{{ name }},
-        {{ fixed(ratio('seconds_sum_' ~ name, '60 * games_' ~ name), 2) }} as minutes_avg_{{ name }},
-        {{ fixed(ratio('fga_sum_' ~ name, 'games_' ~ name), 2) }} as fga_avg_{{ name }},
-        {{ fixed(ratio('fg3a_sum_' ~ name, 'games_' ~ name), 2) }} as fg3a_avg_{{ name }},
-        {{ fixed(ratio('fta_sum_' ~ name, 'games_' ~ name), 2) }} as fta_avg_{{ name }},
-        {{ fixed(ratio('reb_sum_' ~ name, 'games_' ~ name), 2) }} as reb_avg_{{ name }},
-        {{ fixed(ratio('ast_sum_' ~ name, 'games_' ~ name), 2) }} as ast_avg_{{ name }},
-        {{ fixed(ratio('usage_sum_' ~ name, 'usage_games_' ~ name), 2) }} as usage_rate_avg_{{ name }},
-        {{ true_shooting_pct('points_sum_' ~ name, 'fga_sum_' ~ name, 'fta_sum_' ~ name) }} as ts_pct_{{ name }},
+            windowed.games_{{ name }},
+            {{ fixed(ratio('points_sum_' ~ name, 'games_' ~ name), 2) }} as points_avg_{{ name }},
+            {{ fixed(ratio('seconds_sum_' ~ name, '60 * games_' ~ name), 2) }} as minutes_avg_{{ name }},
+            {{ fixed(ratio('fga_sum_' ~ name, 'games_' ~ name), 2) }} as fga_avg_{{ name }},
+            {{ fixed(ratio('fg3a_sum_' ~ name, 'games_' ~ name), 2) }} as fg3a_avg_{{ name }},
+            {{ fixed(ratio('fta_sum_' ~ name, 'games_' ~ name), 2) }} as fta_avg_{{ name }},
+            {{ fixed(ratio('reb_sum_' ~ name, 'games_' ~ name), 2) }} as reb_avg_{{ name }},
+            {{ fixed(ratio('ast_sum_' ~ name, 'games_' ~ name), 2) }} as ast_avg_{{ name }},
+            {{ fixed(ratio('usage_sum_' ~ name, 'usage_games_' ~ name), 2) }} as usage_rate_avg_{{ name }},
+            {{ true_shooting_pct('points_sum_' ~ name, 'fga_sum_' ~ name, 'fta_sum_' ~ name) }} as ts_pct_{{ name }},
         {%- endfor %}
-        {{ fixed('sqrt(' ~ clamp(ratio('points_squared_sum_last_10 - ' ~ ratio('points_sum_last_10 * points_sum_last_10', 'games_last_10'), 'games_last_10 - 1'), 0, 10000) ~ ')', 2) }} as points_std_last_10,
+        {{ fixed('sqrt(' ~ clamp(
+            ratio(
+                'points_squared_sum_last_10 - ' ~ ratio('points_sum_last_10 * points_sum_last_10', 'games_last_10'),
+                'games_last_10 - 1'
+            ), 0, 10000
+        ) ~ ')', 2) }} as points_std_last_10,
         {{ calculation_quality('windowed.games_last_10', 10) }} as calculation_quality,
         {{ calculation_quality('windowed.games_last_30', 30) }} as calculation_quality_30,
         gap_marks.upstream_gap_count,
@@ -146,7 +157,7 @@ rows_to_write as (
     from windowed
     inner join gap_marks
         on gap_marks.season_year = windowed.season_year
-        and gap_marks.game_date = windowed.game_date
+            and gap_marks.game_date = windowed.game_date
 ),
 
 input_versions as (

@@ -15,8 +15,8 @@ with player_context as (
 played_games as (
     select * from {{ ref('player_game_summary') }}
     where {{ in_lookback_range('game_date') }}
-      and not is_dnp
-      and player_id in (select player_id from player_context)
+        and not is_dnp
+        and player_id in (select player_id from player_context)
 ),
 
 gap_marks as (
@@ -48,8 +48,14 @@ trailing_windows as (
         sum(fta) over last_20 as fta_sum_20
     from played_games
     window
-        last_10 as (partition by player_id, season_year order by game_date, game_id rows between 9 preceding and current row),
-        last_20 as (partition by player_id, season_year order by game_date, game_id rows between 19 preceding and current row)
+        last_10 as (
+            partition by player_id, season_year order by game_date, game_id
+            rows between 9 preceding and current row
+        ),
+        last_20 as (
+            partition by player_id, season_year order by game_date, game_id
+            rows between 19 preceding and current row
+        )
 ),
 
 windowed as (
@@ -68,7 +74,8 @@ windowed as (
         trailing_windows.points_2pt_sum_10,
         trailing_windows.points_3pt_sum_10,
         trailing_windows.points_ft_sum_10,
-        trailing_windows.fg2a_sum_10 + trailing_windows.fg3a_sum_10 + 0.44 * trailing_windows.fta_sum_10 as attempts_sum_10,
+        trailing_windows.fg2a_sum_10 + trailing_windows.fg3a_sum_10
+        + 0.44 * trailing_windows.fta_sum_10 as attempts_sum_10,
         trailing_windows.fg2a_sum_10,
         trailing_windows.fg3a_sum_10,
         trailing_windows.fta_sum_10,
@@ -76,15 +83,16 @@ windowed as (
         trailing_windows.points_2pt_sum_20,
         trailing_windows.points_3pt_sum_20,
         trailing_windows.points_ft_sum_20,
-        trailing_windows.fg2a_sum_20 + trailing_windows.fg3a_sum_20 + 0.44 * trailing_windows.fta_sum_20 as attempts_sum_20,
+        trailing_windows.fg2a_sum_20 + trailing_windows.fg3a_sum_20
+        + 0.44 * trailing_windows.fta_sum_20 as attempts_sum_20,
         trailing_windows.fg2a_sum_20,
         trailing_windows.fg3a_sum_20,
         trailing_windows.fta_sum_20
     from player_context
     left join trailing_windows
         on trailing_windows.player_id = player_context.player_id
-        and trailing_windows.season_year = player_context.season_year
-        and trailing_windows.game_date = player_context.previous_game_date
+            and trailing_windows.season_year = player_context.season_year
+            and trailing_windows.game_date = player_context.previous_game_date
 ),
 
 rows_to_write as (
@@ -119,7 +127,7 @@ rows_to_write as (
     from windowed
     inner join gap_marks
         on gap_marks.season_year = windowed.season_year
-        and gap_marks.game_date = windowed.game_date
+            and gap_marks.game_date = windowed.game_date
 ),
 
 input_versions as (

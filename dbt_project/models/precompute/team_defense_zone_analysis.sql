@@ -83,8 +83,8 @@ previous_team_games as (
     from team_context
     inner join team_defense as team_games
         on team_games.team_abbr = team_context.team_abbr
-        and team_games.season_year = team_context.season_year
-        and team_games.game_date < team_context.game_date
+            and team_games.season_year = team_context.season_year
+            and team_games.game_date < team_context.game_date
     group by team_context.game_id, team_context.team_abbr
 ),
 
@@ -94,10 +94,15 @@ previous_league_dates as (
         row_dates.season_year,
         row_dates.game_date,
         max(league_daily.game_date) as window_date
-    from (select distinct season_year, game_date from team_context) as row_dates
+    from (
+        select distinct
+            season_year,
+            game_date
+        from team_context
+    ) as row_dates
     inner join league_daily
         on league_daily.season_year = row_dates.season_year
-        and league_daily.game_date < row_dates.game_date
+            and league_daily.game_date < row_dates.game_date
     group by row_dates.season_year, row_dates.game_date
 ),
 
@@ -127,17 +132,17 @@ windowed as (
     from team_context
     left join previous_team_games
         on previous_team_games.game_id = team_context.game_id
-        and previous_team_games.team_abbr = team_context.team_abbr
+            and previous_team_games.team_abbr = team_context.team_abbr
     left join trailing_windows
         on trailing_windows.team_abbr = team_context.team_abbr
-        and trailing_windows.season_year = team_context.season_year
-        and trailing_windows.game_date = previous_team_games.window_date
+            and trailing_windows.season_year = team_context.season_year
+            and trailing_windows.game_date = previous_team_games.window_date
     left join previous_league_dates
         on previous_league_dates.season_year = team_context.season_year
-        and previous_league_dates.game_date = team_context.game_date
+            and previous_league_dates.game_date = team_context.game_date
     left join league_to_date
         on league_to_date.season_year = team_context.season_year
-        and league_to_date.game_date = previous_league_dates.window_date
+            and league_to_date.game_date = previous_league_dates.window_date
 ),
 
 rates as (
@@ -159,10 +164,14 @@ rates as (
 strengths as (
     select
         *,
-        {{ fixed(clamp(ratio('league_points_2pt_per_100 - points_2pt_allowed_per_100', 'league_points_2pt_per_100'), -1, 1)) }} as strength_2pt,
-        {{ fixed(clamp(ratio('league_points_3pt_per_100 - points_3pt_allowed_per_100', 'league_points_3pt_per_100'), -1, 1)) }} as strength_3pt,
-        {{ fixed(clamp(ratio('league_points_ft_per_100 - points_ft_allowed_per_100', 'league_points_ft_per_100'), -1, 1)) }} as strength_ft,
-        {{ fixed(clamp(ratio('league_defensive_rating - defensive_rating_last_15', 'league_defensive_rating'), -1, 1)) }} as strength_overall
+        {{ fixed(clamp(ratio('league_points_2pt_per_100 - points_2pt_allowed_per_100', 'league_points_2pt_per_100'),
+            -1, 1)) }} as strength_2pt,
+        {{ fixed(clamp(ratio('league_points_3pt_per_100 - points_3pt_allowed_per_100', 'league_points_3pt_per_100'),
+            -1, 1)) }} as strength_3pt,
+        {{ fixed(clamp(ratio('league_points_ft_per_100 - points_ft_allowed_per_100', 'league_points_ft_per_100'),
+            -1, 1)) }} as strength_ft,
+        {{ fixed(clamp(ratio('league_defensive_rating - defensive_rating_last_15', 'league_defensive_rating'),
+            -1, 1)) }} as strength_overall
     from rates
 ),
 
@@ -197,7 +206,7 @@ rows_to_write as (
     from strengths
     inner join gap_marks
         on gap_marks.season_year = strengths.season_year
-        and gap_marks.game_date = strengths.game_date
+            and gap_marks.game_date = strengths.game_date
 ),
 
 input_versions as (

@@ -10,7 +10,9 @@
 {%- set system_relations = nba_pipeline.existing_prediction_system_relations(
         nba_pipeline.prediction_systems() | map(attribute='system_id') | list) %}
 {%- if not system_relations %}
-    {{ exceptions.raise_compiler_error('player_prop_predictions: no prediction system has a table (every system model failed)') }}
+    {{ exceptions.raise_compiler_error(
+        'player_prop_predictions: no prediction system has a table (every system model failed)'
+    ) }}
 {%- endif %}
 
 with inputs as (
@@ -24,18 +26,18 @@ player_games as (
 
 system_predictions as (
     {%- for relation in system_relations %}
-    select
-        game_id,
-        player_id,
-        system_id,
-        system_version,
-        model_id,
-        predicted_points,
-        confidence,
-        components_used
-    from {{ relation }}
-    where {{ in_run_range('game_date') }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            game_id,
+            player_id,
+            system_id,
+            system_version,
+            model_id,
+            predicted_points,
+            confidence,
+            components_used
+        from {{ relation }}
+        where {{ in_run_range('game_date') }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
@@ -64,7 +66,9 @@ rows_to_write as (
         system_predictions.system_version,
         system_predictions.model_id,
         system_predictions.predicted_points,
-        case when system_predictions.predicted_points is null then 0 else system_predictions.confidence end as confidence,
+        case
+            when system_predictions.predicted_points is null then 0 else system_predictions.confidence
+        end as confidence,
         inputs.points_line,
         system_predictions.predicted_points - inputs.points_line as edge,
         case
@@ -74,7 +78,9 @@ rows_to_write as (
             when system_predictions.predicted_points - inputs.points_line <= -1.0 then 'UNDER'
             else 'PASS'
         end as recommendation,
-        case when system_predictions.predicted_points is null then 'no_prior_games' else 'predicted' end as prediction_status,
+        case
+            when system_predictions.predicted_points is null then 'no_prior_games' else 'predicted'
+        end as prediction_status,
         system_predictions.components_used,
         inputs.games_last_10 as games_in_window,
         similar_games.similar_games_used,
@@ -83,10 +89,10 @@ rows_to_write as (
     from system_predictions
     inner join inputs
         on inputs.game_id = system_predictions.game_id
-        and inputs.player_id = system_predictions.player_id
+            and inputs.player_id = system_predictions.player_id
     left join similar_games
         on similar_games.game_id = inputs.game_id
-        and similar_games.player_id = inputs.player_id
+            and similar_games.player_id = inputs.player_id
 ),
 
 input_versions as (

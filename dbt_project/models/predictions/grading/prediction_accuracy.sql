@@ -28,11 +28,11 @@ final_game_predictions as (
     from predictions
     inner join team_games
         on team_games.game_id = predictions.game_id
-        and team_games.team_abbr = predictions.team_abbr
-        and team_games.game_status = 'final'
+            and team_games.team_abbr = predictions.team_abbr
+            and team_games.game_status = 'final'
     left join player_results
         on player_results.game_id = predictions.game_id
-        and player_results.player_id = predictions.player_id
+            and player_results.player_id = predictions.player_id
 ),
 
 graded as (

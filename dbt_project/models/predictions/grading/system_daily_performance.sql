@@ -64,7 +64,7 @@ rows_to_write as (
     from predicted
     left join graded
         on graded.game_date = predicted.game_date
-        and graded.system_id = predicted.system_id
+            and graded.system_id = predicted.system_id
 ),
 
 input_versions as (

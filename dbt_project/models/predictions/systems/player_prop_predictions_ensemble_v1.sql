@@ -4,7 +4,9 @@
     is left out (on_error: continue), like one without a prediction. -#}
 {%- set system = nba_pipeline.prediction_system('ensemble_v1') %}
 {%- set components = nba_pipeline.prediction_systems() | selectattr('ensemble_weight') | list %}
-{%- set component_relations = nba_pipeline.existing_prediction_system_relations(components | map(attribute='system_id') | list) %}
+{%- set component_relations = nba_pipeline.existing_prediction_system_relations(
+    components | map(attribute='system_id') | list
+) %}
 
 with inputs as (
     select * from {{ ref('int_player_prop_predictions__inputs') }}
@@ -21,9 +23,14 @@ component_predictions as (
     where 1 = 0
     {%- endif %}
     {%- for relation in component_relations %}
-    select game_id, player_id, system_id, predicted_points from {{ relation }}
-    where {{ in_run_range('game_date') }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            game_id,
+            player_id,
+            system_id,
+            predicted_points
+        from {{ relation }}
+        where {{ in_run_range('game_date') }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
@@ -35,7 +42,7 @@ ensemble_inputs as (
         predicted_points,
         case system_id
             {%- for component in components %}
-            when '{{ component.system_id }}' then cast({{ component.ensemble_weight }} as {{ dbt.type_numeric() }})
+                when '{{ component.system_id }}' then cast({{ component.ensemble_weight }} as {{ dbt.type_numeric() }})
             {%- endfor %}
         end as weight
     from component_predictions
@@ -60,14 +67,17 @@ rows_to_write as (
         {{ nba_pipeline.prediction_system_columns(system,
             predicted_points='ensemble_predictions.predicted_points',
             confidence=fixed('inputs.base_confidence * (1 - coalesce('
-                ~ clamp(ratio('ensemble_predictions.component_spread',
-                              'case when ensemble_predictions.predicted_points > 5 then ensemble_predictions.predicted_points else 5 end'), 0, 0.5)
+                ~ clamp(ratio(
+                    'ensemble_predictions.component_spread',
+                    'case when ensemble_predictions.predicted_points > 5'
+                    ~ ' then ensemble_predictions.predicted_points else 5 end'
+                ), 0, 0.5)
                 ~ ', 0))', 1),
             components_used='coalesce(ensemble_predictions.components_used, 0)') }}
     from inputs
     left join ensemble_predictions
         on ensemble_predictions.game_id = inputs.game_id
-        and ensemble_predictions.player_id = inputs.player_id
+            and ensemble_predictions.player_id = inputs.player_id
 ),
 
 input_versions as (

@@ -23,7 +23,7 @@ rows_to_write as (
     from inputs
     inner join trained_model_predictions
         on trained_model_predictions.game_id = inputs.game_id
-        and trained_model_predictions.player_id = inputs.player_id
+            and trained_model_predictions.player_id = inputs.player_id
     where inputs.games_last_10 > 0
 ),
 

@@ -28,13 +28,13 @@ situations as (
     from player_games
     left join team_context as opponent
         on opponent.game_id = player_games.game_id
-        and opponent.team_abbr = player_games.opponent_team_abbr
+            and opponent.team_abbr = player_games.opponent_team_abbr
 ),
 
 target_situations as (
     select * from situations
     where {{ in_run_range('game_date') }}
-      and played_games_before > 0
+        and played_games_before > 0
 ),
 
 past_games as (
@@ -50,15 +50,17 @@ similar_games as (
         target_situations.player_id,
         past_games.points,
         1
-            - 0.25 * {{ flag('past_games.is_home <> target_situations.is_home') }}
-            - 0.25 * abs(past_games.rest_days_capped - target_situations.rest_days_capped) / 3.0
-            - 0.5 * coalesce({{ clamp('abs(past_games.opponent_defensive_rating - target_situations.opponent_defensive_rating)', 0, 10) }} / 10.0, 0.5)
+        - 0.25 * {{ flag('past_games.is_home <> target_situations.is_home') }}
+        - 0.25 * abs(past_games.rest_days_capped - target_situations.rest_days_capped) / 3.0
+        - 0.5 * coalesce({{ clamp(
+            'abs(past_games.opponent_defensive_rating - target_situations.opponent_defensive_rating)', 0, 10
+        ) }} / 10.0, 0.5)
             as raw_similarity
     from target_situations
     inner join past_games
         on past_games.player_id = target_situations.player_id
-        and past_games.season_year = target_situations.season_year
-        and past_games.played_game_number between target_situations.played_games_before - 29
+            and past_games.season_year = target_situations.season_year
+            and past_games.played_game_number between target_situations.played_games_before - 29
             and target_situations.played_games_before
 ),
 
@@ -89,7 +91,7 @@ rows_to_write as (
     from inputs
     left join similarity_averages
         on similarity_averages.game_id = inputs.game_id
-        and similarity_averages.player_id = inputs.player_id
+            and similarity_averages.player_id = inputs.player_id
 ),
 
 input_versions as (
