@@ -23,6 +23,7 @@ is written (completeness.py).
 from __future__ import annotations
 
 import importlib
+import time
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class StepOutcome:
     dbt: DbtBuildResult | None = None
     python: StepResult | None = None
     load: Any = None                                # the loader's LoadReport
+    build_seconds: float = 0.0                      # the build itself (load, dbt or Python), without guard and records
 
     @property
     def failed(self) -> bool:
@@ -234,6 +236,7 @@ class PipelineRun:
                 self.say(f"{step.name} {start}..{end}: skipped ({reason}): {message}")
                 return StepOutcome(step, start, end, "skipped", message, reason)
             has_games = bool(scheduled_game_dates(con, start, end))
+        building = time.monotonic()
         if isinstance(step, LoadStep):
             outcome = self._load(step, start, end)
         elif not has_games:
@@ -242,6 +245,7 @@ class PipelineRun:
             outcome = self._build(step, start, end, on_dbt_event)
         else:
             outcome = self._python_step(step, start, end)
+        outcome.build_seconds = time.monotonic() - building
         with self.connect() as con:
             self._record(con, step, start, end, started, tables, outcome.status, outcome.skip_reason,
                          outcome.message or None, outcome.dbt)
@@ -449,8 +453,6 @@ def run_backfill(
 ) -> BackfillResult:
     """Load (when Phase 2 is selected), plan, then build every runnable stretch of dates step by
     step; one record of it all. `phases` means exactly those phases (default: every dbt phase)."""
-    import time
-
     say = progress or (lambda message: None)
     selected = phases or list(DBT_PHASES)
     built = [phase for phase in selected if phase.number != RAW_PHASE]
@@ -475,8 +477,6 @@ class _StepCounter:
             self.estimate = estimate_duration(con, stretch_work(con, stretches)) if self.total else None
 
     def next(self, step: Step, start: date, end: date) -> None:
-        import time
-
         from orchestration.estimates import format_seconds
 
         self.done += 1
@@ -489,8 +489,6 @@ class _StepCounter:
 
 def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase], built: list[Phase],
                   began: float) -> BackfillResult:
-    import time
-
     say, mode = run.say, run.mode
     run.begin(start, end)
     try:
