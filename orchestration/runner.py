@@ -23,13 +23,15 @@ is written (completeness.py).
 from __future__ import annotations
 
 import importlib
+import sys
+import threading
 import time
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from orchestration import test_hooks
 from orchestration.backfill import BackfillPlan, StepResult, plan_backfill
@@ -55,6 +57,22 @@ def resolve_step(reference: str) -> Callable[..., StepResult]:
     """`module:function` of phases.py's python_steps -> the function."""
     module_name, _, attribute = reference.partition(":")
     return getattr(importlib.import_module(module_name), attribute)
+
+
+def import_in_background(steps: Iterable[Step]) -> None:
+    """Import the Python steps' modules on a thread while the dbt stretches before them build: the
+    trained model's scikit-learn (scipy included, 1.5-3 s here) then costs a daily run no wall time.
+    The step's own import (resolve_step) waits for it, and raises any error it hit."""
+    modules = {step.reference.partition(":")[0] for step in steps if isinstance(step, PythonStep)}
+    for module in sorted(modules - set(sys.modules)):
+        threading.Thread(target=_import_quietly, args=(module,), name=f"import {module}", daemon=True).start()
+
+
+def _import_quietly(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception:       # the step's own import raises it again, where it is reported
+        pass
 
 
 @dataclass
@@ -507,6 +525,7 @@ def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase
                     result.nearest_games = _nearest_games(con, start, plan.end)
             counter = _StepCounter(run, plan, began)
             segments = plan.segments() if result.games_in_window else []      # nothing to build: no step runs
+            import_in_background(step for _, _, phases in segments for step in pipeline_steps(phases))
             for segment_start, segment_end, segment_phases in segments:
                 for step in pipeline_steps(segment_phases):
                     counter.next(step, segment_start, segment_end)
