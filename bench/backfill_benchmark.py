@@ -44,6 +44,7 @@ TARGET_PEAK_MB = 1024
 TARGET_DAILY_RATIO = 1.5            # one date, every phase (CLI) / Phase 3 alone (CLI)
 TARGET_DAGSTER_RATIO = 2.0          # one date, every phase: Dagster / CLI
 TARGET_OVERHEAD = 1.3               # wall / (dbt node time + model step compute)
+RESULTS_FILE = ROOT / "out" / "backfill_benchmark.jsonl"     # one line per size measured (the last run's)
 DAILY_SEASONS = 4                   # default size the daily run and the overhead are measured on
 
 
@@ -273,16 +274,26 @@ def main() -> int:
     parser.add_argument("--daily-repeats", type=int, default=2, help="runs of each daily figure")
     parser.add_argument("--range-comparison", type=int, default=0, metavar="DATES",
                         help="also: freshness bookkeeping cost and DATES dates as a range vs per date")
+    parser.add_argument("--report", metavar="JSONL", help=f"only print the tables of sizes measured before ({RESULTS_FILE})")
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)      # the child process of one size
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one_size:
-        print(json.dumps(measure_size(args.one_size, args.last_season, args.seed, args.daily_repeats,
-                                      Path(args.work)), default=str))
+        measured = json.dumps(measure_size(args.one_size, args.last_season, args.seed, args.daily_repeats,
+                                           Path(args.work)), default=str)
+        RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        with open(RESULTS_FILE, "a") as results:         # kept: a long run stopped early still reports its sizes
+            results.write(measured + "\n")
+        print(measured)
+        return 0
+    if args.report:
+        sizes = {m["seasons"]: m for m in map(json.loads, Path(args.report).read_text().splitlines())}
+        report(sizes, args.daily_seasons)
         return 0
 
     work = Path(tempfile.mkdtemp(prefix="nba-bench-"))
+    RESULTS_FILE.unlink(missing_ok=True)
     try:
         sizes = {}
         for seasons in sorted({int(n) for n in args.scale.split(",")}):
