@@ -53,12 +53,25 @@ def _peak_mb() -> float:
     return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
-def _season_spec(count: int, last_season: str) -> str:
+def _seasons(count: int, last_season: str) -> tuple[list[int], str]:
+    """The `count` most recent seasons up to `last_season` that the generator imitates (it refuses
+    the shortened ones, e.g. 2019-20 and 2020-21), and a label saying which were left out."""
     from orchestration.generator import parse_seasons
+    from orchestration.generator.seasons import season_dates
 
-    last = parse_seasons(last_season)[-1]
-    first = last - count + 1
-    return f"{first}-{(first + 1) % 100:02d}:{last}-{(last + 1) % 100:02d}"
+    years, skipped, year = [], [], parse_seasons(last_season)[-1]
+    while len(years) < count:
+        try:
+            season_dates(year)
+            years.insert(0, year)
+        except ValueError:
+            skipped.append(year)
+        year -= 1
+    label = f"{years[0]}-{(years[0] + 1) % 100:02d}:{years[-1]}-{(years[-1] + 1) % 100:02d}"
+    inside = sorted(y for y in skipped if y > years[0])
+    if inside:
+        label += " without " + ", ".join(f"{y}-{(y + 1) % 100:02d}" for y in inside)
+    return years, label
 
 
 def _cli(name: str) -> str:
@@ -80,16 +93,16 @@ def _timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
 
 def measure_size(seasons: int, last_season: str, seed: int, daily_repeats: int, work: Path) -> dict:
     from orchestration.completeness import season_bounds
-    from orchestration.generator import generate_seasons, parse_seasons
+    from orchestration.generator import generate_seasons
     from orchestration.loading import load_landing
     from orchestration.phases import DBT_PHASES, PHASES_BY_NUMBER
     from orchestration.pipeline_steps import PythonStep, RAW_PHASE
     from orchestration.runner import run_backfill
     from orchestration.warehouse import connect
 
-    spec = _season_spec(seasons, last_season)
+    years, spec = _seasons(seasons, last_season)
     landing, warehouse = work / "landing", work / "nba.duckdb"
-    generate_seasons(parse_seasons(spec), landing, seed=seed)
+    generate_seasons(years, landing, seed=seed)
     with connect(work / "probe.duckdb") as con:        # the season bounds, from the schedule alone
         load_landing(landing, con=con, tables=["nbac_schedule"])
         bounds = season_bounds(con)
@@ -217,7 +230,7 @@ def range_comparison(dates: int, last_season: str, seed: int, work: Path) -> lis
     consecutive dates of Phase 3 as one range run vs one dbt invocation per date."""
     from orchestration.completeness import season_bounds
     from orchestration.dbt_invoke import DbtProject
-    from orchestration.generator import generate_seasons, parse_seasons
+    from orchestration.generator import generate_seasons
     from orchestration.loading import load_landing
     from orchestration.phases import DBT_PHASES
     from orchestration.runner import run_backfill
@@ -225,7 +238,7 @@ def range_comparison(dates: int, last_season: str, seed: int, work: Path) -> lis
 
     rows: list[tuple[str, str]] = []
     landing = work / "landing"
-    generate_seasons(parse_seasons(_season_spec(DAILY_SEASONS, last_season)), landing, seed=seed)
+    generate_seasons(_seasons(DAILY_SEASONS, last_season)[0], landing, seed=seed)
     timings, warehouse = {}, None
     for label, setting in (("with", "true"), ("without", "false")):
         warehouse = work / f"freshness_{label}" / "bench.duckdb"    # same file name: one dbt parse serves both
