@@ -23,12 +23,15 @@ is written (completeness.py).
 from __future__ import annotations
 
 import importlib
+import sys
+import threading
+import time
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from orchestration import test_hooks
 from orchestration.backfill import BackfillPlan, StepResult, plan_backfill
@@ -56,6 +59,22 @@ def resolve_step(reference: str) -> Callable[..., StepResult]:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def import_in_background(steps: Iterable[Step]) -> None:
+    """Import the Python steps' modules on a thread while the dbt stretches before them build: the
+    trained model's scikit-learn (scipy included, 1.5-3 s here) then costs a daily run no wall time.
+    The step's own import (resolve_step) waits for it, and raises any error it hit."""
+    modules = {step.reference.partition(":")[0] for step in steps if isinstance(step, PythonStep)}
+    for module in sorted(modules - set(sys.modules)):
+        threading.Thread(target=_import_quietly, args=(module,), name=f"import {module}", daemon=True).start()
+
+
+def _import_quietly(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception:       # the step's own import raises it again, where it is reported
+        pass
+
+
 @dataclass
 class StepOutcome:
     step: Step
@@ -67,6 +86,7 @@ class StepOutcome:
     dbt: DbtBuildResult | None = None
     python: StepResult | None = None
     load: Any = None                                # the loader's LoadReport
+    build_seconds: float = 0.0                      # the build itself (load, dbt or Python), without guard and records
 
     @property
     def failed(self) -> bool:
@@ -234,6 +254,7 @@ class PipelineRun:
                 self.say(f"{step.name} {start}..{end}: skipped ({reason}): {message}")
                 return StepOutcome(step, start, end, "skipped", message, reason)
             has_games = bool(scheduled_game_dates(con, start, end))
+        building = time.monotonic()
         if isinstance(step, LoadStep):
             outcome = self._load(step, start, end)
         elif not has_games:
@@ -242,6 +263,7 @@ class PipelineRun:
             outcome = self._build(step, start, end, on_dbt_event)
         else:
             outcome = self._python_step(step, start, end)
+        outcome.build_seconds = time.monotonic() - building
         with self.connect() as con:
             self._record(con, step, start, end, started, tables, outcome.status, outcome.skip_reason,
                          outcome.message or None, outcome.dbt)
@@ -449,8 +471,6 @@ def run_backfill(
 ) -> BackfillResult:
     """Load (when Phase 2 is selected), plan, then build every runnable stretch of dates step by
     step; one record of it all. `phases` means exactly those phases (default: every dbt phase)."""
-    import time
-
     say = progress or (lambda message: None)
     selected = phases or list(DBT_PHASES)
     built = [phase for phase in selected if phase.number != RAW_PHASE]
@@ -475,8 +495,6 @@ class _StepCounter:
             self.estimate = estimate_duration(con, stretch_work(con, stretches)) if self.total else None
 
     def next(self, step: Step, start: date, end: date) -> None:
-        import time
-
         from orchestration.estimates import format_seconds
 
         self.done += 1
@@ -489,8 +507,6 @@ class _StepCounter:
 
 def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase], built: list[Phase],
                   began: float) -> BackfillResult:
-    import time
-
     say, mode = run.say, run.mode
     run.begin(start, end)
     try:
@@ -509,6 +525,7 @@ def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase
                     result.nearest_games = _nearest_games(con, start, plan.end)
             counter = _StepCounter(run, plan, began)
             segments = plan.segments() if result.games_in_window else []      # nothing to build: no step runs
+            import_in_background(step for _, _, phases in segments for step in pipeline_steps(phases))
             for segment_start, segment_end, segment_phases in segments:
                 for step in pipeline_steps(segment_phases):
                     counter.next(step, segment_start, segment_end)

@@ -492,6 +492,45 @@ def test_trained_model_is_a_reproducible_artifact(dataset):
     assert query(warehouse, f"select * from {REGISTRY_TABLE} order by all") == before_registry
 
 
+def test_trained_model_reads_training_rows_only_after_a_rebuild(dataset, monkeypatch):
+    """A daily run predicts from the artifact without reading the training rows while no training
+    date was rebuilt; a rebuild with the same rows reads and fingerprints them and reuses the model;
+    changed training rows retrain it."""
+    warehouse = _fresh_copy(dataset, "reuse")
+    day = dataset["window"][-1]
+    season = query(warehouse, "select distinct season_year from nba_precompute.ml_feature_store where game_date = ?",
+                   [day])[0][0]
+    reads: list[int] = []
+    read_rows = trained_model._training_rows
+
+    def counted(con, season_year):
+        reads.append(season_year)
+        return read_rows(con, season_year)
+
+    monkeypatch.setattr(trained_model, "_training_rows", counted)
+
+    def step() -> str:
+        reads.clear()
+        with duckdb.connect(str(warehouse)) as con:
+            outcome = run_trained_model_step(con, day, day)
+        assert outcome.status == "success" and outcome.rows_written > 0, outcome.message
+        return outcome.message
+
+    assert f"{season}: trained" in step() and reads == [season]         # no artifact next to this copy
+    predictions = query(warehouse, f"select * from {PREDICTIONS_TABLE} where game_date = ? order by all", [day])
+    assert f"{season}: reused" in step() and reads == []                # nothing rebuilt: no row read
+    last_training_date = f"""(select max(game_date) from nba_precompute.ml_feature_store
+                              where season_year < {season} and can_use_for_ml_training)"""
+    execute(warehouse, f"update nba_precompute.ml_feature_store set build_id = 'rebuilt' "
+                       f"where game_date = {last_training_date}")
+    assert f"{season}: reused" in step() and reads == [season]          # rebuilt, same rows: read, not refitted
+    assert f"{season}: reused" in step() and reads == []                # the artifact follows the rebuild
+    assert query(warehouse, f"select * from {PREDICTIONS_TABLE} where game_date = ? order by all", [day]) == predictions
+    execute(warehouse, f"update nba_precompute.ml_feature_store set build_id = 'changed', "
+                       f"points_avg_last_5 = points_avg_last_5 + 1 where game_date = {last_training_date}")
+    assert f"{season}: trained" in step() and reads == [season]         # changed rows: refitted
+
+
 # --------------------------------------------------------------------------- dbt craft
 
 def _project_copy(tmp_path: Path) -> Path:

@@ -26,6 +26,7 @@ from orchestration.dagster.runtime import AssetTarget, DagsterStep
 from orchestration.dagster.translator import PipelineDbtTranslator, PipelineLayout
 from orchestration.phases import PHASES_BY_NUMBER
 from orchestration.pipeline_steps import DbtStretch
+from orchestration.runner import import_in_background
 
 
 def _targets(layout: PipelineLayout, selected: set[AssetKey]) -> tuple[list[AssetTarget], dict[AssetKey, str]]:
@@ -78,6 +79,9 @@ def run_stretch(context: AssetExecutionContext, pipeline: PipelineResource, layo
     phases = [PHASES_BY_NUMBER[n] for n in sorted({t.phase for t in targets})
               if n in PHASES_BY_NUMBER and PHASES_BY_NUMBER[n].dbt_selector]
     events: list[dict] = []
+    selection = context.run.asset_selection            # the run's Python steps import while this builds
+    import_in_background(python.step for python in layout.python_steps
+                         if selection is None or set(python.keys) & set(selection))
     with step.held():
         start, end = step.plan(phases) if phases else (step.start, step.end)
         outcome = step.execute(_selection(layout, stretch, unique_ids), start, end, on_dbt_event=events.append)

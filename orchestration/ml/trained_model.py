@@ -14,6 +14,13 @@ range and never raises: the SQL systems and the ensemble build without it.
 A model whose training data, parameters and library version are unchanged is
 loaded from its artifact instead of retrained, so date-by-date runs cost one
 training per season, and any run order gives the same predictions.
+
+Whether the training data is unchanged is first decided without reading it: the
+artifact keeps the training dates' `input_version` and `build_id` as the feature
+store recorded them (macros/freshness.sql), a few hundred values read from two
+columns. While no training date was rebuilt, a daily run predicts from the
+artifact at once. When one was, the rows are read and fingerprinted as before,
+and the model is retrained only if they changed.
 """
 
 from __future__ import annotations
@@ -107,20 +114,25 @@ def _dates(con, sql: str, params: list) -> set:
 
 def _run_season(con, season: int, range_filter: str, params: list) -> SeasonOutcome:
     model_id = f"{SYSTEM_ID}_{season}"
-    training = _training_rows(con, season)
-    if len(training) < MIN_TRAINING_ROWS:
-        reason = (f"no earlier season to train on" if training.empty
-                  else f"only {len(training)} training rows from earlier seasons (minimum {MIN_TRAINING_ROWS})")
-        _write_registry(con, _skipped_row(model_id, season, reason, training))
-        return SeasonOutcome(season, "skipped", 0, reason)
-
-    fingerprint = _fingerprint(training)
     artifact = _artifact_path(con, model_id)
-    model, status = _reuse(con, model_id, fingerprint, artifact), "reused"
+    builds = _training_builds(con, season)
+    model, training_rows = _reuse_unrebuilt(con, model_id, artifact, builds), None
+    status = "reused"
     if model is None:
-        model, registry_row = _train(training, season, model_id, fingerprint, artifact, con)
-        _write_registry(con, registry_row)
-        status = "trained"
+        training = _training_rows(con, season)
+        training_rows = len(training)
+        if len(training) < MIN_TRAINING_ROWS:
+            reason = (f"no earlier season to train on" if training.empty
+                      else f"only {len(training)} training rows from earlier seasons (minimum {MIN_TRAINING_ROWS})")
+            _write_registry(con, _skipped_row(model_id, season, reason, training))
+            return SeasonOutcome(season, "skipped", 0, reason)
+        fingerprint = _fingerprint(training)
+        model = _reuse(con, model_id, fingerprint, artifact)
+        if model is None:
+            model, registry_row = _train(training, season, model_id, fingerprint, artifact, con)
+            _write_registry(con, registry_row)
+            status = "trained"
+        _save_artifact(artifact, model, model_id, fingerprint, builds)
 
     rows = con.execute(
         f"select game_id, game_date, season_year, player_id, {', '.join(FEATURES_V1)} from {FEATURE_STORE} "
@@ -143,7 +155,10 @@ def _run_season(con, season: int, range_filter: str, params: list) -> SeasonOutc
             from ml_step_output""")
     finally:
         con.unregister("ml_step_output")
-    return SeasonOutcome(season, status, len(output), f"{model_id}, {len(training)} training rows")
+    if training_rows is None:
+        training_rows = con.execute(f"select training_rows from {REGISTRY_TABLE} where model_id = ?",
+                                    [model_id]).fetchone()[0]
+    return SeasonOutcome(season, status, len(output), f"{model_id}, {training_rows} training rows")
 
 
 def _training_rows(con, season: int) -> pd.DataFrame:
@@ -193,9 +208,6 @@ def _train(training: pd.DataFrame, season: int, model_id: str, fingerprint: str,
         strategy = "none: too few rows to hold out"
         validation_rows = None
     model = _fit(_matrix(training), training[TARGET])
-    artifact.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"model": model, "model_id": model_id, "features": list(FEATURES_V1),
-                 "data_fingerprint": fingerprint}, artifact)
     seasons = sorted(int(s) for s in training["season_year"].unique())
     row = {
         "model_id": model_id, "system_id": SYSTEM_ID, "system_version": SYSTEM_VERSION, "season_year": season,
@@ -236,22 +248,65 @@ def _validation_split(con, training: pd.DataFrame):
 
 
 def _reuse(con, model_id: str, fingerprint: str, artifact: Path):
+    stored = _stored(con, model_id, artifact)
+    if stored is None or stored.get("data_fingerprint") != fingerprint:
+        return None
+    return stored["model"]
+
+
+def _reuse_unrebuilt(con, model_id: str, artifact: Path, builds: str | None):
+    """The artifact's model when no training date was rebuilt since it was saved (no row read)."""
+    if builds is None:
+        return None
+    stored = _stored(con, model_id, artifact)
+    if stored is None or stored.get("training_builds") != builds:
+        return None
+    return stored["model"]
+
+
+def _stored(con, model_id: str, artifact: Path) -> dict | None:
+    """The artifact of a model the registry records as trained, with that registry fingerprint."""
     row = con.execute(f"select data_fingerprint, status from {REGISTRY_TABLE} where model_id = ?", [model_id]).fetchone()
-    if not row or row[0] != fingerprint or row[1] != "trained" or not artifact.exists():
+    if not row or row[1] != "trained" or not artifact.exists():
         return None
     try:
         stored = joblib.load(artifact)
     except Exception:
         return None
-    if stored.get("data_fingerprint") != fingerprint:
+    return stored if stored.get("data_fingerprint") == row[0] else None
+
+
+def _save_artifact(artifact: Path, model, model_id: str, fingerprint: str, builds: str | None) -> None:
+    artifact.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump({"model": model, "model_id": model_id, "features": list(FEATURES_V1),
+                 "data_fingerprint": fingerprint, "training_builds": builds}, artifact)
+
+
+def _training_builds(con, season: int) -> str | None:
+    """A digest of what the feature store recorded for the training dates of `season`: per date its
+    training row count, input_version and build_id. Any rebuild of a training date (a new build_id,
+    even with the same inputs) changes it; None when a date records no version (freshness not
+    recorded): then only the rows tell."""
+    dates = con.execute(
+        f"select game_date, count(*), count(input_version), min(input_version), max(input_version), "
+        f"min(build_id), max(build_id) from {FEATURE_STORE} "
+        f"where season_year < ? and can_use_for_ml_training group by 1 order by 1", [season]).fetchall()
+    if not dates or any(count != versioned or low != high or first != last or first is None
+                        for _, count, versioned, low, high, first, last in dates):
         return None
-    return stored["model"]
+    digest = hashlib.sha256(_settings_json().encode())
+    for day, count, _, version, _, build, _ in dates:
+        digest.update(f"{day}|{count}|{version}|{build};".encode())
+    return digest.hexdigest()
+
+
+def _settings_json() -> str:
+    return json.dumps({"features": FEATURES_V1, "target": TARGET, "params": HYPERPARAMETERS,
+                       "seed": RANDOM_SEED, "sklearn": sklearn.__version__}, sort_keys=True)
 
 
 def _fingerprint(training: pd.DataFrame) -> str:
-    digest = hashlib.sha256()
-    digest.update(json.dumps({"features": FEATURES_V1, "target": TARGET, "params": HYPERPARAMETERS,
-                              "seed": RANDOM_SEED, "sklearn": sklearn.__version__}, sort_keys=True).encode())
+    digest = hashlib.sha256(_settings_json().encode())
     digest.update(pd.util.hash_pandas_object(training, index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
