@@ -416,7 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     global _display
     args = build_parser().parse_args(argv)
     try:
-        with _lock_timeout(args.lock_timeout), Display(quiet=args.quiet) as display:
+        # with --json the output is the JSON alone: progress (and its heartbeat) goes to stderr
+        progress_stream = sys.stderr if getattr(args, "json", False) else None
+        with _lock_timeout(args.lock_timeout), Display(quiet=args.quiet, stream=progress_stream) as display:
             _display = display
             code = args.handler(args)
         sys.stdout.flush()                 # a reader that went away shows here, not at exit

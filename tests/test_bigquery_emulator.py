@@ -51,6 +51,9 @@ CHUNK2 = (CHUNK2_START, END)
 DATASETS = ("nba_raw", "nba_analytics", "nba_precompute", "nba_predictions")
 MODEL_DATASETS = DATASETS[1:]
 STAMP_COLUMNS = {"loaded_at", "detected_at", "quarantined_at", "first_loaded_at"}
+# The dbt invocation that wrote a row: another one on each warehouse. input_version IS compared: both adapters
+# compute the same digests from the same content versions (macros/freshness.sql, source_versions.py).
+IGNORED_COLUMNS = STAMP_COLUMNS | {"build_id"}
 RAW_KEYS = {
     "nbac_schedule": ("game_id",),
     "nbac_player_boxscore": ("game_id", "player_id"),
@@ -207,7 +210,7 @@ def compare_table(name: str, left: list[dict], right: list[dict], key: tuple[str
     if left and right and left_columns != right_columns:
         problems.append(f"{name}: columns only in DuckDB {sorted(left_columns - right_columns)}, "
                         f"only in BigQuery {sorted(right_columns - left_columns)}")
-    columns = sorted((left_columns | right_columns) - STAMP_COLUMNS)
+    columns = sorted((left_columns | right_columns) - IGNORED_COLUMNS)
     if len(left) != len(right):
         problems.append(f"{name}: {len(left)} rows in DuckDB, {len(right)} in BigQuery")
     if key is None:
@@ -258,11 +261,43 @@ def test_every_table_matches_the_duckdb_build(bigquery, duck):
 
     # the comparison proves something: every model table and the loaded raw tables hold rows
     # (the trained-model step writes DuckDB only: its source and its system's table are empty on both)
-    trained_model_tables = ("ml_system_predictions", "player_prop_predictions_gradient_boosting_v1")
+    trained_model_tables = ("ml_system_predictions", "ml_model_registry", "player_prop_predictions_gradient_boosting_v1")
     built = [n for n in left if n.split(".")[0] in MODEL_DATASETS and not n.endswith(trained_model_tables)]
     assert built and all(compared[n] > 0 for n in built), {n: compared[n] for n in built}
     for name in ("nba_raw.nbac_schedule", "nba_raw.nbac_player_boxscore", "nba_raw.nbac_team_boxscore"):
         assert compared[name] > 0
+
+
+def test_content_versions_and_date_freshness_match_the_duckdb_build(bigquery, duck):
+    """nba_orchestration on BigQuery: the Phase 2 writer records the same content version per source date as the
+    DuckDB loader, and dbt's freshness view gives the same verdict per model and date: every built date fresh,
+    with the same expected input version; verified where a `dbt build` wrote it (chunk 2; chunk 1 was a
+    `dbt run`, which verifies nothing)."""
+    raw, _, _ = bigquery
+    duck_path, _ = duck
+    versions = "select source_table, game_date, row_count, content_version from nba_orchestration.source_date_versions"
+    freshness = ("select model_relation, game_date, row_count, expected_version, is_fresh, is_verified "
+                 "from nba_orchestration.date_freshness")
+    with duckdb.connect(str(duck_path), read_only=True) as con:
+        left_versions = con.sql(versions).to_arrow_table().to_pylist()
+        left_freshness = con.sql(freshness).to_arrow_table().to_pylist()
+
+    session = raw.session()           # the warehouse interface: the same SQL, transpiled for BigQuery
+    right_versions, right_freshness = session.execute(versions).dicts(), session.execute(freshness).dicts()
+    assert left_versions and left_freshness
+    problems = compare_table("source_date_versions", left_versions, right_versions, ("source_table", "game_date"))
+    assert not problems, "\n".join(problems)
+
+    assert all(row["is_fresh"] for row in left_freshness), [r for r in left_freshness if not r["is_fresh"]][:3]
+    stale = [row for row in right_freshness if not row["is_fresh"]]
+    assert not stale, f"{len(stale)} model dates stale on BigQuery, e.g. {stale[:3]}"
+    unverified = [row for row in right_freshness if row["game_date"] >= CHUNK2_START and not row["is_verified"]]
+    assert not unverified, f"{len(unverified)} model dates of the dbt build unverified, e.g. {unverified[:3]}"
+    key = ("model_relation", "game_date")
+    compared = [{k: v for k, v in row.items() if k != "is_verified"} for row in right_freshness]
+    problems = compare_table("date_freshness", [{k: v for k, v in row.items() if k != "is_verified"}
+                                                for row in left_freshness], compared, key)
+    assert not problems, "\n".join(problems)
 
 
 def test_prod_tables_are_partitioned_by_game_date_and_clustered(bigquery):
