@@ -527,3 +527,81 @@ def test_backfill_dry_run_estimates_bytes_from_partition_metadata(bigquery, emul
     printed = json.loads(done.stdout)["bigquery"]
     assert (printed["total_bytes"], printed["method"]) == (wide.total_bytes, PARTITION_METADATA)
     assert _row_counts(raw) == before
+
+
+# --- commands on the prod target (the warehouse interface, orchestration/warehouse/) ---
+
+
+def _cli(emulator, tmp_path: Path, *arguments: str):
+    """`nba-pipeline <arguments>` on the prod target (the emulator's project the `bigquery` fixture built), with
+    NBA_PIPELINE_DUCKDB pointing where a DuckDB warehouse would appear."""
+    import os
+    import subprocess
+    import sys
+
+    from orchestration.paths import PROJECT_ROOT
+
+    duck_file = tmp_path / "untouched.duckdb"
+    env = {**os.environ, **emulator.env(), "NBA_PIPELINE_DUCKDB": str(duck_file)}
+    done = subprocess.run([str(Path(sys.executable).parent / "nba-pipeline"), *arguments], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    assert not duck_file.exists() and not list(tmp_path.glob("*.duckdb*")), "a prod command created a DuckDB file"
+    return done
+
+
+def test_completeness_reads_bigquery_as_it_reads_duckdb(bigquery, duck):
+    """coverage_by_date through the warehouse interface: per phase and date the same games present and the same
+    stale tables on BigQuery as on the DuckDB build; unverified exactly where BigQuery's dates were written by
+    `dbt run` (chunk 1 before CHUNK2_START), and nowhere on DuckDB (one `dbt build`)."""
+    from orchestration.completeness import coverage_by_date
+    from orchestration.warehouse import DuckDBWarehouse
+
+    raw, _, _ = bigquery
+    duck_path, _ = duck
+    with DuckDBWarehouse(duck_path).reading() as db:
+        left = {(c.phase, c.game_date): c for c in coverage_by_date(db)}
+    right = {(c.phase, c.game_date): c for c in coverage_by_date(raw.session())}
+    assert left and sorted(left) == sorted(right)
+    assert {phase for phase, _ in left} >= {2, 3, 4, 5, 6}
+    for key, cell in left.items():
+        other = right[key]
+        assert (other.final_games, other.present_games, other.stale_tables) == (cell.final_games, cell.present_games,
+                                                                               cell.stale_tables), (key, cell, other)
+        phase, day = key
+        if day <= END:                    # the schedule knows later games, not loaded: missing on both
+            assert cell.is_complete, cell
+            assert bool(other.unverified_tables) == (phase > 2 and day < CHUNK2_START), (key, other)
+
+
+def test_status_and_gaps_commands_on_bigquery(bigquery, emulator, tmp_path):
+    """`nba-pipeline status` (with --html) and `gaps --json` on NBA_PIPELINE_TARGET=prod read BigQuery and
+    create no DuckDB file; the gaps are the dates `dbt run` wrote unverified, and nothing else."""
+    status = _cli(emulator, tmp_path, "status", "--html", str(tmp_path / "status.html"))
+    assert "warehouse: BigQuery project local-project" in status.stdout, status.stdout
+    assert "2022-23" in status.stdout and (tmp_path / "status.html").stat().st_size > 0
+    gaps = json.loads(_cli(emulator, tmp_path, "gaps", "--json").stdout)
+    loaded = [gap for gap in gaps if gap["game_date"] <= END.isoformat()]   # later: scheduled, never loaded
+    assert loaded, "chunk 1 was a `dbt run`: its dates are unverified"
+    assert {gap["gap_kind"] for gap in loaded} == {"unverified"}, loaded
+    assert all(SEASON_START.isoformat() <= gap["game_date"] < CHUNK2_START.isoformat() for gap in loaded), loaded
+    assert {(gap["phase_from"], gap["gap_kind"]) for gap in gaps if gap not in loaded} <= {(1, "missing")}, gaps
+
+
+def test_report_accuracy_on_bigquery_equals_duckdb(bigquery, duck, emulator, tmp_path):
+    """`report accuracy` through the warehouse interface: the same figures per system from BigQuery's
+    prediction_accuracy as from the DuckDB build's; the command on the prod target prints them."""
+    from orchestration.ml.report import accuracy_report, format_accuracy_report
+    from orchestration.warehouse import DuckDBWarehouse
+
+    raw, _, _ = bigquery
+    duck_path, _ = duck
+    with DuckDBWarehouse(duck_path).reading() as db:
+        expected = accuracy_report(db)
+    found = accuracy_report(raw.session())
+    assert expected and any(row["graded"] > 0 for row in expected), expected
+    assert [row["system_id"] for row in found] == [row["system_id"] for row in expected]
+    for left, right in zip(expected, found):
+        assert all(same_value(left[key], right[key]) for key in left), (left, right)
+    printed = _cli(emulator, tmp_path, "report", "accuracy").stdout
+    assert format_accuracy_report(expected) in printed, printed

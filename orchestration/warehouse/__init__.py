@@ -25,7 +25,7 @@ from orchestration.warehouse.session import MissingColumn, Rows, Session, Wareho
 __all__ = [
     "ALL_DATASETS", "DATED_RAW_TABLES", "DuckDBSession", "DuckDBWarehouse", "ML_PREDICTIONS", "ML_REGISTRY",
     "MissingColumn", "ORCHESTRATION_SCHEMA", "ORCHESTRATION_TABLES", "RAW_SCHEMA", "RAW_TABLES", "Rows", "Session",
-    "Warehouse", "as_warehouse", "connect", "current_warehouse", "ensure_orchestration_schema",
+    "Warehouse", "as_session", "as_warehouse", "connect", "current_warehouse", "ensure_orchestration_schema",
     "ensure_raw_schema",
 ]
 
@@ -39,6 +39,12 @@ def current_warehouse() -> Warehouse:
 
         return BigQueryWarehouse.from_settings()
     return DuckDBWarehouse()
+
+
+def as_session(con) -> Session:
+    """A session over what a caller holds: a Session already, or a DuckDB connection (callers not yet on the
+    warehouse interface)."""
+    return con if isinstance(con, Session) else DuckDBSession(con)
 
 
 def as_warehouse(warehouse: Warehouse | Path | str | None) -> Warehouse:

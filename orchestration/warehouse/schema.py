@@ -23,6 +23,19 @@ from orchestration.paths import DBT_PROJECT_DIR
 RAW_SCHEMA = "nba_raw"
 ORCHESTRATION_SCHEMA = "nba_orchestration"
 
+# The counting stats of a box score row (player or team) and where the row came from.
+_BOX_STATS_AND_LINEAGE = """fgm integer not null, fga integer not null,
+            fg3m integer not null, fg3a integer not null,
+            ftm integer not null, fta integer not null,
+            oreb integer not null, dreb integer not null, reb integer not null,
+            ast integer not null, stl integer not null, blk integer not null,
+            tov integer not null, pf integer not null,
+            points integer not null,
+            plus_minus integer not null,
+            source_file varchar not null,
+            source_line integer not null,
+            loaded_at timestamp not null"""
+
 # One statement per table. Box score stat columns are integers; minutes are kept
 # exactly as seconds (the source's M:SS) plus a decimal minutes column.
 RAW_TABLES: dict[str, str] = {
@@ -43,7 +56,7 @@ RAW_TABLES: dict[str, str] = {
             source_line integer not null,
             loaded_at timestamp not null
         )""",
-    "nbac_player_boxscore": """
+    "nbac_player_boxscore": f"""
         create table if not exists nba_raw.nbac_player_boxscore (
             game_id varchar not null,          -- zero-padded to 10 chars
             game_date date not null,
@@ -58,19 +71,9 @@ RAW_TABLES: dict[str, str] = {
             is_dnp boolean not null,
             seconds_played integer not null,   -- from M:SS; 0 for DNP
             minutes decimal(9, 4) not null,    -- seconds_played / 60
-            fgm integer not null, fga integer not null,
-            fg3m integer not null, fg3a integer not null,
-            ftm integer not null, fta integer not null,
-            oreb integer not null, dreb integer not null, reb integer not null,
-            ast integer not null, stl integer not null, blk integer not null,
-            tov integer not null, pf integer not null,
-            points integer not null,
-            plus_minus integer not null,
-            source_file varchar not null,
-            source_line integer not null,
-            loaded_at timestamp not null
+            {_BOX_STATS_AND_LINEAGE}
         )""",
-    "nbac_team_boxscore": """
+    "nbac_team_boxscore": f"""
         create table if not exists nba_raw.nbac_team_boxscore (
             game_id varchar not null,
             game_date date not null,
@@ -83,17 +86,7 @@ RAW_TABLES: dict[str, str] = {
             opponent_team_abbr varchar not null,
             wl varchar,
             game_minutes decimal(6, 2) not null,  -- 48.0 regulation, 53.0 one OT ...
-            fgm integer not null, fga integer not null,
-            fg3m integer not null, fg3a integer not null,
-            ftm integer not null, fta integer not null,
-            oreb integer not null, dreb integer not null, reb integer not null,
-            ast integer not null, stl integer not null, blk integer not null,
-            tov integer not null, pf integer not null,
-            points integer not null,
-            plus_minus integer not null,
-            source_file varchar not null,
-            source_line integer not null,
-            loaded_at timestamp not null
+            {_BOX_STATS_AND_LINEAGE}
         )""",
     "odds_api_player_points_props": """
         create table if not exists nba_raw.odds_api_player_points_props (
