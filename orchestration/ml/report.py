@@ -62,6 +62,8 @@ def accuracy_report(con: Session | duckdb.DuckDBPyConnection, season: int | None
     for item in rows.dicts():
         for key in ("mae", "bias", "within_3_pct", "baseline_mae"):
             item[key] = None if item[key] is None else round(float(item[key]), 4)
+        for key in ("predictions", "graded", "recommendations", "wins", "losses", "pushes"):
+            item[key] = item[key] or 0     # the BigQuery emulator's COUNTIF of no row is null (BigQuery's is 0)
         decided = item["wins"] + item["losses"]
         item["hit_rate"] = round(item["wins"] / decided, 4) if decided else None
         item["mae_vs_moving_average"] = (
