@@ -114,18 +114,18 @@ def _backfill_dry_run(args: argparse.Namespace, start, end, phases) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from orchestration.monitoring.gaps import find_gaps
     from orchestration.status import coverage_table, status_notes
-    from orchestration.warehouse_lock import reading
+    from orchestration.warehouse import current_warehouse
 
-    warehouse = warehouse_path()
-    with reading(warehouse, say=_note) as con:
-        gaps = find_gaps(con)              # one scan serves the table, the notes and the page
-        table = coverage_table(con)
-        notes = status_notes(con, gaps)
+    warehouse = current_warehouse()        # the DuckDB file, or BigQuery on NBA_PIPELINE_TARGET=prod
+    with warehouse.reading(say=_note) as db:
+        gaps = find_gaps(db)               # one scan serves the table, the notes and the page
+        table = coverage_table(db)
+        notes = status_notes(db, gaps)
         if args.html:
             from orchestration.monitoring.coverage_html import write_coverage_html
 
-            page = write_coverage_html(Path(args.html), con, warehouse=str(warehouse), gaps=gaps)
-    print(f"warehouse: {warehouse}")
+            page = write_coverage_html(Path(args.html), db, warehouse=warehouse.describe(), gaps=gaps)
+    print(f"warehouse: {warehouse.describe()}")
     print(table)
     for note in notes:
         print(note)
@@ -140,15 +140,15 @@ def _today(args: argparse.Namespace):
 
 def cmd_gaps(args: argparse.Namespace) -> int:
     from orchestration.monitoring.gaps import current_gaps, format_gaps, gaps_json
-    from orchestration.warehouse_lock import reading
+    from orchestration.warehouse import current_warehouse
 
-    warehouse = warehouse_path()
-    with reading(warehouse, say=_note) as con:
-        result = current_gaps(con, today=_today(args))      # read-only: heal and the sensor record gaps
+    warehouse = current_warehouse()        # the DuckDB file, or BigQuery on NBA_PIPELINE_TARGET=prod
+    with warehouse.reading(say=_note) as db:
+        result = current_gaps(db, today=_today(args))      # read-only: heal and the sensor record gaps
     if args.json:
         print(gaps_json(result.open_gaps))
     else:
-        print(f"warehouse: {warehouse}")
+        print(f"warehouse: {warehouse.describe()}")
         print(format_gaps(result))
     return ExitCode.OK
 
@@ -187,16 +187,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from orchestration.warehouse_lock import reading
-
     if args.kind == "patterns":
         return _report_patterns(args)
     if args.since or args.html:
         raise ValueError("--since and --html belong to `report patterns`")
     from orchestration.ml.report import accuracy_report, format_accuracy_report
+    from orchestration.warehouse import current_warehouse
 
-    with reading(warehouse_path(), say=_note) as con:
-        print(format_accuracy_report(accuracy_report(con, args.season), args.season))
+    with current_warehouse().reading(say=_note) as db:   # the DuckDB file, or BigQuery on the prod target
+        print(format_accuracy_report(accuracy_report(db, args.season), args.season))
     return ExitCode.OK
 
 
@@ -416,7 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     global _display
     args = build_parser().parse_args(argv)
     try:
-        with _lock_timeout(args.lock_timeout), Display(quiet=args.quiet) as display:
+        # with --json the output is the JSON alone: progress (and its heartbeat) goes to stderr
+        progress_stream = sys.stderr if getattr(args, "json", False) else None
+        with _lock_timeout(args.lock_timeout), Display(quiet=args.quiet, stream=progress_stream) as display:
             _display = display
             code = args.handler(args)
         sys.stdout.flush()                 # a reader that went away shows here, not at exit

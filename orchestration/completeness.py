@@ -71,8 +71,11 @@ class DateCoverage:
 
 
 def existing_tables(con) -> set[str]:
-    rows = con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()
-    return {row[0] for row in rows}
+    """Every table and view ("schema.table") of the warehouse: a Session's catalog (DuckDB or BigQuery), or a
+    DuckDB connection's (callers not yet on the warehouse interface)."""
+    from orchestration.warehouse import as_session
+
+    return as_session(con).tables()
 
 
 def _phase_game_completeness_sql(phase: Phase, tables_present: set[str]) -> str:

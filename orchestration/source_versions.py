@@ -21,6 +21,8 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
+from orchestration.warehouse.session import Session
+
 VERSIONS_TABLE = "nba_orchestration.source_date_versions"
 # Lineage columns: where a row came from, not what it says.
 LINEAGE_COLUMNS = frozenset({"source_file", "source_line", "loaded_at"})
@@ -54,61 +56,84 @@ def content_versions(rows: pa.Table, dates: list[date]) -> dict[date, tuple[int,
     return versions
 
 
-def recorded_versions(con, table: str, dates: list[date]) -> dict[date, str]:
+def recorded_versions(db: Session, table: str, dates: list[date]) -> dict[date, str]:
     """The versions the warehouse holds now for `table` ("schema.name") on `dates`."""
     if not dates:
         return {}
-    rows = con.execute(
+    rows = db.execute(
         f"select game_date, content_version from {VERSIONS_TABLE} "
         f"where source_table = ? and game_date between ? and ?", [table, min(dates), max(dates)]).fetchall()
     wanted = set(dates)
     return {day: version for day, version in rows if day in wanted}
 
 
-def changed_dates(con, table: str, versions: dict[date, tuple[int, str]]) -> list[date]:
+def changed_dates(db: Session, table: str, versions: dict[date, tuple[int, str]]) -> list[date]:
     """The dates whose new content differs from what the warehouse holds (or that it never held).
 
     A date counts as held only when its recorded version matches and the table still holds as many
     rows as that version counted: rows removed behind the writer's back are written again."""
-    held = recorded_versions(con, table, list(versions))
-    present = _row_counts(con, table, list(versions))
+    held = recorded_versions(db, table, list(versions))
+    present = _row_counts(db, table, list(versions))
     return sorted(day for day, (count, version) in versions.items()
                   if held.get(day) != version or present.get(day, 0) != count)
 
 
-def _row_counts(con, table: str, dates: list[date]) -> dict[date, int]:
-    if not dates:
+def _row_counts(db: Session, table: str, dates: list[date]) -> dict[date, int]:
+    if not dates or table not in db.tables():
         return {}
-    return dict(con.execute(f"select game_date, count(*) from {table} where game_date between ? and ? group by 1",
-                            [min(dates), max(dates)]).fetchall())
+    return dict(db.execute(f"select game_date, count(*) from {table} where game_date between ? and ? group by 1",
+                           [min(dates), max(dates)]).fetchall())
 
 
-def record_versions(con, table: str, versions: dict[date, tuple[int, str]], written_at) -> None:
-    """Replace the recorded versions of these dates (inside the writer's transaction)."""
+def _pairs(dates_by_table: dict[str, list[date]] | dict[str, dict[date, tuple[int, str]]]) -> str:
+    """`source_table = ... and game_date in (...)` for every table, as one condition."""
+    parts = []
+    for table, dates in dates_by_table.items():
+        listed = ", ".join(f"date '{day.isoformat()}'" for day in sorted(dates))
+        if listed:
+            parts.append(f"(source_table = '{table}' and game_date in ({listed}))")
+    return " or ".join(parts)
+
+
+def delete_versions(db: Session, dates_by_table: dict[str, list[date]]) -> None:
+    """Forget the versions of these dates ("schema.table" -> dates): they read as never written."""
+    condition = _pairs(dates_by_table)
+    if condition:
+        db.execute(f"delete from {VERSIONS_TABLE} where {condition}")
+
+
+def record_versions(db: Session, versions: dict[str, dict[date, tuple[int, str]]], written_at) -> None:
+    """Replace the recorded versions of these tables' dates ("schema.table" -> date -> (rows, version));
+    inside the writer's transaction where the warehouse has them."""
+    versions = {table: by_date for table, by_date in versions.items() if by_date}
     if not versions:
         return
-    frame = pa.table({
-        "source_table": pa.array([table] * len(versions), pa.string()),
-        "game_date": pa.array(list(versions), pa.date32()),
-        "row_count": pa.array([count for count, _ in versions.values()], pa.int64()),
-        "content_version": pa.array([version for _, version in versions.values()], pa.string()),
-    })
-    con.register("new_source_versions", frame)
-    try:
-        con.execute(f"delete from {VERSIONS_TABLE} where source_table = ? "
-                    "and game_date in (select game_date from new_source_versions)", [table])
-        con.execute(f"insert into {VERSIONS_TABLE} (source_table, game_date, row_count, content_version, written_at) "
-                    "select source_table, game_date, row_count, content_version, ?::timestamp from new_source_versions",
-                    [written_at])
-    finally:
-        con.unregister("new_source_versions")
+    with db.transaction():
+        delete_versions(db, {table: list(by_date) for table, by_date in versions.items()})
+        db.append(VERSIONS_TABLE, pa.table({
+            "source_table": pa.array([table for table, by_date in versions.items() for _ in by_date], pa.string()),
+            "game_date": pa.array([day for by_date in versions.values() for day in by_date], pa.date32()),
+            "row_count": pa.array([count for by_date in versions.values() for count, _ in by_date.values()],
+                                  pa.int64()),
+            "content_version": pa.array([v for by_date in versions.values() for _, v in by_date.values()],
+                                        pa.string()),
+            "written_at": pa.array([written_at] * sum(len(by_date) for by_date in versions.values()),
+                                   pa.timestamp("us")),
+        }))
 
 
-def record_table_versions(con, table: str, dates: list[date], written_at) -> None:
+def table_versions(db: Session, table: str, dates: list[date]) -> dict[date, tuple[int, str]]:
+    """The versions of `table`'s rows on `dates` as the warehouse holds them now, computed from the rows read
+    back in the schema module's column types (so both warehouses give the same versions for the same rows)."""
+    if not dates:
+        return {}
+    from orchestration.warehouse.bigquery_tables import conform
+
+    rows = db.arrow(f"select * from {table} where game_date between ? and ?", [min(dates), max(dates)])
+    return content_versions(conform(rows, table), dates)
+
+
+def record_table_versions(db: Session, table: str, dates: list[date], written_at) -> None:
     """Record the versions of `table`'s rows on `dates` as the writer's transaction now holds them
     (for writers that write with SQL, e.g. the trained-model step)."""
-    if not dates:
-        return
-    rows = con.sql(f"select * from {table} where game_date between ? and ?",
-                   params=[min(dates), max(dates)]).to_arrow_table()
-    record_versions(con, table, content_versions(rows, dates), written_at)
+    record_versions(db, {table: table_versions(db, table, dates)}, written_at)

@@ -6,7 +6,7 @@
   (macros/freshness.sql): two builds of one date from the same version did the same work twice.
 
 The duration estimate of a dry run (orchestration/estimates.py) and `nba-pipeline report patterns`
-(orchestration/monitoring/patterns.py) read them. The DDL is in warehouse.py ORCHESTRATION_TABLES.
+(orchestration/monitoring/patterns.py) read them. The DDL is in orchestration/warehouse/schema.py.
 """
 
 from __future__ import annotations

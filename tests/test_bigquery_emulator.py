@@ -51,6 +51,9 @@ CHUNK2 = (CHUNK2_START, END)
 DATASETS = ("nba_raw", "nba_analytics", "nba_precompute", "nba_predictions")
 MODEL_DATASETS = DATASETS[1:]
 STAMP_COLUMNS = {"loaded_at", "detected_at", "quarantined_at", "first_loaded_at"}
+# The dbt invocation that wrote a row: another one on each warehouse. input_version IS compared: both adapters
+# compute the same digests from the same content versions (macros/freshness.sql, source_versions.py).
+IGNORED_COLUMNS = STAMP_COLUMNS | {"build_id"}
 RAW_KEYS = {
     "nbac_schedule": ("game_id",),
     "nbac_player_boxscore": ("game_id", "player_id"),
@@ -207,7 +210,7 @@ def compare_table(name: str, left: list[dict], right: list[dict], key: tuple[str
     if left and right and left_columns != right_columns:
         problems.append(f"{name}: columns only in DuckDB {sorted(left_columns - right_columns)}, "
                         f"only in BigQuery {sorted(right_columns - left_columns)}")
-    columns = sorted((left_columns | right_columns) - STAMP_COLUMNS)
+    columns = sorted((left_columns | right_columns) - IGNORED_COLUMNS)
     if len(left) != len(right):
         problems.append(f"{name}: {len(left)} rows in DuckDB, {len(right)} in BigQuery")
     if key is None:
@@ -258,11 +261,43 @@ def test_every_table_matches_the_duckdb_build(bigquery, duck):
 
     # the comparison proves something: every model table and the loaded raw tables hold rows
     # (the trained-model step writes DuckDB only: its source and its system's table are empty on both)
-    trained_model_tables = ("ml_system_predictions", "player_prop_predictions_gradient_boosting_v1")
+    trained_model_tables = ("ml_system_predictions", "ml_model_registry", "player_prop_predictions_gradient_boosting_v1")
     built = [n for n in left if n.split(".")[0] in MODEL_DATASETS and not n.endswith(trained_model_tables)]
     assert built and all(compared[n] > 0 for n in built), {n: compared[n] for n in built}
     for name in ("nba_raw.nbac_schedule", "nba_raw.nbac_player_boxscore", "nba_raw.nbac_team_boxscore"):
         assert compared[name] > 0
+
+
+def test_content_versions_and_date_freshness_match_the_duckdb_build(bigquery, duck):
+    """nba_orchestration on BigQuery: the Phase 2 writer records the same content version per source date as the
+    DuckDB loader, and dbt's freshness view gives the same verdict per model and date: every built date fresh,
+    with the same expected input version; verified where a `dbt build` wrote it (chunk 2; chunk 1 was a
+    `dbt run`, which verifies nothing)."""
+    raw, _, _ = bigquery
+    duck_path, _ = duck
+    versions = "select source_table, game_date, row_count, content_version from nba_orchestration.source_date_versions"
+    freshness = ("select model_relation, game_date, row_count, expected_version, is_fresh, is_verified "
+                 "from nba_orchestration.date_freshness")
+    with duckdb.connect(str(duck_path), read_only=True) as con:
+        left_versions = con.sql(versions).to_arrow_table().to_pylist()
+        left_freshness = con.sql(freshness).to_arrow_table().to_pylist()
+
+    session = raw.session()           # the warehouse interface: the same SQL, transpiled for BigQuery
+    right_versions, right_freshness = session.execute(versions).dicts(), session.execute(freshness).dicts()
+    assert left_versions and left_freshness
+    problems = compare_table("source_date_versions", left_versions, right_versions, ("source_table", "game_date"))
+    assert not problems, "\n".join(problems)
+
+    assert all(row["is_fresh"] for row in left_freshness), [r for r in left_freshness if not r["is_fresh"]][:3]
+    stale = [row for row in right_freshness if not row["is_fresh"]]
+    assert not stale, f"{len(stale)} model dates stale on BigQuery, e.g. {stale[:3]}"
+    unverified = [row for row in right_freshness if row["game_date"] >= CHUNK2_START and not row["is_verified"]]
+    assert not unverified, f"{len(unverified)} model dates of the dbt build unverified, e.g. {unverified[:3]}"
+    key = ("model_relation", "game_date")
+    compared = [{k: v for k, v in row.items() if k != "is_verified"} for row in right_freshness]
+    problems = compare_table("date_freshness", [{k: v for k, v in row.items() if k != "is_verified"}
+                                                for row in left_freshness], compared, key)
+    assert not problems, "\n".join(problems)
 
 
 def test_prod_tables_are_partitioned_by_game_date_and_clustered(bigquery):
@@ -492,3 +527,81 @@ def test_backfill_dry_run_estimates_bytes_from_partition_metadata(bigquery, emul
     printed = json.loads(done.stdout)["bigquery"]
     assert (printed["total_bytes"], printed["method"]) == (wide.total_bytes, PARTITION_METADATA)
     assert _row_counts(raw) == before
+
+
+# --- commands on the prod target (the warehouse interface, orchestration/warehouse/) ---
+
+
+def _cli(emulator, tmp_path: Path, *arguments: str):
+    """`nba-pipeline <arguments>` on the prod target (the emulator's project the `bigquery` fixture built), with
+    NBA_PIPELINE_DUCKDB pointing where a DuckDB warehouse would appear."""
+    import os
+    import subprocess
+    import sys
+
+    from orchestration.paths import PROJECT_ROOT
+
+    duck_file = tmp_path / "untouched.duckdb"
+    env = {**os.environ, **emulator.env(), "NBA_PIPELINE_DUCKDB": str(duck_file)}
+    done = subprocess.run([str(Path(sys.executable).parent / "nba-pipeline"), *arguments], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    assert not duck_file.exists() and not list(tmp_path.glob("*.duckdb*")), "a prod command created a DuckDB file"
+    return done
+
+
+def test_completeness_reads_bigquery_as_it_reads_duckdb(bigquery, duck):
+    """coverage_by_date through the warehouse interface: per phase and date the same games present and the same
+    stale tables on BigQuery as on the DuckDB build; unverified exactly where BigQuery's dates were written by
+    `dbt run` (chunk 1 before CHUNK2_START), and nowhere on DuckDB (one `dbt build`)."""
+    from orchestration.completeness import coverage_by_date
+    from orchestration.warehouse import DuckDBWarehouse
+
+    raw, _, _ = bigquery
+    duck_path, _ = duck
+    with DuckDBWarehouse(duck_path).reading() as db:
+        left = {(c.phase, c.game_date): c for c in coverage_by_date(db)}
+    right = {(c.phase, c.game_date): c for c in coverage_by_date(raw.session())}
+    assert left and sorted(left) == sorted(right)
+    assert {phase for phase, _ in left} >= {2, 3, 4, 5, 6}
+    for key, cell in left.items():
+        other = right[key]
+        assert (other.final_games, other.present_games, other.stale_tables) == (cell.final_games, cell.present_games,
+                                                                               cell.stale_tables), (key, cell, other)
+        phase, day = key
+        if day <= END:                    # the schedule knows later games, not loaded: missing on both
+            assert cell.is_complete, cell
+            assert bool(other.unverified_tables) == (phase > 2 and day < CHUNK2_START), (key, other)
+
+
+def test_status_and_gaps_commands_on_bigquery(bigquery, emulator, tmp_path):
+    """`nba-pipeline status` (with --html) and `gaps --json` on NBA_PIPELINE_TARGET=prod read BigQuery and
+    create no DuckDB file; the gaps are the dates `dbt run` wrote unverified, and nothing else."""
+    status = _cli(emulator, tmp_path, "status", "--html", str(tmp_path / "status.html"))
+    assert "warehouse: BigQuery project local-project" in status.stdout, status.stdout
+    assert "2022-23" in status.stdout and (tmp_path / "status.html").stat().st_size > 0
+    gaps = json.loads(_cli(emulator, tmp_path, "gaps", "--json").stdout)
+    loaded = [gap for gap in gaps if gap["game_date"] <= END.isoformat()]   # later: scheduled, never loaded
+    assert loaded, "chunk 1 was a `dbt run`: its dates are unverified"
+    assert {gap["gap_kind"] for gap in loaded} == {"unverified"}, loaded
+    assert all(SEASON_START.isoformat() <= gap["game_date"] < CHUNK2_START.isoformat() for gap in loaded), loaded
+    assert {(gap["phase_from"], gap["gap_kind"]) for gap in gaps if gap not in loaded} <= {(1, "missing")}, gaps
+
+
+def test_report_accuracy_on_bigquery_equals_duckdb(bigquery, duck, emulator, tmp_path):
+    """`report accuracy` through the warehouse interface: the same figures per system from BigQuery's
+    prediction_accuracy as from the DuckDB build's; the command on the prod target prints them."""
+    from orchestration.ml.report import accuracy_report, format_accuracy_report
+    from orchestration.warehouse import DuckDBWarehouse
+
+    raw, _, _ = bigquery
+    duck_path, _ = duck
+    with DuckDBWarehouse(duck_path).reading() as db:
+        expected = accuracy_report(db)
+    found = accuracy_report(raw.session())
+    assert expected and any(row["graded"] > 0 for row in expected), expected
+    assert [row["system_id"] for row in found] == [row["system_id"] for row in expected]
+    for left, right in zip(expected, found):
+        assert all(same_value(left[key], right[key]) for key in left), (left, right)
+    printed = _cli(emulator, tmp_path, "report", "accuracy").stdout
+    assert format_accuracy_report(expected) in printed, printed

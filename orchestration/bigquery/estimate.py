@@ -122,28 +122,33 @@ def format_bytes(value: float) -> str:
 
 # ---------------------------------------------------------------- compiled SQL
 
-def compiled_models(start: date, end: date, phases: list[Phase]) -> list[tuple[str, int | None, str]]:
-    """(dataset.table, phase, compiled SQL) of every dated model of the phases, compiled for [start, end]."""
+def compiled_models(start: date, end: date, phases: list[Phase]) -> tuple[list[tuple[str, int | None, str]],
+                                                                          dict[str, str]]:
+    """(dataset.table, phase, compiled SQL) of every dated model of the phases, compiled for [start, end], and
+    the compiled SQL of every view (dataset.view -> SQL: what a view reads, where the API does not say)."""
     from orchestration.dbt_invoke import DbtProject
 
     project = DbtProject()
     selectors = [part for phase in phases if phase.dbt_selector for part in phase.dbt_selector.split()]
     if not selectors:
-        return []
-    result = project.invoke(["compile", "--select", *selectors], start, end)
+        return [], {}
+    result = project.invoke(["compile", "--select", *selectors, "config.materialized:view"], start, end)
     if not result.succeeded:
         raise RuntimeError(f"dbt compile for {start}..{end} failed: {result.failure_summary()}")
     manifest = project.manifest()
     compiled_root = Path(project.target_path) / "compiled" / manifest.metadata.project_name
     selected = {node.unique_id for node in result.nodes}
-    models = []
+    models, views = [], {}
     for unique_id in sorted(selected):
         node = manifest.nodes[unique_id]
-        if node.resource_type != "model" or node.config.materialized not in ("incremental", "table"):
+        if node.resource_type != "model":
             continue
         sql = (compiled_root / node.original_file_path).read_text()
-        models.append((f"{node.schema}.{node.alias}", phase_of_tags(node.tags), sql))
-    return models
+        if node.config.materialized == "view":
+            views[f"{node.schema}.{node.alias}"] = sql
+        elif node.config.materialized in ("incremental", "table"):
+            models.append((f"{node.schema}.{node.alias}", phase_of_tags(node.tags), sql))
+    return models, views
 
 
 def _literal_date(node) -> date | None:
@@ -217,8 +222,9 @@ def _dry_runs_refused(error: Exception) -> bool:
 class PartitionMetadata:
     """Rows per day partition and row widths of the tables a model reads (read once per table)."""
 
-    def __init__(self, client, project: str):
+    def __init__(self, client, project: str, views: dict[str, str] | None = None):
         self.client, self.project = client, project
+        self.views = views or {}          # dataset.view -> its SQL, where the API gives none (the emulator)
         self._tables: dict[str, object] = {}
         self._rows_by_day: dict[str, dict[date, int]] = {}
 
@@ -244,9 +250,10 @@ class PartitionMetadata:
     def reads(self, relation: str, low: date | None, high: date | None) -> list[RelationRead]:
         """The tables behind a relation (a view is followed to its tables, the outer date bounds kept)."""
         table = self._table(relation)
-        if table.table_type == "VIEW" and table.view_query:
+        view_sql = (table.view_query or self.views.get(relation)) if table.table_type == "VIEW" else None
+        if view_sql:
             found = []
-            for inner, inner_low, inner_high in partitioned_reads(table.view_query, self.project):
+            for inner, inner_low, inner_high in partitioned_reads(view_sql, self.project):
                 found += self.reads(inner, _latest(inner_low, low), _earliest(inner_high, high))
             return found
         rows = self.rows(relation, low, high)
@@ -267,7 +274,7 @@ def estimate_bigquery_backfill(start: date, end: date, phases: list[Phase],
     settings = BigQuerySettings.from_env()
     client = settings.client()
     price = resolve_price_per_tib(price_per_tib)
-    models = compiled_models(start, end, phases)
+    models, views = compiled_models(start, end, phases)
     estimates: list[ModelEstimate] = []
     method = DRY_RUN
     for model, phase, sql in models:
@@ -281,7 +288,7 @@ def estimate_bigquery_backfill(start: date, end: date, phases: list[Phase],
                 method, estimates = PARTITION_METADATA, []
                 break
     if method == PARTITION_METADATA:
-        metadata = PartitionMetadata(client, settings.project)
+        metadata = PartitionMetadata(client, settings.project, views)
         for model, phase, sql in models:
             reads = [read for relation, low, high in partitioned_reads(sql, settings.project)
                      for read in metadata.reads(relation, low, high)]

@@ -15,11 +15,21 @@ written one after the other (dataset record, registries, dated tables, unresolve
 quarantine), and a load that fails midway is repaired by running it again
 (every step is idempotent). CSV is the one load format both BigQuery and the
 local emulator accept.
+
+Content versions (orchestration/source_versions.py), as on DuckDB: computed from the
+staged rows by the DuckDB loader in the scratch database (the same function, so the same
+versions), compared with the versions and row counts BigQuery holds; only the dates whose
+content changed are written. BigQuery has no transaction across tables here, so the order
+makes every interruption safe: (1) the changed dates' versions are deleted, (2) their rows
+are replaced, (3) their new versions are inserted. A kill after (1) or (2) leaves those
+dates without a version: every model date whose window reads them is stale (its recorded
+digest included the old version), and the next load writes them again (no version held).
+Never the other way round: rows first and versions last would leave changed rows behind
+an old version, which reads fresh.
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -29,12 +39,15 @@ from pathlib import Path
 import duckdb
 
 from orchestration.bigquery.client import BigQuerySettings
-from orchestration.bigquery.raw_tables import RawTable, raw_tables
 from orchestration.loading import DatasetMismatchError, load_landing
 from orchestration.loading.duck import registered, scalar
-from orchestration.loading.writer import PLAYER_BOX
 from orchestration.loading.report import LoadReport
+from orchestration.loading.writer import PLAYER_BOX
+from orchestration.source_versions import VERSIONS_TABLE, changed_dates, delete_versions, record_versions
 from orchestration.warehouse import RAW_SCHEMA, ensure_raw_schema
+from orchestration.warehouse.bigquery import BigQuerySession, upload_csv
+from orchestration.warehouse.bigquery_tables import TableSpec as RawTable
+from orchestration.warehouse.bigquery_tables import raw_tables
 
 Progress = Callable[[str], None]
 REGISTRY_KEYS = {"player_registry": "player_id", "team_registry": "team_id"}
@@ -76,13 +89,13 @@ class BigQueryRaw:
             on false
             when not matched by source and ({condition}) then delete""")
 
-    def ensure_tables(self, tables: dict[str, RawTable]) -> None:
-        from google.cloud import bigquery
-        dataset = bigquery.Dataset(f"{self.project}.{self.dataset}")
-        dataset.location = self.location
-        self.client.create_dataset(dataset, exists_ok=True)
-        for table in tables.values():
-            self.query(table.ddl(self.project, self.dataset))
+    def session(self) -> BigQuerySession:
+        """The warehouse interface on the same project (nba_orchestration, the versions)."""
+        return BigQuerySession(self.client, self.project, self.location)
+
+    def ensure_tables(self) -> None:
+        """Every Python-owned table (nba_raw, nba_orchestration, the trained model's), as on DuckDB."""
+        self.session().ensure_tables()
 
 
 def load_landing_bigquery(
@@ -98,8 +111,8 @@ def load_landing_bigquery(
     began = time.perf_counter()
     raw = raw or BigQueryRaw.from_env()
     contract = raw_tables()
-    raw.ensure_tables(contract)
-    with duckdb.connect() as scratch, tempfile.TemporaryDirectory(prefix="nba-bq-load-") as tmp:
+    raw.ensure_tables()
+    with duckdb.connect() as scratch:
         ensure_raw_schema(scratch)
         _copy_registries_down(raw, scratch, contract)
         _copy_down(raw, scratch, contract, DATASET_TABLES)
@@ -108,13 +121,17 @@ def load_landing_bigquery(
                                   allow_other_dataset=allow_other_dataset)
         except DatasetMismatchError as error:
             raise error.for_warehouse(f"BigQuery {raw.project}.{raw.dataset}") from None
-        uploader = _Uploader(raw, scratch, Path(tmp), progress)
+        uploader = _Uploader(raw, scratch, progress)
         for name in DATASET_TABLES:
             uploader.replace_all(contract[name])
         for name, key in REGISTRY_KEYS.items():
             uploader.upsert(contract[name], key)
-        for name, table_report in report.tables.items():
-            uploader.replace_dates(contract[name], table_report.dates_replaced)
+        changed = _changed_dates(raw, scratch, report, progress)
+        # (1) versions of the changed dates gone, (2) their rows, (3) their new versions: see the docstring
+        delete_versions(raw.session(), {f"{RAW_SCHEMA}.{name}": dates for name, dates in changed.items()})
+        for name, dates in changed.items():
+            uploader.replace_dates(contract[name], dates)
+        record_versions(raw.session(), _scratch_versions(scratch, changed), _written_at(scratch))
         if PLAYER_BOX in report.tables:
             uploader.replace_dates(contract["unresolved_players"], report.tables[PLAYER_BOX].dates_replaced)
         uploader.replace_quarantine(contract["load_quarantine"], report)
@@ -122,6 +139,42 @@ def load_landing_bigquery(
     if progress:
         progress(f"written to BigQuery {raw.project}.{raw.dataset} in {report.seconds:.2f} s")
     return report
+
+
+def _changed_dates(raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, report: LoadReport,
+                   progress: Progress | None) -> dict[str, list[date]]:
+    """Per loaded dated table, the dates whose content (as the loader versioned it in the scratch database)
+    differs from what BigQuery holds: another version, or another row count (rows removed behind its back)."""
+    changed = {}
+    session = raw.session()
+    for name, table_report in report.tables.items():
+        table = f"{RAW_SCHEMA}.{name}"
+        versions = {day: (count, version) for day, count, version in scratch.execute(
+            f"select game_date, row_count, content_version from {VERSIONS_TABLE} where source_table = ?",
+            [table]).fetchall() if day in set(table_report.dates_replaced)}
+        changed[name] = changed_dates(session, table, versions)
+        unchanged = len(versions) - len(changed[name])
+        if unchanged and progress:
+            progress(f"BigQuery {name}: {unchanged:,} date(s) unchanged, not rewritten")
+    return changed
+
+
+def _scratch_versions(scratch: duckdb.DuckDBPyConnection, changed: dict[str, list[date]]
+                      ) -> dict[str, dict[date, tuple[int, str]]]:
+    """table -> date -> (rows, version) of the changed dates, as the loader recorded them in the scratch db."""
+    found: dict[str, dict[date, tuple[int, str]]] = {}
+    for name, dates in changed.items():
+        table = f"{RAW_SCHEMA}.{name}"
+        wanted = set(dates)
+        found[table] = {day: (count, version) for day, count, version in scratch.execute(
+            f"select game_date, row_count, content_version from {VERSIONS_TABLE} where source_table = ?",
+            [table]).fetchall() if day in wanted}
+    return found
+
+
+def _written_at(scratch: duckdb.DuckDBPyConnection):
+    """When the load wrote (the loader's time, recorded with the versions)."""
+    return scalar(scratch, f"select max(written_at) from {VERSIONS_TABLE}")
 
 
 def _copy_down(raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, contract: dict[str, RawTable],
@@ -148,8 +201,8 @@ def _date_list(dates: Collection[date]) -> str:
 
 
 class _Uploader:
-    def __init__(self, raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, tmp: Path, progress: Progress | None):
-        self.raw, self.scratch, self.tmp, self.progress = raw, scratch, tmp, progress
+    def __init__(self, raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, progress: Progress | None):
+        self.raw, self.scratch, self.progress = raw, scratch, progress
 
     def _say(self, message: str) -> None:
         if self.progress:
@@ -157,26 +210,9 @@ class _Uploader:
 
     def _stage(self, table: RawTable, source: str) -> str:
         """Upload the scratch rows `select <columns> <source>` into a staging table; returns its name."""
-        from google.cloud import bigquery
         staging = STAGING_PREFIX + table.name
-        select = ", ".join(
-            f"strftime({c.name}, '%Y-%m-%d %H:%M:%S.%f')" if c.type == "TIMESTAMP" else c.name
-            for c in table.columns)
-        text_columns = [c.name for c in table.columns if c.type == "STRING"]
-        multiline = bool(text_columns) and scalar(
-            self.scratch, f"select count(*) from (select * {source}) "
-                          f"where {' or '.join(f'contains({c}, chr(10))' for c in text_columns)}") > 0
-        path = self.tmp / f"{table.name}.csv"
-        self.scratch.execute(f"copy (select {select} {source}) to '{path}' (format csv, header false)")
-        config = bigquery.LoadJobConfig(
-            schema=[bigquery.SchemaField(c.name, c.type) for c in table.columns],
-            source_format=bigquery.SourceFormat.CSV,
-            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
-        )
-        if multiline:
-            config.allow_quoted_newlines = True   # real BigQuery only; the emulator refuses it loudly
-        with open(path, "rb") as data:
-            self.raw.client.load_table_from_file(data, self.raw.table_id(staging), job_config=config).result()
+        upload_csv(self.raw.client, self.raw.table_id(staging), source, self.scratch, list(table.columns),
+                   append=False)
         return staging
 
     def _drop(self, staging: str) -> None:

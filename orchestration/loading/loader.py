@@ -27,7 +27,7 @@ from orchestration.loading.registry import read_registries, write_registries
 from orchestration.loading.report import LoadReport, TableReport
 from orchestration.loading.staging import StagedTable, stage
 from orchestration.loading.writer import PLAYER_BOX, replace_dates, unresolved_names
-from orchestration.warehouse import DATED_RAW_TABLES, connect, ensure_raw_schema
+from orchestration.warehouse import DATED_RAW_TABLES, DuckDBSession, connect, ensure_raw_schema
 
 
 def _selected(tables: Collection[str] | None) -> list[str]:
@@ -98,8 +98,7 @@ def load_landing(
                         dataset=identity.describe())
     loaded_at = datetime.now()
     try:
-        con.execute("begin transaction")
-        try:
+        with DuckDBSession(con).transaction():
             ensure_raw_schema(con)
             check_and_record(con, identity, landing_dir, staged, loaded_at, allow_other_dataset)
             write_registries(con, registries)
@@ -113,10 +112,6 @@ def load_landing(
             replace_quarantine(con, scope, quarantine, loaded_at)
             report.registry_players = scalar(con, "select count(*) from nba_raw.player_registry")
             report.registry_teams = scalar(con, "select count(*) from nba_raw.team_registry")
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     finally:
         if own:
             con.close()

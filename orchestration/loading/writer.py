@@ -17,7 +17,7 @@ import pyarrow as pa
 from orchestration.loading.duck import registered, scalar
 from orchestration.loading.staging import StagedTable
 from orchestration.source_versions import changed_dates, content_versions, record_versions
-from orchestration.warehouse import RAW_SCHEMA
+from orchestration.warehouse import RAW_SCHEMA, DuckDBSession
 
 PLAYER_BOX = "nbac_player_boxscore"
 
@@ -33,7 +33,8 @@ def replace_dates(con: duckdb.DuckDBPyConnection, staged: StagedTable, loaded_at
     names = [*staged.rows.column_names, *(c for c in staged.fmt.sql if c not in staged.rows.column_names)]
     exprs = [f"{staged.fmt.sql[c]} as {c}" if c in staged.fmt.sql else c for c in names]
     versions = content_versions(staged.rows, staged.dates)
-    changed = changed_dates(con, f"{RAW_SCHEMA}.{table}", versions)
+    db = DuckDBSession(con)
+    changed = changed_dates(db, f"{RAW_SCHEMA}.{table}", versions)
     with registered(con, _load_dates=_dates_table(staged.dates), _changed_dates=_dates_table(changed),
                     _load_rows=staged.rows):
         con.execute(f"delete from nba_raw.{table} where game_date in (select d from _changed_dates)")
@@ -41,7 +42,7 @@ def replace_dates(con: duckdb.DuckDBPyConnection, staged: StagedTable, loaded_at
             insert into nba_raw.{table} ({", ".join(names)}, loaded_at)
             select {", ".join(exprs)}, ?::timestamp from _load_rows
             where game_date in (select d from _changed_dates)""", [loaded_at])
-        record_versions(con, f"{RAW_SCHEMA}.{table}", {day: versions[day] for day in changed}, loaded_at)
+        record_versions(db, {f"{RAW_SCHEMA}.{table}": {day: versions[day] for day in changed}}, loaded_at)
         if table != PLAYER_BOX:
             return 0
         con.execute("delete from nba_raw.unresolved_players where game_date in (select d from _load_dates)")

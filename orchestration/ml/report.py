@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import duckdb
 
+from orchestration.warehouse import Session, as_session
+
 ACCURACY_TABLE = "nba_predictions.prediction_accuracy"
 
 
-def accuracy_report(con: duckdb.DuckDBPyConnection, season: int | None = None) -> list[dict]:
+def accuracy_report(con: Session | duckdb.DuckDBPyConnection, season: int | None = None) -> list[dict]:
     """One dict per system, best MAE first.
 
     Keys: system_id, seasons, predictions (rows of final games), graded, mae, bias, within_3_pct,
@@ -22,14 +24,12 @@ def accuracy_report(con: duckdb.DuckDBPyConnection, season: int | None = None) -
     the rows this system graded) and mae_vs_moving_average (mae - baseline_mae; negative = better
     than the baseline on the same player-games).
     """
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'nba_predictions' "
-        "and table_name = 'prediction_accuracy'").fetchone()[0]
-    if not exists:
+    db = as_session(con)
+    if ACCURACY_TABLE not in db.tables():
         return []
     season_filter = "season_year = ?" if season is not None else "true"
     params = [season] if season is not None else []
-    rows = con.execute(f"""
+    rows = db.execute(f"""
         with accuracy as (
             select * from {ACCURACY_TABLE} where {season_filter}
         ),
@@ -39,29 +39,31 @@ def accuracy_report(con: duckdb.DuckDBPyConnection, season: int | None = None) -
         )
         select
             accuracy.system_id,
-            string_agg(distinct cast(accuracy.season_year as varchar), ',' order by cast(accuracy.season_year as varchar)),
-            count(*),
-            count(*) filter (where accuracy.is_graded),
-            avg(accuracy.absolute_error) filter (where accuracy.is_graded),
-            avg(accuracy.error) filter (where accuracy.is_graded),
-            avg(case when accuracy.within_3_points then 1.0 else 0.0 end) filter (where accuracy.is_graded),
-            count(*) filter (where accuracy.recommendation in ('OVER', 'UNDER') and accuracy.is_graded),
-            count(*) filter (where accuracy.recommendation_result = 'WIN'),
-            count(*) filter (where accuracy.recommendation_result = 'LOSS'),
-            count(*) filter (where accuracy.recommendation_result = 'PUSH'),
-            avg(baseline.baseline_error) filter (where accuracy.is_graded)
+            string_agg(distinct cast(accuracy.season_year as varchar), ',' order by cast(accuracy.season_year as varchar))
+                as seasons,
+            count(*) as predictions,
+            count(*) filter (where accuracy.is_graded) as graded,
+            avg(accuracy.absolute_error) filter (where accuracy.is_graded) as mae,
+            avg(accuracy.error) filter (where accuracy.is_graded) as bias,
+            avg(case when accuracy.within_3_points then 1.0 else 0.0 end) filter (where accuracy.is_graded)
+                as within_3_pct,
+            count(*) filter (where accuracy.recommendation in ('OVER', 'UNDER') and accuracy.is_graded)
+                as recommendations,
+            count(*) filter (where accuracy.recommendation_result = 'WIN') as wins,
+            count(*) filter (where accuracy.recommendation_result = 'LOSS') as losses,
+            count(*) filter (where accuracy.recommendation_result = 'PUSH') as pushes,
+            avg(baseline.baseline_error) filter (where accuracy.is_graded) as baseline_mae
         from accuracy
         left join baseline using (game_id, player_id)
         group by accuracy.system_id
-        order by 5 nulls last, 1
-    """, params).fetchall()
-    columns = ["system_id", "seasons", "predictions", "graded", "mae", "bias", "within_3_pct", "recommendations",
-               "wins", "losses", "pushes", "baseline_mae"]
+        order by mae nulls last, system_id
+    """, params)
     report = []
-    for row in rows:
-        item = dict(zip(columns, row))
+    for item in rows.dicts():
         for key in ("mae", "bias", "within_3_pct", "baseline_mae"):
             item[key] = None if item[key] is None else round(float(item[key]), 4)
+        for key in ("predictions", "graded", "recommendations", "wins", "losses", "pushes"):
+            item[key] = item[key] or 0     # the BigQuery emulator's COUNTIF of no row is null (BigQuery's is 0)
         decided = item["wins"] + item["losses"]
         item["hit_rate"] = round(item["wins"] / decided, 4) if decided else None
         item["mae_vs_moving_average"] = (

@@ -43,7 +43,7 @@ from orchestration.backfill import StepResult
 from orchestration.ml.features import FEATURE_VERSION, FEATURES_V1, TARGET
 from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE, ensure_tables
 from orchestration.source_versions import record_table_versions
-from orchestration.warehouse import ensure_orchestration_schema
+from orchestration.warehouse import DuckDBSession, ensure_orchestration_schema
 
 SYSTEM_ID = "gradient_boosting_v1"
 SYSTEM_VERSION = "v1"
@@ -96,15 +96,14 @@ def _run(con: duckdb.DuckDBPyConnection, start: date | None, end: date | None) -
     seasons = [row[0] for row in con.execute(
         f"select distinct season_year from {FEATURE_STORE} where {range_filter} order by 1", params).fetchall()]
     outcomes: list[SeasonOutcome] = []
-    con.begin()
-    touched = _dates(con, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
-    con.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
-    for season in seasons:
-        outcomes.append(_run_season(con, season, range_filter, params))
-    # the versions of what the Phase 5 models will read, in the same transaction as the rows
-    touched |= _dates(con, f"select distinct game_date from {FEATURE_STORE} where {range_filter}", params)
-    record_table_versions(con, PREDICTIONS_TABLE, sorted(touched), datetime.now())
-    con.commit()
+    with DuckDBSession(con).transaction():
+        touched = _dates(con, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
+        con.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
+        for season in seasons:
+            outcomes.append(_run_season(con, season, range_filter, params))
+        # the versions of what the Phase 5 models will read, in the same transaction as the rows
+        touched |= _dates(con, f"select distinct game_date from {FEATURE_STORE} where {range_filter}", params)
+        record_table_versions(DuckDBSession(con), PREDICTIONS_TABLE, sorted(touched), datetime.now())
     return outcomes
 
 
@@ -376,10 +375,10 @@ def _clear_range_after_failure(con, start: date | None, end: date | None) -> Non
         ensure_tables(con)
         ensure_orchestration_schema(con)
         range_filter, params = _range_filter(start, end)
-        con.begin()
-        touched = _dates(con, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
-        con.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
-        record_table_versions(con, PREDICTIONS_TABLE, sorted(touched), datetime.now())
-        con.commit()
+        with DuckDBSession(con).transaction():
+            touched = _dates(con, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
+            con.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}",
+                        [SYSTEM_ID, *params])
+            record_table_versions(DuckDBSession(con), PREDICTIONS_TABLE, sorted(touched), datetime.now())
     except Exception:
         _rollback(con)

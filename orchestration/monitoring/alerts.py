@@ -35,36 +35,14 @@ from typing import Callable, Iterator
 
 import duckdb
 
+from orchestration.warehouse.schema import ORCHESTRATION_TABLES
+
 WEBHOOK_ENV = "NBA_PIPELINE_ALERT_WEBHOOK"
 SEVERITIES = ("info", "warning", "error", "critical")
 LOG = logging.getLogger("nba_pipeline.alerts")
 
-ALERTS_DDL = """
-create table if not exists nba_orchestration.alerts (
-    alert_id varchar not null,
-    created_at timestamp not null,
-    severity varchar not null,          -- info | warning | error | critical
-    source varchar not null,            -- what raised it: an asset, a step, healer, circuit_breaker ...
-    start_date date,
-    end_date date,
-    message varchar not null,
-    run_id varchar,
-    backfill_id varchar,                -- set when raised inside a backfill
-    delivery varchar not null,          -- immediate | pending_digest | digest (the digest's own row)
-    digest_id varchar,                  -- the digest that delivered it (or: this row is that digest)
-    delivered_at timestamp
-)
-"""
-# What this module adds per alert, beside the shared table (an alert without a row here
-# falls in the category named by its source).
-ALERT_DETAILS_DDL = """
-create table if not exists nba_orchestration.alert_details (
-    alert_id varchar not null,
-    category varchar not null,          -- dbt_failure, phase_blocked, circuit_open, gap_too_old, heal_failed ...
-    context varchar,                    -- JSON
-    webhook_status varchar              -- sent | failed: <why> | none (no webhook configured)
-)
-"""
+ALERTS_DDL = ORCHESTRATION_TABLES["alerts"]
+ALERT_DETAILS_DDL = ORCHESTRATION_TABLES["alert_details"]
 
 
 def ensure_alerts_table(con: duckdb.DuckDBPyConnection) -> None:

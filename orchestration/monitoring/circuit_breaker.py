@@ -18,24 +18,13 @@ from typing import Callable, TypeVar
 
 import duckdb
 
+from orchestration.warehouse.schema import ORCHESTRATION_TABLES
+
 CLOSED, OPEN, HALF_OPEN = "CLOSED", "OPEN", "HALF_OPEN"
 SKIP_REASON = "circuit_open"
 PROCESSOR, PREDICTION_SYSTEM = "processor", "prediction_system"
 
-CIRCUIT_BREAKER_DDL = """
-create table if not exists nba_orchestration.circuit_breaker_state (
-    breaker_key varchar not null primary key,   -- processor:phase_3_analytics | prediction_system:<system_id>
-    kind varchar not null,                      -- processor | prediction_system
-    state varchar not null,                     -- CLOSED | OPEN | HALF_OPEN
-    consecutive_failures integer not null,
-    opened_at timestamp,
-    half_opened_at timestamp,
-    last_failure_at timestamp,
-    last_success_at timestamp,
-    last_error varchar,
-    updated_at timestamp not null
-)
-"""
+CIRCUIT_BREAKER_DDL = ORCHESTRATION_TABLES["circuit_breaker_state"]
 
 
 def ensure_breaker_table(con: duckdb.DuckDBPyConnection) -> None:

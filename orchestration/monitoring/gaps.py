@@ -29,30 +29,14 @@ from orchestration.completeness import (MISSING, PARTIAL, PARTIAL_SEASON, STALE,
                                         coverage_by_date, existing_tables, partial_seasons, season_bounds, season_of)
 from orchestration.dates import format_date_ranges
 from orchestration.phases import PHASES, Phase
+from orchestration.warehouse.schema import ORCHESTRATION_TABLES
 
 SCHEDULE_PHASE = 1          # phase_from of schedule->2: the schedule of the landing files (phase 1)
 OPEN_STATUSES = ("pending", "triggered", "failed")
 HEALING_STATUSES = ("pending", "triggered", "complete", "failed", "ignored")
 GAP_KINDS = ("missing", "stale", "unverified")
 
-DATA_GAPS_DDL = """
-create table if not exists nba_orchestration.data_gaps (
-    gap_id varchar not null,
-    detected_at timestamp not null,
-    phase_from integer not null,      -- 1 = the schedule (landing files), else the upstream phase
-    phase_to integer not null,
-    game_date date not null,
-    gap_kind varchar not null,        -- missing | stale | unverified
-    gap_age_days integer not null,    -- days from game_date to the day of the latest scan
-    healing_status varchar not null,  -- pending | triggered | complete | failed | ignored
-    healed_at timestamp,
-    last_seen_at timestamp not null,
-    heal_run_id varchar,              -- the heal run (or Dagster run key) launched for it
-    triggered_at timestamp,
-    alerted_at timestamp,             -- when an alert said the gap is too old to heal
-    detail varchar
-)
-"""
+DATA_GAPS_DDL = ORCHESTRATION_TABLES["data_gaps"]
 
 
 def ensure_gaps_table(con: duckdb.DuckDBPyConnection) -> None:

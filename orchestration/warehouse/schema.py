@@ -1,20 +1,40 @@
-"""The DuckDB warehouse: connection and the Phase 2 (`nba_raw`) table contract.
+"""Every table the pipeline writes outside dbt: one schema module, in DuckDB's dialect.
 
-dbt owns every schema from `nba_analytics` on; Python owns `nba_raw` (the
-landing tables the loader writes) and `nba_orchestration` (what the
-orchestrator records). Both DDL sets live here so there is one contract.
+dbt owns every schema from `nba_staging` on; Python owns
+- `nba_raw`: the landing tables the loader writes;
+- `nba_orchestration`: what the pipeline records about its own data and runs (content versions,
+  runs, steps, gaps, alerts, circuit breakers);
+- the trained model's tables in `nba_predictions` (`ml_system_predictions`, `ml_model_registry`).
+
+The DDL is written once, here, for DuckDB. The BigQuery implementation derives its tables from the
+same statements (orchestration/warehouse/bigquery_tables.py: columns and types read back from a
+scratch DuckDB catalog, partitioned by day on game_date where `PARTITIONED` says so, clustered per
+`CLUSTER_BY`). The one nba_orchestration table dbt writes, `build_verifications`, and the view
+`date_freshness` are dbt's (macros/freshness.sql: its on-run-end hook creates and writes them on either
+adapter); Python only reads the view.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import yaml
 
-import duckdb
-
-from orchestration.paths import warehouse_path
+from orchestration.paths import DBT_PROJECT_DIR
 
 RAW_SCHEMA = "nba_raw"
 ORCHESTRATION_SCHEMA = "nba_orchestration"
+
+# The counting stats of a box score row (player or team) and where the row came from.
+_BOX_STATS_AND_LINEAGE = """fgm integer not null, fga integer not null,
+            fg3m integer not null, fg3a integer not null,
+            ftm integer not null, fta integer not null,
+            oreb integer not null, dreb integer not null, reb integer not null,
+            ast integer not null, stl integer not null, blk integer not null,
+            tov integer not null, pf integer not null,
+            points integer not null,
+            plus_minus integer not null,
+            source_file varchar not null,
+            source_line integer not null,
+            loaded_at timestamp not null"""
 
 # One statement per table. Box score stat columns are integers; minutes are kept
 # exactly as seconds (the source's M:SS) plus a decimal minutes column.
@@ -36,7 +56,7 @@ RAW_TABLES: dict[str, str] = {
             source_line integer not null,
             loaded_at timestamp not null
         )""",
-    "nbac_player_boxscore": """
+    "nbac_player_boxscore": f"""
         create table if not exists nba_raw.nbac_player_boxscore (
             game_id varchar not null,          -- zero-padded to 10 chars
             game_date date not null,
@@ -51,19 +71,9 @@ RAW_TABLES: dict[str, str] = {
             is_dnp boolean not null,
             seconds_played integer not null,   -- from M:SS; 0 for DNP
             minutes decimal(9, 4) not null,    -- seconds_played / 60
-            fgm integer not null, fga integer not null,
-            fg3m integer not null, fg3a integer not null,
-            ftm integer not null, fta integer not null,
-            oreb integer not null, dreb integer not null, reb integer not null,
-            ast integer not null, stl integer not null, blk integer not null,
-            tov integer not null, pf integer not null,
-            points integer not null,
-            plus_minus integer not null,
-            source_file varchar not null,
-            source_line integer not null,
-            loaded_at timestamp not null
+            {_BOX_STATS_AND_LINEAGE}
         )""",
-    "nbac_team_boxscore": """
+    "nbac_team_boxscore": f"""
         create table if not exists nba_raw.nbac_team_boxscore (
             game_id varchar not null,
             game_date date not null,
@@ -76,17 +86,7 @@ RAW_TABLES: dict[str, str] = {
             opponent_team_abbr varchar not null,
             wl varchar,
             game_minutes decimal(6, 2) not null,  -- 48.0 regulation, 53.0 one OT ...
-            fgm integer not null, fga integer not null,
-            fg3m integer not null, fg3a integer not null,
-            ftm integer not null, fta integer not null,
-            oreb integer not null, dreb integer not null, reb integer not null,
-            ast integer not null, stl integer not null, blk integer not null,
-            tov integer not null, pf integer not null,
-            points integer not null,
-            plus_minus integer not null,
-            source_file varchar not null,
-            source_line integer not null,
-            loaded_at timestamp not null
+            {_BOX_STATS_AND_LINEAGE}
         )""",
     "odds_api_player_points_props": """
         create table if not exists nba_raw.odds_api_player_points_props (
@@ -248,26 +248,144 @@ ORCHESTRATION_TABLES: dict[str, str] = {
             build_id varchar,
             recorded_at timestamp not null
         )""",
+    # Gaps between phases found in the data (orchestration/monitoring/gaps.py).
+    "data_gaps": """
+        create table if not exists nba_orchestration.data_gaps (
+            gap_id varchar not null,
+            detected_at timestamp not null,
+            phase_from integer not null,      -- 1 = the schedule (landing files), else the upstream phase
+            phase_to integer not null,
+            game_date date not null,
+            gap_kind varchar not null,        -- missing | stale | unverified
+            gap_age_days integer not null,    -- days from game_date to the day of the latest scan
+            healing_status varchar not null,  -- pending | triggered | complete | failed | ignored
+            healed_at timestamp,
+            last_seen_at timestamp not null,
+            heal_run_id varchar,              -- the heal run (or Dagster run key) launched for it
+            triggered_at timestamp,
+            alerted_at timestamp,             -- when an alert said the gap is too old to heal
+            detail varchar
+        )""",
+    # Alerts (orchestration/monitoring/alerts.py).
+    "alerts": """
+        create table if not exists nba_orchestration.alerts (
+            alert_id varchar not null,
+            created_at timestamp not null,
+            severity varchar not null,          -- info | warning | error | critical
+            source varchar not null,            -- what raised it: an asset, a step, healer, circuit_breaker ...
+            start_date date,
+            end_date date,
+            message varchar not null,
+            run_id varchar,
+            backfill_id varchar,                -- set when raised inside a backfill
+            delivery varchar not null,          -- immediate | pending_digest | digest (the digest's own row)
+            digest_id varchar,                  -- the digest that delivered it (or: this row is that digest)
+            delivered_at timestamp
+        )""",
+    # What the alerter adds per alert (an alert without a row here falls in the category named by its source).
+    "alert_details": """
+        create table if not exists nba_orchestration.alert_details (
+            alert_id varchar not null,
+            category varchar not null,          -- dbt_failure, phase_blocked, circuit_open, gap_too_old, heal_failed ...
+            context varchar,                    -- JSON
+            webhook_status varchar              -- sent | failed: <why> | none (no webhook configured)
+        )""",
+    # Circuit breakers per processor and prediction system (orchestration/monitoring/circuit_breaker.py).
+    "circuit_breaker_state": """
+        create table if not exists nba_orchestration.circuit_breaker_state (
+            breaker_key varchar not null primary key,   -- processor:phase_3 | prediction_system:<system_id>
+            kind varchar not null,                      -- processor | prediction_system
+            state varchar not null,                     -- CLOSED | OPEN | HALF_OPEN
+            consecutive_failures integer not null,
+            opened_at timestamp,
+            half_opened_at timestamp,
+            last_failure_at timestamp,
+            last_success_at timestamp,
+            last_error varchar,
+            updated_at timestamp not null
+        )""",
+}
+
+ML_SCHEMA = "nba_predictions"
+ML_PREDICTIONS = f"{ML_SCHEMA}.ml_system_predictions"
+ML_REGISTRY = f"{ML_SCHEMA}.ml_model_registry"
+
+ML_SOURCE_YAML = DBT_PROJECT_DIR / "models" / "staging" / "nba_predictions" / "_nba_predictions__sources.yml"
+
+
+def predictions_columns() -> list[tuple[str, str]]:
+    """(name, data type) of ml_system_predictions, as its dbt source declares them: Phase 5 reads it as that
+    source, and the dbt macro `ensure_ml_system_predictions` creates it from there when the step never ran."""
+    sources = yaml.safe_load(ML_SOURCE_YAML.read_text())["sources"]
+    table = next(table for source in sources if source["name"] == ML_SCHEMA
+                 for table in source["tables"] if table["name"] == "ml_system_predictions")
+    return [(column["name"], column["data_type"]) for column in table["columns"]]
+
+
+# The trained model's tables (orchestration/ml).
+ML_TABLES: dict[str, str] = {
+    "ml_system_predictions": (f"create table if not exists {ML_PREDICTIONS} ("
+                              + ", ".join(f"{name} {data_type} not null" for name, data_type in predictions_columns())
+                              + ")"),
+    "ml_model_registry": f"""
+        create table if not exists {ML_REGISTRY} (
+            model_id varchar not null,            -- <system_id>_<season_year>
+            system_id varchar not null,
+            system_version varchar not null,
+            season_year integer not null,         -- the season the model predicts
+            status varchar not null,              -- trained | skipped | failed
+            status_reason varchar,
+            feature_version varchar not null,
+            feature_count integer not null,
+            training_seasons varchar,             -- e.g. '2019,2020,2021'
+            training_start_date date,
+            training_end_date date,
+            training_rows integer not null,
+            validation_strategy varchar,          -- what the metrics were measured on
+            validation_rows integer,
+            validation_mae decimal(18, 4),
+            validation_baseline_mae decimal(18, 4),  -- moving_average on the same rows
+            validation_rmse decimal(18, 4),
+            random_seed integer not null,
+            hyperparameters varchar not null,     -- JSON
+            library_version varchar not null,
+            data_fingerprint varchar,             -- sha256 of training rows, parameters, versions
+            artifact_path varchar                 -- where the artifact is: relative to the model store, or a URL
+        )""",
+}
+
+# Every schema of the pipeline, dbt's included (datasets on BigQuery).
+ALL_DATASETS = ("nba_raw", "nba_staging", "nba_analytics", "nba_precompute", "nba_predictions", "nba_reference",
+                "nba_orchestration")
+
+# schema -> its tables' DDL, in creation order.
+SCHEMAS: dict[str, dict[str, str]] = {
+    RAW_SCHEMA: RAW_TABLES,
+    ORCHESTRATION_SCHEMA: ORCHESTRATION_TABLES,
+    ML_SCHEMA: ML_TABLES,
+}
+
+# On BigQuery: tables partitioned by day on game_date (the dated raw tables, what dbt reads by date) and the
+# columns each table is clustered on (what its readers join or look up by).
+PARTITIONED = frozenset({
+    *(f"{RAW_SCHEMA}.{name}" for name in DATED_RAW_TABLES), f"{RAW_SCHEMA}.unresolved_players",
+    f"{RAW_SCHEMA}.load_quarantine",    f"{ORCHESTRATION_SCHEMA}.source_date_versions", ML_PREDICTIONS,
+})
+CLUSTER_BY: dict[str, tuple[str, ...]] = {
+    "nba_raw.nbac_schedule": ("game_id",),
+    "nba_raw.nbac_player_boxscore": ("game_id", "player_id"),
+    "nba_raw.nbac_team_boxscore": ("game_id", "team_abbr"),
+    "nba_raw.odds_api_player_points_props": ("game_id", "player_id"),
+    "nba_raw.player_registry": ("player_id",),
+    "nba_raw.team_registry": ("team_id",),
+    "nba_raw.unresolved_players": ("player_id",),
+    "nba_raw.load_quarantine": ("target_table",),
+    "nba_orchestration.source_date_versions": ("source_table",),
+    ML_PREDICTIONS: ("player_id",),
 }
 
 
-def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file (creating its folder), never a shared in-memory db."""
-    target = path or warehouse_path()
-    if not read_only:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(target), read_only=read_only)
+def qualified_tables() -> dict[str, str]:
+    """"schema.table" -> DDL, every table of this module."""
+    return {f"{schema}.{name}": ddl for schema, tables in SCHEMAS.items() for name, ddl in tables.items()}
 
-
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create `nba_raw` and its tables, and the source versions table, if missing; safe on every load."""
-    con.execute(f"create schema if not exists {RAW_SCHEMA}")
-    for ddl in RAW_TABLES.values():
-        con.execute(ddl)
-    ensure_orchestration_schema(con)
-
-
-def ensure_orchestration_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"create schema if not exists {ORCHESTRATION_SCHEMA}")
-    for ddl in ORCHESTRATION_TABLES.values():
-        con.execute(ddl)
