@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import tempfile
 import os
 import threading
 import time
@@ -148,8 +149,25 @@ def _node_result(result) -> DbtNodeResult:
     failed_test = str(node.resource_type) == "test" and str(result.status) in FAILED_STATUSES
     return DbtNodeResult(node.unique_id, str(node.resource_type), str(result.status), result.message,
                          result.failures, float(result.execution_time or 0.0), relation,
-                         phase_of_tags(getattr(node, "tags", None)), getattr(result, "age", None),
+                         phase_of_tags(getattr(node, "tags", None)), _source_age(result),
                          getattr(node, "compiled_code", None) if failed_test else None)
+
+
+def _source_age(result) -> float | None:
+    """A freshness result's age; None for a source with no rows (dbt then measures from the year 1)."""
+    loaded = getattr(result, "max_loaded_at", None)
+    if loaded is None or loaded.year < 1900:
+        return None
+    return getattr(result, "age", None)
+
+
+def _writable_target(path: Path) -> Path:
+    """The project's target folder, or one in the temp folder for a user who cannot write the project
+    (a reader of a shared checkout running `validate`): dbt writes its parse state and logs there."""
+    existing = next(folder for folder in (path, *path.parents) if folder.exists())
+    if os.access(existing, os.W_OK):
+        return path
+    return Path(tempfile.gettempdir()) / f"nba-pipeline-dbt-{os.getuid()}" / path.name
 
 
 class DbtProject:
@@ -168,7 +186,7 @@ class DbtProject:
         self.warehouse = Path(warehouse) if warehouse else warehouse_path()
         self.project_dir = project_dir
         key = hashlib.sha1(f"{self.warehouse.stem}|{target_name()}".encode()).hexdigest()[:12]
-        self.target_path = target_path or project_dir / "target" / "runs" / key
+        self.target_path = target_path or _writable_target(project_dir / "target" / "runs" / key)
 
     def _common_args(self) -> list[str]:
         return ["--project-dir", str(self.project_dir), "--profiles-dir", str(self.project_dir),

@@ -524,7 +524,9 @@ def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase
                 if not result.games_in_window:
                     result.nearest_games = _nearest_games(con, start, plan.end)
             counter = _StepCounter(run, plan, began)
-            segments = plan.segments() if result.games_in_window else []      # nothing to build: no step runs
+            # a window without games still runs its steps: each records its dates as empty successes
+            # (no dbt, no model); only a warehouse with nothing loaded has nothing to record
+            segments = plan.segments() if result.games_in_window or any(result.nearest_games) else []
             import_in_background(step for _, _, phases in segments for step in pipeline_steps(phases))
             for segment_start, segment_end, segment_phases in segments:
                 for step in pipeline_steps(segment_phases):

@@ -258,7 +258,9 @@ def test_strict_mode_blocks_with_the_missing_dates_and_the_fix(gap_warehouse, de
     message = _failure_text(result)
     assert "BLOCKED: phase 3" in message
     assert "2022-04-20" in message                              # the missing date
-    assert "nba-pipeline load <landing-dir> --start 2022-04-20 --end 2022-04-20" in message   # the fix
+    # the fix names the landing this warehouse was loaded from, and the warehouse (not the default file)
+    assert f"NBA_PIPELINE_DUCKDB={gap_warehouse} nba-pipeline load {landing} --start 2022-04-20 --end 2022-04-20" \
+        in message
     assert "dagster asset materialize -m orchestration.definitions --select '*' --partition-range 2022-04-20..." in message
     rows = _history(gap_warehouse, result.run_id)
     blocked = {row[2] for row in rows if row[3] == "blocked"}

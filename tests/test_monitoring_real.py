@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.completeness import coverage_by_date
+from orchestration.monitoring.dbt_checks import run_date_checks
 from orchestration.monitoring.gaps import find_gaps, open_gaps, scan_gaps
 from orchestration.monitoring.healing import heal
 from orchestration.monitoring.validation import validate_date
@@ -53,10 +54,19 @@ def test_partial_season_is_missing_and_blocked_and_old_gaps_only_alert(built, tm
                           "where d.category <> 'phase_blocked' group by 1") == [("gap_too_old", 1)]
 
 
+def _validated(warehouse: Path, day: date):
+    """`nba-pipeline validate --date`: dbt's tests and source freshness for the date, then every level."""
+    checks = run_date_checks(warehouse, day)         # before our connection: dbt opens the file itself
+    with connect(warehouse) as con:
+        return validate_date(con, day, checks=checks)
+
+
 def test_validate_real_dates(built, tmp_path):
-    with connect(copy_to(built, tmp_path)) as con:
-        assert validate_date(con, date(2022, 5, 15)).status == "PASS"
-        assert validate_date(con, date(2016, 6, 19)).status == "PASS"      # game 7 of the 2016 finals
+    warehouse = copy_to(built, tmp_path)
+    assert _validated(warehouse, date(2022, 5, 15)).status == "PASS"
+    assert _validated(warehouse, date(2016, 6, 19)).status == "PASS"      # game 7 of the 2016 finals
+    with connect(warehouse) as con:
+        assert validate_date(con, date(2022, 5, 15)).level("quality").status == "WARN"   # its dbt tests not run
         blocked = validate_date(con, date(2024, 5, 1))
         assert blocked.status == "FAIL"
         assert "blocked" in blocked.level("execution").summary()
@@ -77,9 +87,9 @@ def test_mid_playoffs_hole_is_healed_and_the_cascade_repairs_later_dates(built, 
     report = heal(warehouse, today=date(2022, 5, 20))
     (run,) = report.runs
     assert (run.status, run.range.start, run.cascaded_end) == ("success", HOLE, date(2022, 6, 16))
+    assert _validated(warehouse, CORRUPTED).status == "PASS"
+    assert _validated(warehouse, HOLE).status == "PASS"
     with connect(warehouse) as con:
-        assert validate_date(con, CORRUPTED).status == "PASS"
-        assert validate_date(con, HOLE).status == "PASS"
         assert not [c for c in coverage_by_date(con, start=date(2022, 4, 1), end=date(2022, 6, 30))
                     if not c.is_complete]
         assert [g for g in open_gaps(con) if g.game_date.year == 2022] == []

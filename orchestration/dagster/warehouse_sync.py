@@ -12,7 +12,8 @@ sync closes the gap from the data's side:
   storages cannot wipe single partitions, and a date that is not fresh must not show
   as a fresh materialization.
 Only dates with final games are compared (the dates status covers); off days keep
-whatever runs recorded for them.
+whatever runs recorded for them. The schedule's asset is complete on every such date (it is
+the reference the coverage is counted from).
 
 Run by every `nba-pipeline` command that writes (when a Dagster instance is
 configured), at the end of every Dagster run (the executor), and by the sensor
@@ -61,12 +62,17 @@ def warehouse_state(con) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
 def sync_partitions(instance: DagsterInstance, con, keys_by_phase: Mapping[int, list[AssetKey]]) -> SyncReport:
     """Make each asset's materialized partitions (on the dates status covers) equal its phase's
     complete dates."""
+    from orchestration.dagster.raw_assets import raw_key
+
+    # the schedule is reference data: it holds every date status covers (the dates with final games),
+    # whether or not that date's box scores are loaded yet
+    schedule = raw_key("nbac_schedule")
     complete, covered = warehouse_state(con)
     report = SyncReport(wiped=[])
     for phase, keys in keys_by_phase.items():
-        target = complete.get(phase, set())
         scope = covered.get(phase, set())
         for key in keys:
+            target = scope if key == schedule else complete.get(phase, set())
             report.assets += 1
             shown = instance.get_materialized_partitions(key) & scope
             if shown - target:

@@ -27,6 +27,10 @@ class DbtDateChecks:
 
 def run_date_checks(warehouse: Path, day: date) -> DbtDateChecks:
     project = DbtProject(warehouse)
+    try:
+        project.manifest()
+    except RuntimeError as error:           # the project does not parse here: the report says so, cleanly
+        return DbtDateChecks(day, error=str(error))
     silent = ["--log-level", "none"]        # the results are the report; dbt's own lines would interleave it
     tests = project.invoke(["test", "--exclude-resource-type", "unit_test", *silent], day, day, read_only=True)
     freshness = project.invoke(["source", "freshness", *silent], read_only=True)
