@@ -39,13 +39,13 @@ sys.path.insert(0, str(ROOT))
 from report_table import print_grid, print_table  # noqa: E402  (bench/, next to this script)
 
 # The targets of issue 13: they live here, in the printed output, never in a test.
-TARGET_SCALE_RATIO = 4.0            # time(16 seasons) / time(4 seasons)
+TARGET_SCALE_RATIO = 4.0  # time(16 seasons) / time(4 seasons)
 TARGET_PEAK_MB = 1024
-TARGET_DAILY_RATIO = 1.5            # one date, every phase (CLI) / Phase 3 alone (CLI)
-TARGET_DAGSTER_RATIO = 2.0          # one date, every phase: Dagster / CLI
-TARGET_OVERHEAD = 1.3               # wall / (dbt node time + model step compute)
-RESULTS_FILE = ROOT / "out" / "backfill_benchmark.jsonl"     # one line per size measured (the last run's)
-DAILY_SEASONS = 4                   # default size the daily run and the overhead are measured on
+TARGET_DAILY_RATIO = 1.5  # one date, every phase (CLI) / Phase 3 alone (CLI)
+TARGET_DAGSTER_RATIO = 2.0  # one date, every phase: Dagster / CLI
+TARGET_OVERHEAD = 1.3  # wall / (dbt node time + model step compute)
+RESULTS_FILE = ROOT / "out" / "backfill_benchmark.jsonl"  # one line per size measured (the last run's)
+DAILY_SEASONS = 4  # default size the daily run and the overhead are measured on
 
 
 def _peak_mb() -> float:
@@ -84,26 +84,28 @@ def _timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
     result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
     seconds = time.monotonic() - started
     if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n"
-                         f"{result.stderr[-4000:]}")
+        raise SystemExit(
+            f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     return seconds
 
 
 # -- one size, in its own process -------------------------------------------------------------
+
 
 def measure_size(seasons: int, last_season: str, seed: int, daily_repeats: int, work: Path) -> dict:
     from orchestration.completeness import season_bounds
     from orchestration.generator import generate_seasons
     from orchestration.loading import load_landing
     from orchestration.phases import DBT_PHASES, PHASES_BY_NUMBER
-    from orchestration.pipeline_steps import PythonStep, RAW_PHASE
+    from orchestration.pipeline_steps import RAW_PHASE, PythonStep
     from orchestration.runner import run_backfill
     from orchestration.warehouse import connect
 
     years, spec = _seasons(seasons, last_season)
     landing, warehouse = work / "landing", work / "nba.duckdb"
     generate_seasons(years, landing, seed=seed)
-    with connect(work / "probe.duckdb") as con:        # the season bounds, from the schedule alone
+    with connect(work / "probe.duckdb") as con:  # the season bounds, from the schedule alone
         load_landing(landing, con=con, tables=["nbac_schedule"])
         bounds = season_bounds(con)
     start, end = min(b[0] for b in bounds.values()), max(b[1] for b in bounds.values())
@@ -123,13 +125,23 @@ def measure_size(seasons: int, last_season: str, seed: int, daily_repeats: int, 
         game_dates = con.execute("select count(distinct game_date) from nba_raw.nbac_schedule").fetchone()[0]
         # the daily date: the middle game date of the last season (the model predicts it from earlier seasons)
         last_start, last_end = bounds[max(bounds)]
-        days = [row[0] for row in con.execute(
-            "select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ? order by 1",
-            [last_start, last_end]).fetchall()]
+        days = [
+            row[0]
+            for row in con.execute(
+                "select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ? order by 1",
+                [last_start, last_end],
+            ).fetchall()
+        ]
     measured = {
-        "seasons": seasons, "spec": spec, "player_rows": player_rows, "game_dates": game_dates,
-        "load_seconds": load_seconds, "build_seconds": build_seconds, "node_seconds": node_seconds,
-        "model_seconds": model_seconds, "peak_mb": _peak_mb(),
+        "seasons": seasons,
+        "spec": spec,
+        "player_rows": player_rows,
+        "game_dates": game_dates,
+        "load_seconds": load_seconds,
+        "build_seconds": build_seconds,
+        "node_seconds": node_seconds,
+        "model_seconds": model_seconds,
+        "peak_mb": _peak_mb(),
     }
     if daily_repeats:
         measured.update(measure_daily(warehouse, landing, days[len(days) // 2], daily_repeats, work))
@@ -151,8 +163,11 @@ def measure_daily(warehouse: Path, landing: Path, day: date, repeats: int, work:
         runs["all"].append(_timed(backfill, cli_env, work))
         runs["phase3"].append(_timed([*backfill, "--phases", "3"], cli_env, work))
         runs["dagster"].append(_timed(materialize_command(day, day), dagster_env, work))
-    return {"daily_date": str(day), **{f"daily_{name}": min(values) for name, values in runs.items()},
-            "daily_runs": runs}
+    return {
+        "daily_date": str(day),
+        **{f"daily_{name}": min(values) for name, values in runs.items()},
+        "daily_runs": runs,
+    }
 
 
 def _sync_instance(home: Path, warehouse: Path) -> None:
@@ -169,12 +184,25 @@ def _sync_instance(home: Path, warehouse: Path) -> None:
 
 # -- the report ------------------------------------------------------------------------------------
 
+
 def _run_size(seasons: int, args, work: Path) -> dict:
     folder = work / f"seasons_{seasons}"
     folder.mkdir()
     repeats = args.daily_repeats if seasons == args.daily_seasons else 0
-    command = [sys.executable, __file__, "--one-size", str(seasons), "--last-season", args.last_season,
-               "--seed", str(args.seed), "--daily-repeats", str(repeats), "--work", str(folder)]
+    command = [
+        sys.executable,
+        __file__,
+        "--one-size",
+        str(seasons),
+        "--last-season",
+        args.last_season,
+        "--seed",
+        str(args.seed),
+        "--daily-repeats",
+        str(repeats),
+        "--work",
+        str(folder),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     shutil.rmtree(folder, ignore_errors=True)
     if result.returncode != 0:
@@ -188,40 +216,88 @@ def _verdict(value: float, target: float) -> str:
 
 def report(sizes: dict[int, dict], daily_seasons: int) -> None:
     headers = ["seasons", "player rows", "phases 2-6", "Phase 2 load", "phases 3-6", "peak memory (largest process)"]
-    print_grid(headers, [[f"{n} ({m['spec']})", f"{m['player_rows']:,}",
-                          f"{m['load_seconds'] + m['build_seconds']:.1f} s", f"{m['load_seconds']:.1f} s",
-                          f"{m['build_seconds']:.1f} s", f"{m['peak_mb']:,.0f} MB"] for n, m in sorted(sizes.items())])
+    print_grid(
+        headers,
+        [
+            [
+                f"{n} ({m['spec']})",
+                f"{m['player_rows']:,}",
+                f"{m['load_seconds'] + m['build_seconds']:.1f} s",
+                f"{m['load_seconds']:.1f} s",
+                f"{m['build_seconds']:.1f} s",
+                f"{m['peak_mb']:,.0f} MB",
+            ]
+            for n, m in sorted(sizes.items())
+        ],
+    )
     print()
     rows: list[tuple[str, str]] = []
     total = {n: m["load_seconds"] + m["build_seconds"] for n, m in sizes.items()}
     if 4 in total and 16 in total:
         ratio = total[16] / total[4]
-        rows.append(("time(16 seasons) / time(4 seasons), phases 2-6",
-                     f"{ratio:.2f}x (target <= {TARGET_SCALE_RATIO:.0f}x: {_verdict(ratio, TARGET_SCALE_RATIO)})"))
+        rows.append(
+            (
+                "time(16 seasons) / time(4 seasons), phases 2-6",
+                f"{ratio:.2f}x (target <= {TARGET_SCALE_RATIO:.0f}x: {_verdict(ratio, TARGET_SCALE_RATIO)})",
+            )
+        )
     largest = max(m["peak_mb"] for m in sizes.values())
-    rows.append(("peak memory, largest process of any size",
-                 f"{largest:,.0f} MB (target <= {TARGET_PEAK_MB} MB: {_verdict(largest, TARGET_PEAK_MB)})"))
+    rows.append(
+        (
+            "peak memory, largest process of any size",
+            f"{largest:,.0f} MB (target <= {TARGET_PEAK_MB} MB: {_verdict(largest, TARGET_PEAK_MB)})",
+        )
+    )
     daily = sizes.get(daily_seasons)
     if daily:
         work = daily["node_seconds"] + daily["model_seconds"]
         overhead = daily["build_seconds"] / work
-        rows.append((f"{daily_seasons} seasons, phases 3-6: wall / (dbt node time + model step)",
-                     f"{daily['build_seconds']:.1f} s / ({daily['node_seconds']:.1f} s + {daily['model_seconds']:.1f} s) "
-                     f"= {overhead:.2f} (target <= {TARGET_OVERHEAD}: {_verdict(overhead, TARGET_OVERHEAD)})"))
+        rows.append(
+            (
+                f"{daily_seasons} seasons, phases 3-6: wall / (dbt node time + model step)",
+                f"{daily['build_seconds']:.1f} s / ({daily['node_seconds']:.1f} s + {daily['model_seconds']:.1f} s) "
+                f"= {overhead:.2f} (target <= {TARGET_OVERHEAD}: {_verdict(overhead, TARGET_OVERHEAD)})",
+            )
+        )
     if daily and "daily_all" in daily:
-        day, cli, floor, dagster = daily["daily_date"], daily["daily_all"], daily["daily_phase3"], daily["daily_dagster"]
+        day, cli, floor, dagster = (
+            daily["daily_date"],
+            daily["daily_all"],
+            daily["daily_phase3"],
+            daily["daily_dagster"],
+        )
         ratio = cli / floor
-        rows.append((f"one date ({day}), every phase, CLI (fastest of {len(daily['daily_runs']['all'])})",
-                     f"{cli:.1f} s (runs: {', '.join(f'{s:.1f}' for s in daily['daily_runs']['all'])})"))
-        rows.append(("same date, Phase 3 alone, CLI",
-                     f"{floor:.1f} s (runs: {', '.join(f'{s:.1f}' for s in daily['daily_runs']['phase3'])})"))
-        rows.append(("ratio every phase / Phase 3 alone",
-                     f"{ratio:.2f}x (target <= {TARGET_DAILY_RATIO}x: {_verdict(ratio, TARGET_DAILY_RATIO)})"))
-        rows.append(("same date, every phase, dagster asset materialize",
-                     f"{dagster:.1f} s (runs: {', '.join(f'{s:.1f}' for s in daily['daily_runs']['dagster'])})"))
-        rows.append(("ratio Dagster / CLI",
-                     f"{dagster / cli:.2f}x (target <= {TARGET_DAGSTER_RATIO:.0f}x: "
-                     f"{_verdict(dagster / cli, TARGET_DAGSTER_RATIO)})"))
+        rows.append(
+            (
+                f"one date ({day}), every phase, CLI (fastest of {len(daily['daily_runs']['all'])})",
+                f"{cli:.1f} s (runs: {', '.join(f'{s:.1f}' for s in daily['daily_runs']['all'])})",
+            )
+        )
+        rows.append(
+            (
+                "same date, Phase 3 alone, CLI",
+                f"{floor:.1f} s (runs: {', '.join(f'{s:.1f}' for s in daily['daily_runs']['phase3'])})",
+            )
+        )
+        rows.append(
+            (
+                "ratio every phase / Phase 3 alone",
+                f"{ratio:.2f}x (target <= {TARGET_DAILY_RATIO}x: {_verdict(ratio, TARGET_DAILY_RATIO)})",
+            )
+        )
+        rows.append(
+            (
+                "same date, every phase, dagster asset materialize",
+                f"{dagster:.1f} s (runs: {', '.join(f'{s:.1f}' for s in daily['daily_runs']['dagster'])})",
+            )
+        )
+        rows.append(
+            (
+                "ratio Dagster / CLI",
+                f"{dagster / cli:.2f}x (target <= {TARGET_DAGSTER_RATIO:.0f}x: "
+                f"{_verdict(dagster / cli, TARGET_DAGSTER_RATIO)})",
+            )
+        )
     print_table(rows)
 
 
@@ -241,7 +317,7 @@ def range_comparison(dates: int, last_season: str, seed: int, work: Path) -> lis
     generate_seasons(_seasons(DAILY_SEASONS, last_season)[0], landing, seed=seed)
     timings, warehouse = {}, None
     for label, setting in (("with", "true"), ("without", "false")):
-        warehouse = work / f"freshness_{label}" / "bench.duckdb"    # same file name: one dbt parse serves both
+        warehouse = work / f"freshness_{label}" / "bench.duckdb"  # same file name: one dbt parse serves both
         warehouse.parent.mkdir(parents=True)
         with connect(warehouse) as con:
             load_landing(landing, con=con)
@@ -254,14 +330,20 @@ def range_comparison(dates: int, last_season: str, seed: int, work: Path) -> lis
             timings[label] = time.monotonic() - started
         finally:
             os.environ.pop("NBA_RECORD_FRESHNESS", None)
-    rows.append(("phases 3-6 with freshness recorded / without (same run)",
-                 f"{timings['with']:.1f} s / {timings['without']:.1f} s = "
-                 f"{100 * (timings['with'] / timings['without'] - 1):+.1f}% (target <= +5%)"))
+    rows.append(
+        (
+            "phases 3-6 with freshness recorded / without (same run)",
+            f"{timings['with']:.1f} s / {timings['without']:.1f} s = "
+            f"{100 * (timings['with'] / timings['without'] - 1):+.1f}% (target <= +5%)",
+        )
+    )
 
-    with connect(warehouse) as con:       # the "without" build: rebuilt below with freshness recorded
-        game_dates = [r[0] for r in con.execute("select distinct game_date from nba_raw.nbac_schedule order by 1").fetchall()]
+    with connect(warehouse) as con:  # the "without" build: rebuilt below with freshness recorded
+        game_dates = [
+            r[0] for r in con.execute("select distinct game_date from nba_raw.nbac_schedule order by 1").fetchall()
+        ]
     middle = len([d for d in game_dates if d <= bounds[min(bounds)][1]]) // 2
-    window = game_dates[middle: middle + dates]
+    window = game_dates[middle : middle + dates]
     dbt = DbtProject(warehouse)
     started = time.monotonic()
     assert dbt.build(["tag:phase_3"], window[0], window[-1]).succeeded
@@ -271,8 +353,12 @@ def range_comparison(dates: int, last_season: str, seed: int, work: Path) -> lis
         assert dbt.build(["tag:phase_3"], day, day).succeeded
     per_date_seconds = time.monotonic() - started
     rows.append((f"Phase 3, {len(window)} dates {window[0]}..{window[-1]}: one range run", f"{range_seconds:.1f} s"))
-    rows.append((f"Phase 3, same {len(window)} dates: one dbt run per date",
-                 f"{per_date_seconds:.1f} s ({per_date_seconds / len(window):.1f} s/date)"))
+    rows.append(
+        (
+            f"Phase 3, same {len(window)} dates: one dbt run per date",
+            f"{per_date_seconds:.1f} s ({per_date_seconds / len(window):.1f} s/date)",
+        )
+    )
     rows.append(("ratio per-date / range", f"{per_date_seconds / range_seconds:.1f}x"))
     return rows
 
@@ -282,21 +368,33 @@ def main() -> int:
     parser.add_argument("--scale", default="2,4,8,16", help="season counts, e.g. 2,4,8")
     parser.add_argument("--last-season", default="2024-25")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--daily-seasons", type=int, default=DAILY_SEASONS,
-                        help="the size the daily run and the overhead are measured on")
+    parser.add_argument(
+        "--daily-seasons",
+        type=int,
+        default=DAILY_SEASONS,
+        help="the size the daily run and the overhead are measured on",
+    )
     parser.add_argument("--daily-repeats", type=int, default=2, help="runs of each daily figure")
-    parser.add_argument("--range-comparison", type=int, default=0, metavar="DATES",
-                        help="also: freshness bookkeeping cost and DATES dates as a range vs per date")
-    parser.add_argument("--report", metavar="JSONL", help=f"only print the tables of sizes measured before ({RESULTS_FILE})")
-    parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)      # the child process of one size
+    parser.add_argument(
+        "--range-comparison",
+        type=int,
+        default=0,
+        metavar="DATES",
+        help="also: freshness bookkeeping cost and DATES dates as a range vs per date",
+    )
+    parser.add_argument(
+        "--report", metavar="JSONL", help=f"only print the tables of sizes measured before ({RESULTS_FILE})"
+    )
+    parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)  # the child process of one size
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one_size:
-        measured = json.dumps(measure_size(args.one_size, args.last_season, args.seed, args.daily_repeats,
-                                           Path(args.work)), default=str)
+        measured = json.dumps(
+            measure_size(args.one_size, args.last_season, args.seed, args.daily_repeats, Path(args.work)), default=str
+        )
         RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        with open(RESULTS_FILE, "a") as results:         # kept: a long run stopped early still reports its sizes
+        with open(RESULTS_FILE, "a") as results:  # kept: a long run stopped early still reports its sizes
             results.write(measured + "\n")
         print(measured)
         return 0
@@ -311,14 +409,23 @@ def main() -> int:
         sizes = {}
         for seasons in sorted({int(n) for n in args.scale.split(",")}):
             sizes[seasons] = _run_size(seasons, args, work)
-            print(f"measured {seasons} seasons: {sizes[seasons]['load_seconds'] + sizes[seasons]['build_seconds']:.1f} s, "
-                  f"{sizes[seasons]['peak_mb']:,.0f} MB", file=sys.stderr, flush=True)
-        extra = range_comparison(args.range_comparison, args.last_season, args.seed, work / "range") \
-            if args.range_comparison else []
+            print(
+                f"measured {seasons} seasons: {sizes[seasons]['load_seconds'] + sizes[seasons]['build_seconds']:.1f} s, "
+                f"{sizes[seasons]['peak_mb']:,.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
+        extra = (
+            range_comparison(args.range_comparison, args.last_season, args.seed, work / "range")
+            if args.range_comparison
+            else []
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f} "
-          f"{os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} (1/5/15 min)\n")
+    print(
+        f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f} "
+        f"{os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} (1/5/15 min)\n"
+    )
     report(sizes, args.daily_seasons)
     if extra:
         print()

@@ -15,9 +15,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
-import json
 import subprocess
 import sys
 import tempfile
@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orchestration.dagster.localrun import (  # noqa: E402
-    materialize_command, pipeline_env, prepare_dagster_home, range_tags)
 from report_table import print_table  # noqa: E402  (bench/, next to this script)
+
+from orchestration.dagster.localrun import materialize_command, pipeline_env, prepare_dagster_home, range_tags  # noqa: E402
 
 # The benchmark prints its table only: the runs' own logs go to this file (Dagster's console at ERROR in process).
 LOG_FILE = ROOT / "out" / "dagster_benchmark.log"
@@ -61,8 +61,9 @@ def _event_log_megabytes(home: Path) -> str:
     return f"{sum(f.stat().st_size for f in (home / 'history').glob('event_log.db*')) / 1e6:,.0f} MB"
 
 
-def full_backfill(landing: Path, work: Path, first: date, last: date, rows: list,
-                  planned_per_date: bool = False) -> Path:
+def full_backfill(
+    landing: Path, work: Path, first: date, last: date, rows: list, planned_per_date: bool = False
+) -> Path:
     label = "per_date_planned" if planned_per_date else "default"
     home = prepare_dagster_home(work / f"home_full_{label}")
     warehouse = work / f"full_{label}.duckdb"
@@ -82,11 +83,20 @@ def full_backfill(landing: Path, work: Path, first: date, last: date, rows: list
     days = (last - first).days + 1
     events = f"{_count_events(home):,} events, event log {_event_log_megabytes(home)}"
     if planned_per_date:
-        rows.append((f"same, with {SUBSET_PLANNED_EVENTS}=false (a planned event per asset and date)",
-                     f"{elapsed:.1f} s ({events})"))
+        rows.append(
+            (
+                f"same, with {SUBSET_PLANNED_EVENTS}=false (a planned event per asset and date)",
+                f"{elapsed:.1f} s ({events})",
+            )
+        )
         return warehouse
-    rows.append((f"dagster asset materialize --select '*' --partition-range {first}...{last} "
-                 f"({days} partitions, phases 2-6, one run)", f"{elapsed:.1f} s"))
+    rows.append(
+        (
+            f"dagster asset materialize --select '*' --partition-range {first}...{last} "
+            f"({days} partitions, phases 2-6, one run)",
+            f"{elapsed:.1f} s",
+        )
+    )
     steps = {}
     for line in result.stdout.splitlines() + result.stderr.splitlines():
         if "STEP_SUCCESS - Finished execution of step" in line:
@@ -99,8 +109,8 @@ def full_backfill(landing: Path, work: Path, first: date, last: date, rows: list
 
 
 def cli_backfill(landing: Path, work: Path, first: date, last: date, rows: list) -> None:
-    from orchestration.runner import run_backfill
     from orchestration.loading import load_landing
+    from orchestration.runner import run_backfill
     from orchestration.warehouse import connect
 
     warehouse = work / "cli.duckdb"
@@ -125,7 +135,7 @@ def range_vs_per_date(landing: Path, work: Path, season_start: date, dates: int,
     window = [season_start + timedelta(days=i) for i in range(dates)]
     base = work / "raw.duckdb"
     with connect(base) as con:
-        load_landing(landing, con=con)                    # every season's raw data, as a deployment has it
+        load_landing(landing, con=con)  # every season's raw data, as a deployment has it
     single, per_date = work / "single.duckdb", work / "per_date.duckdb"
     shutil.copyfile(base, single)
     shutil.copyfile(base, per_date)
@@ -134,13 +144,19 @@ def range_vs_per_date(landing: Path, work: Path, season_start: date, dates: int,
     def run(warehouse: Path, start: date, end: date) -> None:
         resources = make_resources()
         resources["pipeline"] = PipelineResource(duckdb_path=str(warehouse), landing_dir=str(landing))
-        result = materialize(assets, instance=instance, resources=resources, tags=range_tags(start, end),
-                             raise_on_error=False, run_config={"loggers": {"console": {"config": QUIET_CONSOLE}}})
+        result = materialize(
+            assets,
+            instance=instance,
+            resources=resources,
+            tags=range_tags(start, end),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": QUIET_CONSOLE}}},
+        )
         if not result.success:
             raise SystemExit(f"run {start}..{end} failed")
 
     with DagsterInstance.get() as instance:
-        run(single, window[0], window[0])                  # warm-up (imports, dbt partial-parse cache) on a copy
+        run(single, window[0], window[0])  # warm-up (imports, dbt partial-parse cache) on a copy
         shutil.copyfile(base, single)
         run(per_date, window[0], window[0])
         shutil.copyfile(base, per_date)
@@ -152,10 +168,18 @@ def range_vs_per_date(landing: Path, work: Path, season_start: date, dates: int,
         for day in window:
             run(per_date, day, day)
         per_date_seconds = time.monotonic() - started
-    rows.append((f"{dates} dates {window[0]}..{window[-1]}, every phase: one Dagster run (single-run range)",
-                 f"{single_seconds:.1f} s"))
-    rows.append((f"same {dates} dates: one Dagster run per date",
-                 f"{per_date_seconds:.1f} s ({per_date_seconds / dates:.1f} s/date)"))
+    rows.append(
+        (
+            f"{dates} dates {window[0]}..{window[-1]}, every phase: one Dagster run (single-run range)",
+            f"{single_seconds:.1f} s",
+        )
+    )
+    rows.append(
+        (
+            f"same {dates} dates: one Dagster run per date",
+            f"{per_date_seconds:.1f} s ({per_date_seconds / dates:.1f} s/date)",
+        )
+    )
     rows.append(("ratio per-date / range", f"{per_date_seconds / single_seconds:.1f}x"))
     sys.path.insert(0, str(ROOT / "tests"))
     from test_dagster_cli import differences

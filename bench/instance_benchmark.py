@@ -44,24 +44,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dagster_benchmark import SUBSET_PLANNED_EVENTS, generated_range  # noqa: E402  (bench/)
-from orchestration.dagster.localrun import (  # noqa: E402
-    DAGSTER_POSTGRES_YAML, DAGSTER_YAML, materialize_command, pipeline_env, prepare_dagster_home)
 from report_table import print_grid  # noqa: E402
 
-EVENT_BATCH_SIZE = str(yaml.safe_load(DAGSTER_YAML.read_text())["event_batch_size"])   # the project's, for all
+from orchestration.dagster.localrun import (  # noqa: E402
+    DAGSTER_POSTGRES_YAML,
+    DAGSTER_YAML,
+    materialize_command,
+    pipeline_env,
+    prepare_dagster_home,
+)
+
+EVENT_BATCH_SIZE = str(yaml.safe_load(DAGSTER_YAML.read_text())["event_batch_size"])  # the project's, for all
 WARM_UP_DAYS = 7
-DECISION_RATIO = 1.25      # README, "Dagster instance": stock PostgreSQL within this of the custom storage
+DECISION_RATIO = 1.25  # README, "Dagster instance": stock PostgreSQL within this of the custom storage
 
 
 @dataclass(frozen=True)
 class Variant:
-    storage: str            # custom | stock-sqlite | stock-postgres
+    storage: str  # custom | stock-sqlite | stock-postgres
     subset_planned: bool
 
     @property
     def label(self) -> str:
-        names = {"custom": "custom (dagster.yaml)", "stock-sqlite": "stock SQLite",
-                 "stock-postgres": "stock PostgreSQL"}
+        names = {
+            "custom": "custom (dagster.yaml)",
+            "stock-sqlite": "stock SQLite",
+            "stock-postgres": "stock PostgreSQL",
+        }
         return f"{names[self.storage]}, subset planned events {'on' if self.subset_planned else 'off'}"
 
     @property
@@ -70,8 +79,9 @@ class Variant:
 
 
 # custom and PostgreSQL first, each setting next to each other (the decision compares them); stock SQLite last
-VARIANTS = [Variant(storage, subset) for subset in (True, False) for storage in ("custom", "stock-postgres")] + \
-    [Variant("stock-sqlite", subset) for subset in (True, False)]
+VARIANTS = [Variant(storage, subset) for subset in (True, False) for storage in ("custom", "stock-postgres")] + [
+    Variant("stock-sqlite", subset) for subset in (True, False)
+]
 
 
 def stock_sqlite_settings(destination: Path) -> Path:
@@ -117,15 +127,20 @@ def seconds_in_steps(log: Path) -> float:
     return sum(_duration_seconds(match) for match in STEP_FINISHED.findall(log.read_text(errors="ignore")))
 
 
-def run_variant(variant: Variant, landing: Path, work: Path, logs: Path, first, last, postgres,
-                timeout: float) -> dict:
+def run_variant(variant: Variant, landing: Path, work: Path, logs: Path, first, last, postgres, timeout: float) -> dict:
     home, extra = prepare_variant(variant, work, postgres)
     env = pipeline_env(home, work / f"{variant.slug}.duckdb", landing, **extra)
     log = logs / f"{variant.slug}.log"
     started = time.monotonic()
     with open(log, "w") as out:
-        process = subprocess.Popen(materialize_command(first, last), cwd=work, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            materialize_command(first, last),
+            cwd=work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             process.wait(timeout=timeout)
             stopped = False
@@ -134,12 +149,18 @@ def run_variant(variant: Variant, landing: Path, work: Path, logs: Path, first, 
             process.wait()
             stopped = True
     seconds = time.monotonic() - started
-    inspected = subprocess.run([sys.executable, __file__, "--inspect", str(first), str(last)], env=env,
-                               capture_output=True, text=True)
+    inspected = subprocess.run(
+        [sys.executable, __file__, "--inspect", str(first), str(last)], env=env, capture_output=True, text=True
+    )
     (logs / f"{variant.slug}.inspect.log").write_text(inspected.stdout + inspected.stderr)
     facts = json.loads(inspected.stdout.splitlines()[-1]) if inspected.returncode == 0 else {}
-    return {"seconds": seconds, "stopped": stopped, "succeeded": process.returncode == 0,
-            "outside_steps": seconds - seconds_in_steps(log), **facts}
+    return {
+        "seconds": seconds,
+        "stopped": stopped,
+        "succeeded": process.returncode == 0,
+        "outside_steps": seconds - seconds_in_steps(log),
+        **facts,
+    }
 
 
 def inspect_instance(first: str, last: str) -> dict:
@@ -158,8 +179,11 @@ def inspect_instance(first: str, last: str) -> dict:
         (run,) = instance.get_runs(limit=1)
         storage = instance.event_log_storage
         with storage.run_connection(run.run_id) as conn:
-            events = conn.execute(db.select(db.func.count()).select_from(SqlEventLogStorageTable).where(
-                SqlEventLogStorageTable.c.run_id == run.run_id)).scalar_one()
+            events = conn.execute(
+                db.select(db.func.count())
+                .select_from(SqlEventLogStorageTable)
+                .where(SqlEventLogStorageTable.c.run_id == run.run_id)
+            ).scalar_one()
         keys = GAME_DATE_PARTITIONS.get_partition_keys_in_range(PartitionKeyRange(first, last))
         graph = defs.resolve_asset_graph()
         assets = [key for key in graph.materializable_asset_keys if graph.get(key).partitions_def is not None]
@@ -169,19 +193,26 @@ def inspect_instance(first: str, last: str) -> dict:
             fully_materialized += all(statuses.get(k) == AssetPartitionStatus.MATERIALIZED for k in keys)
         table = AssetCheckExecutionsTable
         with storage.index_connection() as conn:
-            records = conn.execute(db.select(table.c.asset_key, table.c.check_name, table.c.execution_status,
-                                             db.func.count()).where(table.c.run_id == run.run_id)
-                                   .group_by(table.c.asset_key, table.c.check_name, table.c.execution_status)).fetchall()
+            records = conn.execute(
+                db.select(table.c.asset_key, table.c.check_name, table.c.execution_status, db.func.count())
+                .where(table.c.run_id == run.run_id)
+                .group_by(table.c.asset_key, table.c.check_name, table.c.execution_status)
+            ).fetchall()
     planned = AssetCheckExecutionRecordStatus.PLANNED.value
     checks: dict[tuple[str, str], dict[str, int]] = {}
     for asset_key, check_name, status, count in records:
         checks.setdefault((asset_key, check_name), {})[status] = count
-    settled_once = sum(1 for by_status in checks.values()
-                       if planned not in by_status and sum(by_status.values()) == 1)
-    return {"run_status": run.status.value, "events": events, "assets": len(assets),
-            "assets_materialized": fully_materialized, "partitions": len(keys), "checks": len(checks),
-            "checks_settled_once": settled_once,
-            "planned_check_rows": sum(by_status.get(planned, 0) for by_status in checks.values())}
+    settled_once = sum(1 for by_status in checks.values() if planned not in by_status and sum(by_status.values()) == 1)
+    return {
+        "run_status": run.status.value,
+        "events": events,
+        "assets": len(assets),
+        "assets_materialized": fully_materialized,
+        "partitions": len(keys),
+        "checks": len(checks),
+        "checks_settled_once": settled_once,
+        "planned_check_rows": sum(by_status.get(planned, 0) for by_status in checks.values()),
+    }
 
 
 def _row(variant: Variant, result: dict, reference: float | None) -> list[str]:
@@ -195,8 +226,7 @@ def _row(variant: Variant, result: dict, reference: float | None) -> list[str]:
     if "events" not in result:
         return [variant.label, wall, ratio, outside, "?", "?", "?"]
     materialized = f"{result['assets_materialized']} of {result['assets']} assets"
-    checks = (f"{result['checks_settled_once']} of {result['checks']} "
-              f"({result['planned_check_rows']:,} rows PLANNED)")
+    checks = f"{result['checks_settled_once']} of {result['checks']} ({result['planned_check_rows']:,} rows PLANNED)"
     return [variant.label, wall, ratio, outside, f"{result['events']:,}", materialized, checks]
 
 
@@ -226,29 +256,48 @@ def main() -> int:
         # without it the first variant alone pays that
         warm_up_end = first + timedelta(days=WARM_UP_DAYS - 1)
         started = time.monotonic()
-        warm_up = subprocess.run(materialize_command(first, warm_up_end), cwd=work, capture_output=True, text=True,
-                                 env=pipeline_env(prepare_dagster_home(work / "home_warm_up"),
-                                                  work / "warm_up.duckdb", landing))
+        warm_up = subprocess.run(
+            materialize_command(first, warm_up_end),
+            cwd=work,
+            capture_output=True,
+            text=True,
+            env=pipeline_env(prepare_dagster_home(work / "home_warm_up"), work / "warm_up.duckdb", landing),
+        )
         (args.logs / "warm_up.log").write_text(warm_up.stdout + warm_up.stderr)
-        rows.append((f"warm-up run {first}...{warm_up_end}, custom instance, not timed below",
-                     f"{time.monotonic() - started:.1f} s" + ("" if warm_up.returncode == 0 else " (failed)")))
+        rows.append(
+            (
+                f"warm-up run {first}...{warm_up_end}, custom instance, not timed below",
+                f"{time.monotonic() - started:.1f} s" + ("" if warm_up.returncode == 0 else " (failed)"),
+            )
+        )
         with LocalPostgres.start() as postgres:
             for variant in variants:
-                results[variant] = run_variant(variant, landing, work, args.logs, first, last, postgres,
-                                               args.timeout)
+                results[variant] = run_variant(variant, landing, work, args.logs, first, last, postgres, args.timeout)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     reference = results.get(Variant("custom", True), {}).get("seconds")
     print_grid(["measure", "value"], [list(row) for row in rows])
     print()
-    print(f"`dagster asset materialize --select '*' --partition-range {first}...{last}` "
-          f"({(last - first).days + 1} partitions, one run):")
-    print_grid(["instance", "wall time", "vs custom (subset on)", "outside the steps", "events of the run",
-                "partitions all MATERIALIZED", "checks with one settled record"],
-               [_row(variant, result, reference) for variant, result in results.items()])
-    postgres_best = min((r["seconds"] for v, r in results.items()
-                         if v.storage == "stock-postgres" and r["succeeded"]), default=None)
+    print(
+        f"`dagster asset materialize --select '*' --partition-range {first}...{last}` "
+        f"({(last - first).days + 1} partitions, one run):"
+    )
+    print_grid(
+        [
+            "instance",
+            "wall time",
+            "vs custom (subset on)",
+            "outside the steps",
+            "events of the run",
+            "partitions all MATERIALIZED",
+            "checks with one settled record",
+        ],
+        [_row(variant, result, reference) for variant, result in results.items()],
+    )
+    postgres_best = min(
+        (r["seconds"] for v, r in results.items() if v.storage == "stock-postgres" and r["succeeded"]), default=None
+    )
     if reference and postgres_best:
         ratio = postgres_best / reference
         verdict = "retire the custom storage" if ratio <= DECISION_RATIO else "keep it for the local SQLite instance"

@@ -20,8 +20,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from orchestration.completeness import (RAW_PHASE, coverage_by_date, incomplete_dates_by_phase, partial_seasons,
-                                        scheduled_game_dates, season_bounds, season_of)
+from orchestration.completeness import (
+    RAW_PHASE,
+    coverage_by_date,
+    incomplete_dates_by_phase,
+    partial_seasons,
+    scheduled_game_dates,
+    season_bounds,
+    season_of,
+)
 from orchestration.dates import contiguous_ranges, days, format_date_ranges
 from orchestration.paths import DEFAULT_WAREHOUSE
 from orchestration.phases import PHASES, Phase
@@ -34,7 +41,7 @@ class StepResult:
     """What a Python step (phases.py `python_steps`) reports."""
 
     name: str
-    status: str          # success | failed | skipped
+    status: str  # success | failed | skipped
     rows_written: int = 0
     message: str = ""
 
@@ -63,11 +70,11 @@ class BlockedDates:
 class BackfillPlan:
     requested_start: date
     requested_end: date
-    end: date                                   # after the forward cascade
+    end: date  # after the forward cascade
     phases: list[Phase]
-    runnable: dict[int, list[date]] = field(default_factory=dict)   # phase -> dates it builds
+    runnable: dict[int, list[date]] = field(default_factory=dict)  # phase -> dates it builds
     blocked: list[BlockedDates] = field(default_factory=list)
-    stale_dates: list[date] = field(default_factory=list)         # later dates left stale by --no-cascade
+    stale_dates: list[date] = field(default_factory=list)  # later dates left stale by --no-cascade
 
     @property
     def cascaded(self) -> bool:
@@ -82,8 +89,11 @@ class BackfillPlan:
                 by_day[day] = numbers
         segments: list[tuple[date, date, list[Phase]]] = []
         for day, numbers in sorted(by_day.items()):
-            if segments and segments[-1][1] == day - timedelta(days=1) and \
-                    tuple(p.number for p in segments[-1][2]) == numbers:
+            if (
+                segments
+                and segments[-1][1] == day - timedelta(days=1)
+                and tuple(p.number for p in segments[-1][2]) == numbers
+            ):
                 segments[-1] = (segments[-1][0], day, segments[-1][2])
             else:
                 segments.append((day, day, [p for p in self.phases if p.number in numbers]))
@@ -101,13 +111,18 @@ class BackfillPlan:
         return [blocked.message() for blocked in self.blocked]
 
     def describe(self) -> str:
-        lines = [f"range {self.requested_start}..{self.requested_end}, "
-                 f"phases {','.join(str(p.number) for p in self.phases)}"]
+        lines = [
+            f"range {self.requested_start}..{self.requested_end}, phases {','.join(str(p.number) for p in self.phases)}"
+        ]
         if self.cascaded:
-            lines.append(f"forward cascade: extended to {self.end} (later dates of the season whose windows reach back)")
+            lines.append(
+                f"forward cascade: extended to {self.end} (later dates of the season whose windows reach back)"
+            )
         if self.stale_dates:
-            lines.append(f"--no-cascade: {len(self.stale_dates)} later date(s) are now stale: "
-                         f"{format_date_ranges(self.stale_dates, limit=6)}")
+            lines.append(
+                f"--no-cascade: {len(self.stale_dates)} later date(s) are now stale: "
+                f"{format_date_ranges(self.stale_dates, limit=6)}"
+            )
         for start, end, phases in self.segments():
             lines.append(f"run: {start}..{end} phases {','.join(str(p.number) for p in phases)}")
         lines.extend(self.blocked_messages())
@@ -146,22 +161,23 @@ def plan_backfill(
     partial = partial_seasons(con)
     game_days = scheduled_game_dates(con, start, effective_end)
     fix = FixContext(landing or _recorded_landing(con), warehouse)
-    for phase in phases:                       # pipeline order: an upstream phase is planned first
+    for phase in phases:  # pipeline order: an upstream phase is planned first
         upstream = upstream_of[phase.number]
         built_here = set(plan.runnable.get(upstream.number, [])) if upstream.number in in_run else set()
         missing_dates = [m for m in incomplete.get(upstream.number, []) if m not in built_here]
         gaps = _window_gaps(missing_dates, window, bounds)
-        if upstream.number == RAW_PHASE:       # a season loaded in part waits for its first games
+        if upstream.number == RAW_PHASE:  # a season loaded in part waits for its first games
             for day in window:
                 season = partial.get(season_of(day, bounds))
                 if season is not None:
                     gaps.setdefault(day, []).extend(season.missing_range)
         plan.runnable[phase.number] = [day for day in window if day not in gaps]
-        blocked = sorted(day for day in gaps if day in game_days)     # status counts game dates
+        blocked = sorted(day for day in gaps if day in game_days)  # status counts game dates
         if blocked:
             missing = sorted({m for day in blocked for m in gaps[day]})
-            plan.blocked.append(BlockedDates(phase.number, blocked, missing,
-                                             fix.command(upstream, missing, effective_end)))
+            plan.blocked.append(
+                BlockedDates(phase.number, blocked, missing, fix.command(upstream, missing, effective_end))
+            )
     return plan
 
 
@@ -187,8 +203,9 @@ def _incomplete_upstream_dates(con, upstreams: list[Phase], start: date, end: da
     """Per upstream phase, its incomplete dates from the start of the first season the run
     touches to `end` (one coverage query for every phase)."""
     window_start = min((bounds[s][0] for s in bounds if bounds[s][1] >= start), default=start)
-    return incomplete_dates_by_phase(con, tuple({phase.number: phase for phase in upstreams}.values()),
-                                     min(window_start, start), end)
+    return incomplete_dates_by_phase(
+        con, tuple({phase.number: phase for phase in upstreams}.values()), min(window_start, start), end
+    )
 
 
 def _window_gaps(missing_dates: list[date], window: list[date], bounds) -> dict[date, list[date]]:
@@ -226,7 +243,10 @@ class FixContext:
         prefix = warehouse_prefix(self.warehouse)
         if upstream.number == RAW_PHASE:
             landing = shlex.quote(str(self.landing)) if self.landing else "<landing-dir>"
-            return (f"{prefix}nba-pipeline load {landing} --start {missing[0]} --end {missing[-1]} "
-                    f"&& {prefix}nba-pipeline backfill --start {missing[0]} --end {end}")
-        return (f"{prefix}nba-pipeline backfill --start {missing[0]} --end {end} --phases {upstream.number}"
-                + "".join(f",{p.number}" for p in PHASES if p.number > upstream.number))
+            return (
+                f"{prefix}nba-pipeline load {landing} --start {missing[0]} --end {missing[-1]} "
+                f"&& {prefix}nba-pipeline backfill --start {missing[0]} --end {end}"
+            )
+        return f"{prefix}nba-pipeline backfill --start {missing[0]} --end {end} --phases {upstream.number}" + "".join(
+            f",{p.number}" for p in PHASES if p.number > upstream.number
+        )

@@ -14,8 +14,7 @@ from orchestration.exit_codes import ExitCode, exit_codes_help
 from orchestration.paths import warehouse_path
 from orchestration.progress import Display
 
-
-_display = Display()             # the running command's (main() replaces it; --quiet silences it)
+_display = Display()  # the running command's (main() replaces it; --quiet silences it)
 
 
 def _say(message: str) -> None:
@@ -48,8 +47,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         unknown_players=args.unknown_players,
         malformed_rows=args.malformed_rows,
     )
-    summary = generate_seasons(parse_seasons(args.seasons), Path(args.out), seed=args.seed, faults=faults,
-                               played_through=played_through, progress=_say)
+    summary = generate_seasons(
+        parse_seasons(args.seasons),
+        Path(args.out),
+        seed=args.seed,
+        faults=faults,
+        played_through=played_through,
+        progress=_say,
+    )
     print(summary)
     return 0
 
@@ -59,8 +64,9 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     start, end = parse_date_range(args.start, args.end)
     try:
-        report = load_landing_into_target(Path(args.dir), start=start, end=end, progress=_say,
-                                          allow_other_dataset=args.allow_other_dataset)
+        report = load_landing_into_target(
+            Path(args.dir), start=start, end=end, progress=_say, allow_other_dataset=args.allow_other_dataset
+        )
     except LandingFileError as error:
         print(f"load refused: {error}", file=sys.stderr)
         return ExitCode.USAGE
@@ -82,9 +88,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     phases = phases_from_spec(args.phases)
     if args.dry_run:
         return _backfill_dry_run(args, start, end, phases)
-    result = run_backfill(start, end, phases, cascade=not args.no_cascade, strict=not args.no_strict,
-                          progress=_say, trigger="manual", command=" ".join(["nba-pipeline", *sys.argv[1:]]),
-                          landing=Path(args.landing) if args.landing else None)
+    result = run_backfill(
+        start,
+        end,
+        phases,
+        cascade=not args.no_cascade,
+        strict=not args.no_strict,
+        progress=_say,
+        trigger="manual",
+        command=" ".join(["nba-pipeline", *sys.argv[1:]]),
+        landing=Path(args.landing) if args.landing else None,
+    )
     print(result.summary())
     _sync_dagster()
     if not result.succeeded:
@@ -105,8 +119,7 @@ def _backfill_dry_run(args: argparse.Namespace, start, end, phases) -> int:
         from orchestration.warehouse_lock import reading
 
         with reading(warehouse_path(), say=_note) as con:
-            preview = preview_backfill(con, start, end, phases, cascade=not args.no_cascade,
-                                       strict=not args.no_strict)
+            preview = preview_backfill(con, start, end, phases, cascade=not args.no_cascade, strict=not args.no_strict)
     print(preview.to_json() if args.json else preview.describe())
     return ExitCode.OK
 
@@ -116,9 +129,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     from orchestration.status import coverage_table, status_notes
     from orchestration.warehouse import current_warehouse
 
-    warehouse = current_warehouse()        # the DuckDB file, or BigQuery on NBA_PIPELINE_TARGET=prod
+    warehouse = current_warehouse()  # the DuckDB file, or BigQuery on NBA_PIPELINE_TARGET=prod
     with warehouse.reading(say=_note) as db:
-        gaps = find_gaps(db)               # one scan serves the table, the notes and the page
+        gaps = find_gaps(db)  # one scan serves the table, the notes and the page
         table = coverage_table(db)
         notes = status_notes(db, gaps)
         if args.html:
@@ -142,9 +155,9 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     from orchestration.monitoring.gaps import current_gaps, format_gaps, gaps_json
     from orchestration.warehouse import current_warehouse
 
-    warehouse = current_warehouse()        # the DuckDB file, or BigQuery on NBA_PIPELINE_TARGET=prod
+    warehouse = current_warehouse()  # the DuckDB file, or BigQuery on NBA_PIPELINE_TARGET=prod
     with warehouse.reading(say=_note) as db:
-        result = current_gaps(db, today=_today(args))      # read-only: heal and the sensor record gaps
+        result = current_gaps(db, today=_today(args))  # read-only: heal and the sensor record gaps
     if args.json:
         print(gaps_json(result.open_gaps))
     else:
@@ -158,8 +171,13 @@ def cmd_heal(args: argparse.Namespace) -> int:
 
     if args.max_age_days < 0:
         raise ValueError("--max-age-days must be 0 or more")
-    report = heal(max_age_days=args.max_age_days, today=_today(args),
-                  landing=Path(args.landing) if args.landing else None, progress=_say, dry_run=args.dry_run)
+    report = heal(
+        max_age_days=args.max_age_days,
+        today=_today(args),
+        landing=Path(args.landing) if args.landing else None,
+        progress=_say,
+        dry_run=args.dry_run,
+    )
     if args.dry_run:
         print(f"dry run: {len(report.runs)} range(s) would run, {len(report.too_old)} gap(s) too old")
         for run in report.runs:
@@ -194,7 +212,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from orchestration.ml.report import accuracy_report, format_accuracy_report
     from orchestration.warehouse import current_warehouse
 
-    with current_warehouse().reading(say=_note) as db:   # the DuckDB file, or BigQuery on the prod target
+    with current_warehouse().reading(say=_note) as db:  # the DuckDB file, or BigQuery on the prod target
         print(format_accuracy_report(accuracy_report(db, args.season), args.season))
     return ExitCode.OK
 
@@ -224,8 +242,9 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     warehouse = warehouse_path()
     arguments = [part for part in args.dbt_args if part != "--"]
     with writer_lock(warehouse, "nba-pipeline dbt " + " ".join(arguments), say=_note):
-        result = DbtProject(warehouse).invoke(arguments, on_event=lambda event: (
-            line := progress_line(event)) and _say(f"dbt: {line}"))
+        result = DbtProject(warehouse).invoke(
+            arguments, on_event=lambda event: (line := progress_line(event)) and _say(f"dbt: {line}")
+        )
     if not result.succeeded:
         print(result.failure_summary() or "dbt failed", file=sys.stderr)
     _sync_dagster()
@@ -257,119 +276,179 @@ def _season(text: str) -> int:
 
 def _command(commands, name: str, summary: str, examples: str):
     """A subcommand whose --help gives the formats and an example."""
-    return commands.add_parser(name, help=summary, description=summary,
-                               epilog=f"example:\n  {examples}\n\n{FORMATS}",
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=summary,
+        epilog=f"example:\n  {examples}\n\n{FORMATS}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nba-pipeline", description=__doc__,
-                                     epilog=f"{FORMATS}\n\n{exit_codes_help()}",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="nba-pipeline",
+        description=__doc__,
+        epilog=f"{FORMATS}\n\n{exit_codes_help()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--lock-timeout", type=float, metavar="SECONDS", help=LOCK_TIMEOUT_HELP)
     parser.add_argument("--quiet", "-q", action="store_true", help=QUIET_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    generate = _command(commands, "generate", "write synthetic seasons as landing files (real formats)",
-                        "nba-pipeline generate --seasons 2021-22:2024-25 --out landing/generated --seed 42")
+    generate = _command(
+        commands,
+        "generate",
+        "write synthetic seasons as landing files (real formats)",
+        "nba-pipeline generate --seasons 2021-22:2024-25 --out landing/generated --seed 42",
+    )
     generate.add_argument("--seasons", required=True, help="e.g. 2021-22:2024-25")
     generate.add_argument("--out", required=True)
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument("--played-through", help="games after this date are scheduled, not played")
     generate.add_argument("--missing-dates", type=int, default=0, help="fault: N dates without box scores")
-    generate.add_argument("--missing-prop-rate", type=float, default=0.0, help="fault: share of player-games without a prop line")
+    generate.add_argument(
+        "--missing-prop-rate", type=float, default=0.0, help="fault: share of player-games without a prop line"
+    )
     generate.add_argument("--unknown-players", type=int, default=0, help="fault: N players missing from the registry")
     generate.add_argument("--malformed-rows", type=int, default=0, help="fault: N corrupted player box lines")
     generate.set_defaults(handler=cmd_generate)
 
-    load = _command(commands, "load", "load a landing folder into nba_raw (per game_date, idempotent; the schedule "
-                                      "of every season touched loads whole)",
-                    "nba-pipeline load landing/generated --start 2022-01-01 --end 2022-01-31")
+    load = _command(
+        commands,
+        "load",
+        "load a landing folder into nba_raw (per game_date, idempotent; the schedule "
+        "of every season touched loads whole)",
+        "nba-pipeline load landing/generated --start 2022-01-01 --end 2022-01-31",
+    )
     load.add_argument("dir")
     load.add_argument("--start")
     load.add_argument("--end")
-    load.add_argument("--allow-other-dataset", action="store_true",
-                      help="load even when the landing is another dataset than the warehouse holds "
-                           "(e.g. real data into a generated warehouse); refused by default, exit 2")
+    load.add_argument(
+        "--allow-other-dataset",
+        action="store_true",
+        help="load even when the landing is another dataset than the warehouse holds "
+        "(e.g. real data into a generated warehouse); refused by default, exit 2",
+    )
     load.set_defaults(handler=cmd_load)
 
-    backfill = _command(commands, "backfill", "build phases over a date range as one set-based run (strict mode, "
-                                              "forward cascade)",
-                        "nba-pipeline backfill --start 2022-01-10 --end 2022-01-20 [--phases 3,4] [--dry-run]")
+    backfill = _command(
+        commands,
+        "backfill",
+        "build phases over a date range as one set-based run (strict mode, forward cascade)",
+        "nba-pipeline backfill --start 2022-01-10 --end 2022-01-20 [--phases 3,4] [--dry-run]",
+    )
     backfill.add_argument("--start", required=True)
     backfill.add_argument("--end", required=True)
     backfill.add_argument("--phases", help="comma list, e.g. 3,4 (default: every dbt phase)")
     backfill.add_argument("--no-cascade", action="store_true", help="do not rebuild later dates of the season")
     backfill.add_argument("--no-strict", action="store_true", help="run even when the lookback window has gaps")
-    backfill.add_argument("--landing", help="with phase 2: the folder to load (default: the landing recorded for "
-                                            "this warehouse by its loads)")
-    backfill.add_argument("--dry-run", action="store_true",
-                          help="print the plan (dates per phase, cascade, BLOCKED dates) and its estimated duration "
-                               "(and bytes and cost on BigQuery); writes nothing")
+    backfill.add_argument(
+        "--landing",
+        help="with phase 2: the folder to load (default: the landing recorded for this warehouse by its loads)",
+    )
+    backfill.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (dates per phase, cascade, BLOCKED dates) and its estimated duration "
+        "(and bytes and cost on BigQuery); writes nothing",
+    )
     backfill.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
-    backfill.add_argument("--price-per-tib", type=float, default=None, metavar="USD",
-                          help="with --dry-run on BigQuery: price per TiB processed "
-                               "(default NBA_BQ_PRICE_PER_TIB, else the on-demand list price)")
+    backfill.add_argument(
+        "--price-per-tib",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="with --dry-run on BigQuery: price per TiB processed "
+        "(default NBA_BQ_PRICE_PER_TIB, else the on-demand list price)",
+    )
     backfill.set_defaults(handler=cmd_backfill)
 
-    status = _command(commands, "status", "coverage per season and phase (complete, stale, unverified, missing, "
-                                          "blocked), gaps, interrupted runs",
-                      "nba-pipeline status --html coverage.html")
+    status = _command(
+        commands,
+        "status",
+        "coverage per season and phase (complete, stale, unverified, missing, blocked), gaps, interrupted runs",
+        "nba-pipeline status --html coverage.html",
+    )
     status.add_argument("--html", help="also write a self-contained HTML page")
     status.set_defaults(handler=cmd_status)
 
-    gaps = _command(commands, "gaps", "dates where a phase lags its upstream (missing, stale or unverified), with "
-                                      "their healing status from data_gaps (read-only)",
-                    "nba-pipeline gaps --json | head")
+    gaps = _command(
+        commands,
+        "gaps",
+        "dates where a phase lags its upstream (missing, stale or unverified), with "
+        "their healing status from data_gaps (read-only)",
+        "nba-pipeline gaps --json | head",
+    )
     gaps.add_argument("--json", action="store_true", help="print the open gaps as a JSON array")
     gaps.add_argument("--today", help=argparse.SUPPRESS)
     gaps.set_defaults(handler=cmd_gaps)
 
-    heal = _command(commands, "heal", "run exactly the gap partitions (forward cascade); old gaps only alert",
-                    "nba-pipeline heal --max-age-days 60 --dry-run")
+    heal = _command(
+        commands,
+        "heal",
+        "run exactly the gap partitions (forward cascade); old gaps only alert",
+        "nba-pipeline heal --max-age-days 60 --dry-run",
+    )
     heal.add_argument("--max-age-days", type=int, default=30, help="heal gaps up to N days old (default 30)")
     heal.add_argument("--landing", help="landing folder for schedule->2 gaps (default NBA_PIPELINE_LANDING)")
     heal.add_argument("--dry-run", action="store_true", help="show the runs without starting them")
     heal.add_argument("--today", help="age gaps relative to this date instead of today (YYYY-MM-DD)")
     heal.set_defaults(handler=cmd_heal)
 
-    validate = _command(commands, "validate", "PASS/WARN/FAIL per level for one date; exit 1 on FAIL",
-                        "nba-pipeline validate --date 2024-01-15 --level quality,business -v")
+    validate = _command(
+        commands,
+        "validate",
+        "PASS/WARN/FAIL per level for one date; exit 1 on FAIL",
+        "nba-pipeline validate --date 2024-01-15 --level quality,business -v",
+    )
     validate.add_argument("--date", required=True)
-    validate.add_argument("--level", default="all",
-                          help="execution|volume|quality|dependencies|business|all (comma list allowed)")
+    validate.add_argument(
+        "--level", default="all", help="execution|volume|quality|dependencies|business|all (comma list allowed)"
+    )
     validate.add_argument("--verbose", "-v", action="store_true", help="list every check")
     validate.set_defaults(handler=cmd_validate)
-    report = _command(commands, "report", "reports; `report accuracy` = per-system MAE and hit rate; "
-                                          "`report patterns` = runs, durations, skips, breakers, alerts, "
-                                          "duplicate processing, gaps, healing",
-                      "nba-pipeline report accuracy --season 2023-24")
+    report = _command(
+        commands,
+        "report",
+        "reports; `report accuracy` = per-system MAE and hit rate; "
+        "`report patterns` = runs, durations, skips, breakers, alerts, "
+        "duplicate processing, gaps, healing",
+        "nba-pipeline report accuracy --season 2023-24",
+    )
     report.add_argument("kind", choices=["accuracy", "patterns"])
     report.add_argument("--season", type=_season, help="accuracy: the season, e.g. 2022-23")
     report.add_argument("--since", help="patterns: only what was recorded from this date on (YYYY-MM-DD)")
     report.add_argument("--html", help="patterns: also write a self-contained HTML page with charts")
     report.set_defaults(handler=cmd_report)
 
-    demo = _command(commands, "demo", "the main job: generate, load, backfill every phase, report",
-                    "nba-pipeline demo")
+    demo = _command(commands, "demo", "the main job: generate, load, backfill every phase, report", "nba-pipeline demo")
     demo.set_defaults(handler=cmd_demo)
 
-    dbt = _command(commands, "dbt", "dbt from any folder, on this environment's warehouse (dbt's own arguments "
-                                    "follow; a plain `dbt` runs from dbt_project/)",
-                   "nba-pipeline dbt build --select tag:phase_3 --vars '{start_date: 2022-04-16, end_date: 2022-04-30}'")
+    dbt = _command(
+        commands,
+        "dbt",
+        "dbt from any folder, on this environment's warehouse (dbt's own arguments "
+        "follow; a plain `dbt` runs from dbt_project/)",
+        "nba-pipeline dbt build --select tag:phase_3 --vars '{start_date: 2022-04-16, end_date: 2022-04-30}'",
+    )
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="what `dbt` would take: build, test, ls ...")
     dbt.set_defaults(handler=cmd_dbt)
-    for command in commands.choices.values():      # a global option, also accepted after the command
-        command.add_argument("--lock-timeout", type=float, metavar="SECONDS", default=argparse.SUPPRESS,
-                             help=LOCK_TIMEOUT_HELP)
+    for command in commands.choices.values():  # a global option, also accepted after the command
+        command.add_argument(
+            "--lock-timeout", type=float, metavar="SECONDS", default=argparse.SUPPRESS, help=LOCK_TIMEOUT_HELP
+        )
         command.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP)
     return parser
 
 
-QUIET_HELP = ("no progress lines, only each command's result (for scripts); progress is plain lines "
-              "when the output is not a terminal")
-LOCK_TIMEOUT_HELP = ("how long to wait for a warehouse another process holds "
-                     "(default: NBA_PIPELINE_LOCK_TIMEOUT, else 300)")
+QUIET_HELP = (
+    "no progress lines, only each command's result (for scripts); progress is plain lines "
+    "when the output is not a terminal"
+)
+LOCK_TIMEOUT_HELP = (
+    "how long to wait for a warehouse another process holds (default: NBA_PIPELINE_LOCK_TIMEOUT, else 300)"
+)
 
 
 @contextmanager
@@ -407,7 +486,7 @@ def _quiet_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):          # stdout without a file descriptor (captured in tests)
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
         pass
 
 
@@ -420,15 +499,15 @@ def main(argv: list[str] | None = None) -> int:
         with _lock_timeout(args.lock_timeout), Display(quiet=args.quiet, stream=progress_stream) as display:
             _display = display
             code = args.handler(args)
-        sys.stdout.flush()                 # a reader that went away shows here, not at exit
+        sys.stdout.flush()  # a reader that went away shows here, not at exit
         return code
-    except BrokenPipeError:                # `nba-pipeline gaps --json | head -1`
+    except BrokenPipeError:  # `nba-pipeline gaps --json | head -1`
         _quiet_stdout()
         return ExitCode.BROKEN_PIPE
     except KeyboardInterrupt:
         print("nba-pipeline: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    except ValueError as error:            # InvalidDateError included
+    except ValueError as error:  # InvalidDateError included
         print(f"nba-pipeline: {error}", file=sys.stderr)
         return ExitCode.USAGE
     except Exception as error:
@@ -439,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
             return code
         from orchestration.bigquery.setup_errors import setup_error_line
 
-        line = setup_error_line(error)     # a production extra, credential or project missing
+        line = setup_error_line(error)  # a production extra, credential or project missing
         if line is None:
             raise
         print(f"nba-pipeline: {line}", file=sys.stderr)

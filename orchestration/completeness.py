@@ -37,10 +37,10 @@ class DateCoverage:
     season_year: int
     phase: int
     final_games: int
-    present_games: int                       # final games with rows for both teams in every completeness table
-    stale_tables: tuple[str, ...] = ()       # dated models whose recorded inputs changed since they wrote the date
+    present_games: int  # final games with rows for both teams in every completeness table
+    stale_tables: tuple[str, ...] = ()  # dated models whose recorded inputs changed since they wrote the date
     unverified_tables: tuple[str, ...] = ()  # dated models whose writing build did not pass its gates (yet)
-    partial_season: bool = False             # a built phase's date in a season loaded in part
+    partial_season: bool = False  # a built phase's date in a season loaded in part
 
     @property
     def all_present(self) -> bool:
@@ -94,9 +94,9 @@ def _phase_game_completeness_sql(phase: Phase, tables_present: set[str]) -> str:
         checks.append(f"{alias}.game_id is not null")
     return f"""
         select team_games.game_id, team_games.game_date, team_games.season_year,
-               {phase.number} as phase, ({' and '.join(checks)}) as team_complete
+               {phase.number} as phase, ({" and ".join(checks)}) as team_complete
         from team_games
-        {' '.join(joins)}
+        {" ".join(joins)}
     """
 
 
@@ -116,14 +116,16 @@ def _date_range_filter(start: date | None, end: date | None, column: str = "game
     return " and ".join(filters) or "true"
 
 
-def _freshness(con, tables_present: set[str], start: date | None, end: date | None
-               ) -> dict[tuple[int, date], _DateFreshness]:
+def _freshness(
+    con, tables_present: set[str], start: date | None, end: date | None
+) -> dict[tuple[int, date], _DateFreshness]:
     """(phase, date) -> the dated models the view knows for that date, which are stale, which unverified."""
     if FRESHNESS_VIEW not in tables_present:
         return {}
     rows = con.execute(
         f"select phase, game_date, model_relation, is_fresh, is_verified from {FRESHNESS_VIEW} "
-        f"where {_date_range_filter(start, end)}").fetchall()
+        f"where {_date_range_filter(start, end)}"
+    ).fetchall()
     found: dict[tuple[int, date], _DateFreshness] = {}
     for phase, day, table, fresh, verified in rows:
         entry = found.setdefault((phase, day), _DateFreshness())
@@ -180,8 +182,18 @@ def coverage_by_date(
             unknown = {t for t in by_number[number].completeness_tables if t in tables_present} - known.tables
             stale = tuple(sorted(known.stale))
             unverified = tuple(sorted(known.unverified | unknown))
-        cells.append(DateCoverage(day, season, number, finals, present, stale, unverified,
-                                  partial_season=number != RAW_PHASE and season in partial))
+        cells.append(
+            DateCoverage(
+                day,
+                season,
+                number,
+                finals,
+                present,
+                stale,
+                unverified,
+                partial_season=number != RAW_PHASE and season in partial,
+            )
+        )
     return cells
 
 
@@ -215,8 +227,9 @@ def scheduled_game_dates(con, start: date, end: date) -> set[date]:
     """The dates with a scheduled game from start to end (none before the schedule is loaded)."""
     if "nba_raw.nbac_schedule" not in existing_tables(con):
         return set()
-    rows = con.execute("select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ?",
-                       [start, end]).fetchall()
+    rows = con.execute(
+        "select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ?", [start, end]
+    ).fetchall()
     return {row[0] for row in rows}
 
 
@@ -244,25 +257,31 @@ class PartialSeason:
 
     def describe(self) -> str:
         first, last = self.missing_range
-        return (f"season {season_label(self.season_year)} is loaded from {self.loaded_start}, but its data starts "
-                f"{self.calendar_start} (season calendar): the games of {first}..{last} are not loaded")
+        return (
+            f"season {season_label(self.season_year)} is loaded from {self.loaded_start}, but its data starts "
+            f"{self.calendar_start} (season calendar): the games of {first}..{last} are not loaded"
+        )
 
 
 def partial_seasons(con) -> dict[int, PartialSeason]:
     """The seasons loaded in part: their schedule starts after the calendar start of the first segment
     the warehouse's dataset(s) hold (playoffs only for the real data, every segment for generated)."""
     from orchestration.loading.dataset import recorded_datasets
-    from orchestration.season_calendar import SEGMENTS, SEGMENTS_BY_NAME, season_calendar
+    from orchestration.season_calendar import SEGMENTS, season_calendar
 
     tables = existing_tables(con)
     if "nba_raw.nbac_schedule" not in tables:
         return {}
-    claimed = {name for dataset in recorded_datasets(con) for name in dataset.segments} \
-        if "nba_raw.landing_datasets" in tables else set()
+    claimed = (
+        {name for dataset in recorded_datasets(con) for name in dataset.segments}
+        if "nba_raw.landing_datasets" in tables
+        else set()
+    )
     calendar = season_calendar()
     found: dict[int, PartialSeason] = {}
-    rows = con.execute("select season_year, season_type, min(game_date) from nba_raw.nbac_schedule "
-                       "group by 1, 2").fetchall()
+    rows = con.execute(
+        "select season_year, season_type, min(game_date) from nba_raw.nbac_schedule group by 1, 2"
+    ).fetchall()
     loaded: dict[int, dict[str, date]] = {}
     for season, season_type, first in rows:
         loaded.setdefault(season, {})[season_type] = first
@@ -271,11 +290,15 @@ def partial_seasons(con) -> dict[int, PartialSeason]:
         if entry is None:
             continue
         # without a recorded dataset: the segments its schedule shows
-        segments = [s for s in SEGMENTS if s.name in claimed] if claimed else \
-            [s for s in SEGMENTS if s.season_type in starts]
+        segments = (
+            [s for s in SEGMENTS if s.name in claimed] if claimed else [s for s in SEGMENTS if s.season_type in starts]
+        )
         expected = min((entry.segment_start(s) for s in segments if entry.segment_start(s)), default=None)
-        first_loaded = min(starts[s.season_type] for s in segments if s.season_type in starts) \
-            if any(s.season_type in starts for s in segments) else None
+        first_loaded = (
+            min(starts[s.season_type] for s in segments if s.season_type in starts)
+            if any(s.season_type in starts for s in segments)
+            else None
+        )
         if expected is not None and first_loaded is not None and first_loaded > expected:
             found[season] = PartialSeason(season, expected, first_loaded)
     return found

@@ -32,12 +32,12 @@ class ManifestError(ValueError):
 
 @dataclass(frozen=True)
 class DatasetManifest:
-    dataset_id: str                  # stable name of the dataset, e.g. generated:seed-42:from-2021-22
-    kind: str                        # real | generated
-    source: str                      # who made it, e.g. "nba-pipeline generator"
-    segments: tuple[str, ...]        # season segments the dataset holds: regular_season, play_in, playoffs
-    seed: int | None = None          # generated: the generator seed
-    seasons: tuple[str, ...] = ()    # generated: the seasons written, e.g. ("2021-22", "2022-23")
+    dataset_id: str  # stable name of the dataset, e.g. generated:seed-42:from-2021-22
+    kind: str  # real | generated
+    source: str  # who made it, e.g. "nba-pipeline generator"
+    segments: tuple[str, ...]  # season segments the dataset holds: regular_season, play_in, playoffs
+    seed: int | None = None  # generated: the generator seed
+    seasons: tuple[str, ...] = ()  # generated: the seasons written, e.g. ("2021-22", "2022-23")
 
     def to_json(self) -> str:
         """Byte-stable text (sorted keys), so the same dataset writes the same file."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Iterator
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -20,21 +20,22 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import tempfile
 import os
+import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from orchestration.paths import DBT_PROJECT_DIR, warehouse_path
 from orchestration.phases import phase_of_tags
 
 TARGET_ENV = "NBA_PIPELINE_TARGET"
-READ_ONLY_TARGET = "dev_read_only"      # profiles.yml: the dev DuckDB file, opened read-only
+READ_ONLY_TARGET = "dev_read_only"  # profiles.yml: the dev DuckDB file, opened read-only
 WINDOW_ENV = ("NBA_START_DATE", "NBA_END_DATE")
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 # one dbt invocation at a time in a process: dbt keeps global state (flags, adapters, the env)
@@ -51,10 +52,10 @@ class DbtNodeResult:
     message: str | None
     failures: int | None
     execution_time: float
-    relation: str | None = None          # "schema.table" of a model or source; None for tests and others
-    phase: int | None = None             # from the node's phase_<n> tag
-    age_seconds: float | None = None     # `dbt source freshness`: how long ago the source was last loaded
-    compiled_code: str | None = None     # a failed test's query (gate_failures.py reruns it to show its rows)
+    relation: str | None = None  # "schema.table" of a model or source; None for tests and others
+    phase: int | None = None  # from the node's phase_<n> tag
+    age_seconds: float | None = None  # `dbt source freshness`: how long ago the source was last loaded
+    compiled_code: str | None = None  # a failed test's query (gate_failures.py reruns it to show its rows)
 
     @property
     def failed(self) -> bool:
@@ -66,7 +67,7 @@ class DbtBuildResult:
     succeeded: bool
     duration_seconds: float
     nodes: list[DbtNodeResult] = field(default_factory=list)
-    error: str | None = None             # dbt could not run at all (compilation, connection...)
+    error: str | None = None  # dbt could not run at all (compilation, connection...)
 
     @property
     def failed_nodes(self) -> list[DbtNodeResult]:
@@ -102,9 +103,11 @@ def target_name() -> str:
 
 def window_env(start: date | None, end: date | None, warehouse: Path | None = None) -> dict[str, str]:
     """The run window and warehouse as the environment the models read (`env_var()`)."""
-    return {"NBA_PIPELINE_DUCKDB": str(warehouse or warehouse_path()),
-            "NBA_START_DATE": start.isoformat() if start else "",
-            "NBA_END_DATE": end.isoformat() if end else ""}
+    return {
+        "NBA_PIPELINE_DUCKDB": str(warehouse or warehouse_path()),
+        "NBA_START_DATE": start.isoformat() if start else "",
+        "NBA_END_DATE": end.isoformat() if end else "",
+    }
 
 
 @contextmanager
@@ -127,11 +130,11 @@ def _release_duckdb() -> None:
     another configuration, and other processes a file this one holds)."""
     try:
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:           # another adapter
+    except ImportError:  # another adapter
         return
     try:
         DuckDBConnectionManager.env().close()
-    except Exception:             # no environment was created: nothing to close
+    except Exception:  # no environment was created: nothing to close
         pass
     DuckDBConnectionManager.close_all_connections()
 
@@ -144,13 +147,23 @@ def _event_dict(message) -> dict[str, Any]:
 
 def _node_result(result) -> DbtNodeResult:
     node = result.node
-    relation = {"model": lambda: f"{node.schema}.{node.alias}",
-                "source": lambda: f"{node.schema}.{node.identifier}"}.get(str(node.resource_type), lambda: None)()
+    relation = {
+        "model": lambda: f"{node.schema}.{node.alias}",
+        "source": lambda: f"{node.schema}.{node.identifier}",
+    }.get(str(node.resource_type), lambda: None)()
     failed_test = str(node.resource_type) == "test" and str(result.status) in FAILED_STATUSES
-    return DbtNodeResult(node.unique_id, str(node.resource_type), str(result.status), result.message,
-                         result.failures, float(result.execution_time or 0.0), relation,
-                         phase_of_tags(getattr(node, "tags", None)), _source_age(result),
-                         getattr(node, "compiled_code", None) if failed_test else None)
+    return DbtNodeResult(
+        node.unique_id,
+        str(node.resource_type),
+        str(result.status),
+        result.message,
+        result.failures,
+        float(result.execution_time or 0.0),
+        relation,
+        phase_of_tags(getattr(node, "tags", None)),
+        _source_age(result),
+        getattr(node, "compiled_code", None) if failed_test else None,
+    )
 
 
 def _source_age(result) -> float | None:
@@ -181,16 +194,25 @@ class DbtProject:
 
     _manifests: dict[tuple[str, str, str], Any] = {}
 
-    def __init__(self, warehouse: Path | None = None, project_dir: Path = DBT_PROJECT_DIR,
-                 target_path: Path | None = None):
+    def __init__(
+        self, warehouse: Path | None = None, project_dir: Path = DBT_PROJECT_DIR, target_path: Path | None = None
+    ):
         self.warehouse = Path(warehouse) if warehouse else warehouse_path()
         self.project_dir = project_dir
         key = hashlib.sha1(f"{self.warehouse.stem}|{target_name()}".encode()).hexdigest()[:12]
         self.target_path = target_path or _writable_target(project_dir / "target" / "runs" / key)
 
     def _common_args(self) -> list[str]:
-        return ["--project-dir", str(self.project_dir), "--profiles-dir", str(self.project_dir),
-                "--target-path", str(self.target_path), "--log-path", str(self.target_path)]
+        return [
+            "--project-dir",
+            str(self.project_dir),
+            "--profiles-dir",
+            str(self.project_dir),
+            "--target-path",
+            str(self.target_path),
+            "--log-path",
+            str(self.target_path),
+        ]
 
     def _manifest_key(self) -> tuple[str, str, str]:
         return self.warehouse.stem, target_name(), str(self.target_path)
@@ -213,8 +235,14 @@ class DbtProject:
             self._manifests[key] = outcome.result
         return self._manifests[key]
 
-    def invoke(self, args: Sequence[str], start: date | None = None, end: date | None = None,
-               on_event: DbtEventHandler | None = None, read_only: bool = False) -> DbtBuildResult:
+    def invoke(
+        self,
+        args: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+        on_event: DbtEventHandler | None = None,
+        read_only: bool = False,
+    ) -> DbtBuildResult:
         """One dbt command (build, test, run, compile ...) over the window [start, end].
 
         `read_only`: for commands that only read (test, source freshness) beside readers of the
@@ -237,7 +265,8 @@ class DbtProject:
         with _INVOCATION_LOCK, _environment(env):
             try:
                 outcome = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(
-                    [*args, "--quiet", *self._common_args()])
+                    [*args, "--quiet", *self._common_args()]
+                )
             finally:
                 _release_duckdb()
         duration = time.monotonic() - started
@@ -248,8 +277,9 @@ class DbtProject:
             error = f"{type(outcome.exception).__name__}: {outcome.exception}"
         return DbtBuildResult(outcome.success, duration, nodes, error)
 
-    def build(self, selectors: Sequence[str], start: date | None, end: date | None,
-              on_event: DbtEventHandler | None = None) -> DbtBuildResult:
+    def build(
+        self, selectors: Sequence[str], start: date | None, end: date | None, on_event: DbtEventHandler | None = None
+    ) -> DbtBuildResult:
         # unit tests check formulas against fixtures, not the run's data: the test suite runs them
         # (and a plain `dbt build` does), a pipeline build does not repeat them (about 1 s each build).
         # No manifest.json / run_results.json: the results come back in process, and writing the
@@ -269,9 +299,11 @@ def progress_line(event: dict[str, Any]) -> str | None:
         node = data.get("node_info", {})
         status = str(data.get("status", ""))
         relation = node.get("node_relation") or {}
-        return (f"{data.get('index')} of {data.get('total')} {status.upper()} "
-                f"{relation.get('schema')}.{relation.get('alias')} "
-                f"in {float(data.get('execution_time', 0.0)):.2f}s")
+        return (
+            f"{data.get('index')} of {data.get('total')} {status.upper()} "
+            f"{relation.get('schema')}.{relation.get('alias')} "
+            f"in {float(data.get('execution_time', 0.0)):.2f}s"
+        )
     if name == "LogTestResult" and str(data.get("status")) in {"fail", "warn", "error"}:
         return f"{str(data.get('status')).upper()} {data.get('name')}: {data.get('num_failures')} failing row(s)"
     return None

@@ -19,8 +19,11 @@ from orchestration.dagster.dbt_assets import build_dbt_assets
 from orchestration.dagster.dbt_project import ensure_manifest
 from orchestration.dagster.executor import pipeline_executor
 from orchestration.dagster.jobs import backfill_alert_digest_job, daily_pipeline_job
-from orchestration.dagster.monitoring_assets import (build_coverage_asset, build_gap_healing_sensor,
-                                                     build_warehouse_sync_sensor)
+from orchestration.dagster.monitoring_assets import (
+    build_coverage_asset,
+    build_gap_healing_sensor,
+    build_warehouse_sync_sensor,
+)
 from orchestration.dagster.partitions import BACKFILL_POLICY, GAME_DATE_PARTITIONS
 from orchestration.dagster.raw_assets import nba_raw_landing
 from orchestration.dagster.resources import make_resources
@@ -48,8 +51,12 @@ warehouse_sync_sensor = build_warehouse_sync_sensor(keys_by_phase(LAYOUT))
 PHASE_ASSETS = [nba_raw_landing, *build_dbt_assets(LAYOUT, MANIFEST), *build_step_assets(LAYOUT)]
 # after every phase of a run: the coverage table (whole warehouse) as metadata in the web UI
 coverage_asset = build_coverage_asset(
-    resource_key="pipeline", pool=WAREHOUSE_POOL, partitions_def=GAME_DATE_PARTITIONS,
-    backfill_policy=BACKFILL_POLICY, deps=[key for assets in PHASE_ASSETS for key in assets.keys])
+    resource_key="pipeline",
+    pool=WAREHOUSE_POOL,
+    partitions_def=GAME_DATE_PARTITIONS,
+    backfill_policy=BACKFILL_POLICY,
+    deps=[key for assets in PHASE_ASSETS for key in assets.keys],
+)
 
 defs = Definitions(
     assets=[*PHASE_ASSETS, coverage_asset],

@@ -8,9 +8,9 @@ never share a season's windows with the real 2021-22 playoffs.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from orchestration.paths import PROJECT_ROOT, real_data_path, warehouse_path
 
@@ -50,8 +50,9 @@ def _load_and_backfill(job: WarehouseJob, say: Callable[[str], None]) -> bool:
     start = min(first for first, _ in bounds.values())
     end = max(last for _, last in bounds.values())
     say(f"== {job.label}: backfill {start}..{end}, every phase, strict mode")
-    result = run_backfill(start, end, warehouse=job.warehouse, trigger="manual", progress=say,
-                          command="nba-pipeline demo")
+    result = run_backfill(
+        start, end, warehouse=job.warehouse, trigger="manual", progress=say, command="nba-pipeline demo"
+    )
     say(result.summary())
     with connect_writer(job.warehouse, say=say) as con:
         say(f"== {job.label}: coverage ({job.warehouse})")
@@ -74,5 +75,5 @@ def run_main_job(say: Callable[[str], None] = print) -> int:
         jobs.append(WarehouseJob("real NBA playoffs", real, real_warehouse))
     else:
         say(f"(no real data at {real}; set NBA_REAL_DATA_DIR to include it)")
-    ok = all([_backfill_everything(job, say) for job in jobs])
+    ok = all(_backfill_everything(job, say) for job in jobs)
     return 0 if ok else 1

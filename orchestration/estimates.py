@@ -22,8 +22,8 @@ class PhaseCost:
     phase: int
     fixed_seconds: float
     per_date_seconds: float
-    runs: int                        # distinct runs the fit is based on
-    steps: int                       # step executions (samples)
+    runs: int  # distinct runs the fit is based on
+    steps: int  # step executions (samples)
 
     def seconds(self, game_dates: int) -> float:
         return self.fixed_seconds + self.per_date_seconds * game_dates if game_dates else 0.0
@@ -46,12 +46,11 @@ def fit_line(points: list[tuple[float, float]]) -> tuple[float, float]:
     n = len(points)
     mean_x = sum(x for x, _ in points) / n
     mean_y = sum(y for _, y in points) / n
-    slope = (sum((x - mean_x) * (y - mean_y) for x, y in points)
-             / sum((x - mean_x) ** 2 for x, _ in points))
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
     intercept = mean_y - slope * mean_x
-    if slope < 0:                    # noise on near-equal sizes: a constant cost
+    if slope < 0:  # noise on near-equal sizes: a constant cost
         return mean_y, 0.0
-    if intercept < 0:                # through the origin
+    if intercept < 0:  # through the origin
         return 0.0, sum(x * y for x, y in points) / sum(x * x for x, _ in points)
     return intercept, slope
 
@@ -63,23 +62,27 @@ def _samples(con, since: date | None = None) -> dict[tuple[str, int], list[_Samp
     if STEP_RUNS not in tables:
         return {}
     since_filter = "and s.started_at >= ?" if since else ""
-    steps = con.execute(f"""
+    steps = con.execute(
+        f"""
         select s.run_id, s.step, s.started_at, s.phases, s.game_dates, s.duration_seconds
         from {STEP_RUNS} s
         where s.status = 'success' and s.skip_reason is null and s.game_dates > 0 {since_filter}
-        """, [since] if since else []).fetchall()
+        """,
+        [since] if since else [],
+    ).fetchall()
     node_seconds: dict[tuple[str, str, object], dict[int, float]] = {}
     if NODE_TIMINGS in tables:
         for run_id, step, started, phase, seconds in con.execute(
-                f"select run_id, step, started_at, phase, sum(execution_seconds) from {NODE_TIMINGS} "
-                "where phase is not null group by all").fetchall():
+            f"select run_id, step, started_at, phase, sum(execution_seconds) from {NODE_TIMINGS} "
+            "where phase is not null group by all"
+        ).fetchall():
             node_seconds.setdefault((run_id, step, started), {})[phase] = seconds
     samples: dict[tuple[str, int], list[_Sample]] = {}
     for run_id, step, started, phases_text, game_dates, duration in steps:
         phases = [int(part) for part in phases_text.split(",") if part]
         if not phases:
             continue
-        by_phase = {phase: 0.0 for phase in phases}
+        by_phase = dict.fromkeys(phases, 0.0)
         for phase, seconds in node_seconds.get((run_id, step, started), {}).items():
             by_phase[phase if phase in by_phase else phases[0]] += seconds
         total = sum(by_phase.values())
@@ -95,10 +98,16 @@ def phase_costs(con, since: date | None = None) -> dict[int, PhaseCost]:
     for (_, phase), samples in _samples(con, since).items():
         fixed, per_date = fit_line([(s.game_dates, s.seconds) for s in samples])
         by_phase.setdefault(phase, []).append((fixed, per_date, samples))
-    return {phase: PhaseCost(phase, sum(f for f, _, _ in fits), sum(p for _, p, _ in fits),
-                             len({s.run_id for _, _, samples in fits for s in samples}),
-                             sum(len(samples) for _, _, samples in fits))
-            for phase, fits in by_phase.items()}
+    return {
+        phase: PhaseCost(
+            phase,
+            sum(f for f, _, _ in fits),
+            sum(p for _, p, _ in fits),
+            len({s.run_id for _, _, samples in fits for s in samples}),
+            sum(len(samples) for _, _, samples in fits),
+        )
+        for phase, fits in by_phase.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -131,30 +140,39 @@ class DurationEstimate:
         lines = [f"estimated duration: {format_seconds(self.total_seconds)}"]
         for phase, seconds in sorted(self.seconds_by_phase.items()):
             cost = self.costs[phase]
-            lines.append(f"  phase {phase}: {format_seconds(seconds)} (fixed {cost.fixed_seconds:.1f}s + "
-                         f"{cost.per_date_seconds:.2f}s per game date, fitted on {cost.steps} step(s) of "
-                         f"{cost.runs} run(s))")
+            lines.append(
+                f"  phase {phase}: {format_seconds(seconds)} (fixed {cost.fixed_seconds:.1f}s + "
+                f"{cost.per_date_seconds:.2f}s per game date, fitted on {cost.steps} step(s) of "
+                f"{cost.runs} run(s))"
+            )
         if self.phases_without_history:
-            lines.append("  no history yet for phase(s) " + ", ".join(map(str, self.phases_without_history))
-                         + ": not counted")
+            lines.append(
+                "  no history yet for phase(s) " + ", ".join(map(str, self.phases_without_history)) + ": not counted"
+            )
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
         return {
             "total_seconds": round(self.total_seconds, 1) if self.has_history else None,
             "history": "fitted" if self.has_history else "no history yet",
-            "phases": {str(phase): {"seconds": round(seconds, 1),
-                                    "fixed_seconds": round(self.costs[phase].fixed_seconds, 2),
-                                    "per_date_seconds": round(self.costs[phase].per_date_seconds, 3),
-                                    "runs": self.costs[phase].runs, "steps": self.costs[phase].steps}
-                       for phase, seconds in sorted(self.seconds_by_phase.items())},
+            "phases": {
+                str(phase): {
+                    "seconds": round(seconds, 1),
+                    "fixed_seconds": round(self.costs[phase].fixed_seconds, 2),
+                    "per_date_seconds": round(self.costs[phase].per_date_seconds, 3),
+                    "runs": self.costs[phase].runs,
+                    "steps": self.costs[phase].steps,
+                }
+                for phase, seconds in sorted(self.seconds_by_phase.items())
+            },
             "phases_without_history": self.phases_without_history,
         }
 
 
 def stretch_work(con, stretches: list[tuple[date, date, tuple[int, ...]]]) -> list[StretchWork]:
-    return [StretchWork(start, end, phases, len(scheduled_game_dates(con, start, end)))
-            for start, end, phases in stretches]
+    return [
+        StretchWork(start, end, phases, len(scheduled_game_dates(con, start, end))) for start, end, phases in stretches
+    ]
 
 
 def estimate_duration(con, work: list[StretchWork]) -> DurationEstimate:

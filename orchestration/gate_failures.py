@@ -28,7 +28,7 @@ def explain_failures(con, build: DbtBuildResult, rows_shown: int = ROWS_SHOWN) -
             cursor = con.execute(f"select * from ({node.compiled_code}) as failing limit {int(rows_shown)}")
             columns = [column[0] for column in cursor.description]
             rows = cursor.fetchall()
-        except Exception as error:          # the test's SQL cannot be rerun here: say so, keep going
+        except Exception as error:  # the test's SQL cannot be rerun here: say so, keep going
             lines.append(f"{node.unique_id}: its failing rows cannot be shown ({type(error).__name__})")
             continue
         name = node.unique_id.split(".")[2]
@@ -48,11 +48,16 @@ def _quarantined(con, columns: list[str], rows: list[tuple]) -> list[str]:
         return []
     # box score lines carry game ids without their leading zeros (the source's quirk)
     patterns = [f"%{game_id.lstrip('0')}%" for game_id in game_ids]
-    conditions = " or ".join(["raw_text like ?"] * len(patterns) + (["game_date in (" + ", ".join(
-        "?" * len(dates)) + ")"] if dates else []))
-    found = con.execute(f"select target_table, source_file, line_number, rule from {QUARANTINE} "
-                        f"where {conditions} order by 1, 2, 3 limit 10", [*patterns, *dates]).fetchall()
+    conditions = " or ".join(
+        ["raw_text like ?"] * len(patterns) + (["game_date in (" + ", ".join("?" * len(dates)) + ")"] if dates else [])
+    )
+    found = con.execute(
+        f"select target_table, source_file, line_number, rule from {QUARANTINE} "
+        f"where {conditions} order by 1, 2, 3 limit 10",
+        [*patterns, *dates],
+    ).fetchall()
     if not found:
         return []
     return [f"  in {QUARANTINE}, lines of the same games or dates (they were not loaded):"] + [
-        f"    {table}: {source_file} line {line} ({rule})" for table, source_file, line, rule in found]
+        f"    {table}: {source_file} line {line} ({rule})" for table, source_file, line, rule in found
+    ]

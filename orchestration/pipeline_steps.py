@@ -9,8 +9,8 @@ Dagster multi-asset is one of these steps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
 
 from orchestration.phases import Phase
 
@@ -18,7 +18,7 @@ from orchestration.phases import Phase
 @dataclass(frozen=True)
 class DbtStretch:
     phases: tuple[Phase, ...]
-    select: tuple[str, ...] | None = None    # a narrower dbt selection (a Dagster run of some of its assets)
+    select: tuple[str, ...] | None = None  # a narrower dbt selection (a Dagster run of some of its assets)
 
     @property
     def phase_selectors(self) -> list[str]:
@@ -31,8 +31,16 @@ class DbtStretch:
     @property
     def tags(self) -> tuple[int, ...]:
         """The phase numbers its selectors name (the Phase 2 staging views ride with the first stretch)."""
-        return tuple(sorted({int(part.split("_", 1)[1]) for selector in self.phase_selectors
-                             for part in selector.split() if part.startswith("tag:phase_")}))
+        return tuple(
+            sorted(
+                {
+                    int(part.split("_", 1)[1])
+                    for selector in self.phase_selectors
+                    for part in selector.split()
+                    if part.startswith("tag:phase_")
+                }
+            )
+        )
 
     @property
     def name(self) -> str:
@@ -46,7 +54,7 @@ class DbtStretch:
 @dataclass(frozen=True)
 class PythonStep:
     phase: Phase
-    reference: str                       # "module:function"
+    reference: str  # "module:function"
 
     @property
     def name(self) -> str:
@@ -71,7 +79,7 @@ class LoadStep:
         return [self.phase.number]
 
 
-Step = Union[LoadStep, DbtStretch, PythonStep]
+Step = LoadStep | DbtStretch | PythonStep
 RAW_PHASE = 2
 
 

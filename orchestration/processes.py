@@ -27,12 +27,12 @@ def process_alive(pid: int, start_ticks: str | None = None) -> bool:
         return True
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state in {"Z", "X"}:      # killed, not yet reaped by its parent
+        if state in {"Z", "X"}:  # killed, not yet reaped by its parent
             return False
     except OSError:
         pass
     if start_ticks and process_start_ticks(pid) not in (None, start_ticks):
-        return False                 # the pid now belongs to another process
+        return False  # the pid now belongs to another process
     return True
 
 
@@ -43,7 +43,7 @@ class ProcessIdentity:
     host: str
 
     @classmethod
-    def current(cls) -> "ProcessIdentity":
+    def current(cls) -> ProcessIdentity:
         pid = os.getpid()
         return cls(pid, process_start_ticks(pid), socket.gethostname())
 

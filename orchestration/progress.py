@@ -14,7 +14,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 HEARTBEAT_SECONDS = 5.0
 Say = Callable[[str], None]
@@ -62,7 +63,7 @@ class Display:
                 self._activity = activity
 
     # -- lifetime
-    def __enter__(self) -> "Display":
+    def __enter__(self) -> Display:
         if self.quiet:
             return self
         if self.interactive:
@@ -93,6 +94,9 @@ class Display:
                 if self._status is not None:
                     self._status.update(f"{activity}  [{format_elapsed(now - self.started)}]")
                 elif silent >= self.heartbeat:
-                    print(f"  ... {activity} (still running, {format_elapsed(now - self.started)} elapsed)",
-                          file=self.stream, flush=True)
+                    print(
+                        f"  ... {activity} (still running, {format_elapsed(now - self.started)} elapsed)",
+                        file=self.stream,
+                        flush=True,
+                    )
                     self._last_line = now

@@ -88,13 +88,30 @@ class RunRow:
         return self.status
 
 
-_RUN_COLUMNS = ("run_id", "runner", "command", "trigger", "is_backfill", "requested_start", "requested_end", "status",
-                "message", "steps_done", "current_step", "pid", "pid_start", "host", "started_at", "updated_at",
-                "finished_at")
+_RUN_COLUMNS = (
+    "run_id",
+    "runner",
+    "command",
+    "trigger",
+    "is_backfill",
+    "requested_start",
+    "requested_end",
+    "status",
+    "message",
+    "steps_done",
+    "current_step",
+    "pid",
+    "pid_start",
+    "host",
+    "started_at",
+    "updated_at",
+    "finished_at",
+)
 
 
-def begin_run(con, run_id: str, runner: str, command: str, trigger: str, is_backfill: bool,
-              start: date | None, end: date | None) -> None:
+def begin_run(
+    con, run_id: str, runner: str, command: str, trigger: str, is_backfill: bool, start: date | None, end: date | None
+) -> None:
     """The run's row, `running`, before any work (a run already recorded, e.g. by an earlier step of
     the same Dagster run, is left as it is)."""
     ensure_orchestration_schema(con)
@@ -102,23 +119,46 @@ def begin_run(con, run_id: str, runner: str, command: str, trigger: str, is_back
         return
     me = ProcessIdentity.current()
     now = datetime.now()
-    con.execute(f"insert into {RUNS} ({', '.join(_RUN_COLUMNS)}) values ({', '.join('?' * len(_RUN_COLUMNS))})",
-                [run_id, runner, command[:1000], trigger, is_backfill, start, end, "running", None, 0, None,
-                 me.pid, me.start_ticks, me.host, now, now, None])
+    con.execute(
+        f"insert into {RUNS} ({', '.join(_RUN_COLUMNS)}) values ({', '.join('?' * len(_RUN_COLUMNS))})",
+        [
+            run_id,
+            runner,
+            command[:1000],
+            trigger,
+            is_backfill,
+            start,
+            end,
+            "running",
+            None,
+            0,
+            None,
+            me.pid,
+            me.start_ticks,
+            me.host,
+            now,
+            now,
+            None,
+        ],
+    )
 
 
 def note_step(con, run_id: str, step: str, finished: bool) -> None:
     """The step now running (finished=False) or just done (True)."""
-    con.execute(f"update {RUNS} set current_step = ?, steps_done = steps_done + ?, updated_at = ? where run_id = ?",
-                [step, 1 if finished else 0, datetime.now(), run_id])
+    con.execute(
+        f"update {RUNS} set current_step = ?, steps_done = steps_done + ?, updated_at = ? where run_id = ?",
+        [step, 1 if finished else 0, datetime.now(), run_id],
+    )
 
 
 def finish_run(con, run_id: str, status: str, message: str | None = None) -> None:
     if status not in RUN_STATUSES:
         raise ValueError(f"run status {status!r} is not one of {RUN_STATUSES}")
     now = datetime.now()
-    con.execute(f"update {RUNS} set status = ?, message = ?, updated_at = ?, finished_at = ? where run_id = ?",
-                [status, (message or None) and message[:4000], now, now, run_id])
+    con.execute(
+        f"update {RUNS} set status = ?, message = ?, updated_at = ?, finished_at = ? where run_id = ?",
+        [status, (message or None) and message[:4000], now, now, run_id],
+    )
 
 
 def close_run(con, run_id: str, status: str, message: str | None = None) -> None:
@@ -137,6 +177,7 @@ def recent_runs(con, limit: int = 20) -> list[RunRow]:
 
     if RUNS not in existing_tables(con):
         return []
-    rows = con.execute(f"select {', '.join(_RUN_COLUMNS)} from {RUNS} order by started_at desc limit ?",
-                       [limit]).fetchall()
+    rows = con.execute(
+        f"select {', '.join(_RUN_COLUMNS)} from {RUNS} order by started_at desc limit ?", [limit]
+    ).fetchall()
     return [RunRow(*row) for row in rows]

@@ -20,19 +20,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Mapping
 
 BACKFILL_TAG = "dagster/backfill"
 SCHEDULE_TAG = "dagster/schedule_name"
 SENSOR_TAG = "dagster/sensor_name"
-MODE_TAG = "nba/mode"            # backfill | normal
-STRICT_TAG = "nba/strict"        # true | false
-CASCADE_TAG = "nba/cascade"      # true | false
-HEAL_TAG = "nba/heal"            # the phase pair a gap-healing run was launched for
-PENDING_ALERTS_TAG = "nba/pending_alerts"   # the run kept alerts for its backfill's digest
-RANGE_START_TAG = "dagster/asset_partition_range_start"   # a single run over a partition range
+MODE_TAG = "nba/mode"  # backfill | normal
+STRICT_TAG = "nba/strict"  # true | false
+CASCADE_TAG = "nba/cascade"  # true | false
+HEAL_TAG = "nba/heal"  # the phase pair a gap-healing run was launched for
+PENDING_ALERTS_TAG = "nba/pending_alerts"  # the run kept alerts for its backfill's digest
+RANGE_START_TAG = "dagster/asset_partition_range_start"  # a single run over a partition range
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 _TRUE = {"true", "1", "yes", "on"}
@@ -44,10 +44,10 @@ class RunMode:
     backfill: bool
     strict: bool
     cascade: bool
-    trigger: str                  # backfill | schedule | sensor | manual
+    trigger: str  # backfill | schedule | sensor | manual
     backfill_id: str | None = None
     recent_days: int = 30
-    healing: bool = False         # launched by the gap healer for exactly these dates
+    healing: bool = False  # launched by the gap healer for exactly these dates
 
     @property
     def automated(self) -> bool:
@@ -65,10 +65,12 @@ class RunMode:
         return end < (today or date.today()) - timedelta(days=self.recent_days)
 
     def describe(self) -> str:
-        parts = ["backfill mode" if self.backfill else "normal mode",
-                 "strict" if self.strict else "not strict",
-                 "cascade" if self.cascade else "no cascade",
-                 f"trigger {self.trigger}"]
+        parts = [
+            "backfill mode" if self.backfill else "normal mode",
+            "strict" if self.strict else "not strict",
+            "cascade" if self.cascade else "no cascade",
+            f"trigger {self.trigger}",
+        ]
         if self.backfill_id:
             parts.append(f"backfill {self.backfill_id}")
         return ", ".join(parts)

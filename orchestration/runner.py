@@ -27,11 +27,12 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from orchestration import test_hooks
 from orchestration.backfill import BackfillPlan, StepResult, plan_backfill
@@ -71,7 +72,7 @@ def import_in_background(steps: Iterable[Step]) -> None:
 def _import_quietly(module: str) -> None:
     try:
         importlib.import_module(module)
-    except Exception:       # the step's own import raises it again, where it is reported
+    except Exception:  # the step's own import raises it again, where it is reported
         pass
 
 
@@ -80,13 +81,13 @@ class StepOutcome:
     step: Step
     start: date
     end: date
-    status: str                                    # success | failed | skipped
+    status: str  # success | failed | skipped
     message: str = ""
     skip_reason: str | None = None
     dbt: DbtBuildResult | None = None
     python: StepResult | None = None
-    load: Any = None                                # the loader's LoadReport
-    build_seconds: float = 0.0                      # the build itself (load, dbt or Python), without guard and records
+    load: Any = None  # the loader's LoadReport
+    build_seconds: float = 0.0  # the build itself (load, dbt or Python), without guard and records
 
     @property
     def failed(self) -> bool:
@@ -100,7 +101,7 @@ class BackfillResult:
     steps: list[StepOutcome] = field(default_factory=list)
     duration_seconds: float = 0.0
     games_in_window: bool = True
-    nearest_games: tuple[date | None, date | None] = (None, None)   # the last game before, the first after
+    nearest_games: tuple[date | None, date | None] = (None, None)  # the last game before, the first after
 
     @property
     def failed_steps(self) -> list[StepOutcome]:
@@ -143,31 +144,54 @@ class BackfillResult:
         head = f"backfill {self.run_id} {span}: {self.status}"
         if self.status == "nothing_to_do":
             before, after = self.nearest_games
-            near = ", ".join(part for part in (f"the last game before is on {before}" if before else "",
-                                               f"the next on {after}" if after else "") if part)
+            near = ", ".join(
+                part
+                for part in (
+                    f"the last game before is on {before}" if before else "",
+                    f"the next on {after}" if after else "",
+                )
+                if part
+            )
             return f"{head}: no games scheduled between {span}" + (f" ({near})" if near else " (nothing loaded)")
         parts = []
         if self.plan.cascaded:
             parts.append(f"cascaded to {self.plan.end}")
         for blocked in self.plan.blocked:
-            parts.append(f"phase {blocked.phase} BLOCKED on {len(blocked.dates)} game date(s) "
-                         f"{blocked.dates[0]}..{blocked.dates[-1]}")
+            parts.append(
+                f"phase {blocked.phase} BLOCKED on {len(blocked.dates)} game date(s) "
+                f"{blocked.dates[0]}..{blocked.dates[-1]}"
+            )
         for step in self.failed_steps:
-            parts.append(f"{step.step.name} FAILED for {step.start}..{step.end}: "
-                         f"{(step.message or '').strip().splitlines()[0][:200] if step.message else ''}")
+            parts.append(
+                f"{step.step.name} FAILED for {step.start}..{step.end}: "
+                f"{(step.message or '').strip().splitlines()[0][:200] if step.message else ''}"
+            )
         for step in self.degraded_steps:
-            parts.append(f"{step.step.name} failed (the other systems built): "
-                         f"{(step.message or '').strip().splitlines()[0][:200] if step.message else ''}")
+            parts.append(
+                f"{step.step.name} failed (the other systems built): "
+                f"{(step.message or '').strip().splitlines()[0][:200] if step.message else ''}"
+            )
         return head + (f" ({'; '.join(parts)})" if parts else "") + f" in {self.duration_seconds:.1f}s"
 
 
 class PipelineRun:
     """One run of the pipeline (a CLI command or a Dagster run), recorded as it goes."""
 
-    def __init__(self, warehouse: Path | None, mode: RunMode, *, run_id: str | None = None, runner: str = "cli",
-                 command: str = "", say: Say | None = None, dbt: DbtProject | None = None,
-                 alerter=None, backfill_id: str | None = None, landing: Path | None = None,
-                 load_tables: list[str] | None = None):
+    def __init__(
+        self,
+        warehouse: Path | None,
+        mode: RunMode,
+        *,
+        run_id: str | None = None,
+        runner: str = "cli",
+        command: str = "",
+        say: Say | None = None,
+        dbt: DbtProject | None = None,
+        alerter=None,
+        backfill_id: str | None = None,
+        landing: Path | None = None,
+        load_tables: list[str] | None = None,
+    ):
         from orchestration.monitoring.alerts import Alerter
 
         self.landing = landing
@@ -206,11 +230,24 @@ class PipelineRun:
 
     def plan(self, start: date, end: date, phases: list[Phase]) -> BackfillPlan:
         with self.connect() as con:
-            return plan_backfill(con, start, end, phases, cascade=self.mode.cascade, strict=self.mode.strict,
-                                 landing=self.landing, warehouse=self.warehouse)
+            return plan_backfill(
+                con,
+                start,
+                end,
+                phases,
+                cascade=self.mode.cascade,
+                strict=self.mode.strict,
+                landing=self.landing,
+                warehouse=self.warehouse,
+            )
 
-    def record_blocked(self, plan: BackfillPlan, tables: dict[int, list[str]] | None = None,
-                       skip_others: tuple[date, date] | None = None, severity: str = "critical") -> None:
+    def record_blocked(
+        self,
+        plan: BackfillPlan,
+        tables: dict[int, list[str]] | None = None,
+        skip_others: tuple[date, date] | None = None,
+        severity: str = "critical",
+    ) -> None:
         """`blocked` rows for every blocked date (per table of the phase when given, else per phase),
         an alert per blocked phase; with `skip_others`, the other dates of that window are `skipped`
         (`run_blocked`): a Dagster step fails as a whole when a date of its own range is blocked."""
@@ -225,22 +262,63 @@ class PipelineRun:
                 for day in span:
                     blocked = next((b for (p, d), b in blocked_days.items() if d == day and p <= phase.number), None)
                     if blocked is not None:
-                        records.append(RunRecord(self.run_id, asset, phase.number, day, "blocked", None, None, now, now,
-                                                 0.0, self.mode.backfill, self.mode.trigger, blocked.message()))
+                        records.append(
+                            RunRecord(
+                                self.run_id,
+                                asset,
+                                phase.number,
+                                day,
+                                "blocked",
+                                None,
+                                None,
+                                now,
+                                now,
+                                0.0,
+                                self.mode.backfill,
+                                self.mode.trigger,
+                                blocked.message(),
+                            )
+                        )
                     elif skip_others:
-                        records.append(RunRecord(self.run_id, asset, phase.number, day, "skipped", "run_blocked", None,
-                                                 now, now, 0.0, self.mode.backfill, self.mode.trigger,
-                                                 "another date of the run is BLOCKED"))
+                        records.append(
+                            RunRecord(
+                                self.run_id,
+                                asset,
+                                phase.number,
+                                day,
+                                "skipped",
+                                "run_blocked",
+                                None,
+                                now,
+                                now,
+                                0.0,
+                                self.mode.backfill,
+                                self.mode.trigger,
+                                "another date of the run is BLOCKED",
+                            )
+                        )
         with self.connect() as con:
             record_runs(con, records)
         for blocked in plan.blocked:
-            self.alerter.alert("phase_blocked", blocked.message(), severity=severity, run_id=self.run_id,
-                               start_date=blocked.dates[0], end_date=blocked.dates[-1])
+            self.alerter.alert(
+                "phase_blocked",
+                blocked.message(),
+                severity=severity,
+                run_id=self.run_id,
+                start_date=blocked.dates[0],
+                end_date=blocked.dates[-1],
+            )
 
     # -- one step -------------------------------------------------------------------------
 
-    def execute_step(self, step: Step, start: date, end: date, on_dbt_event: DbtEventSink | None = None,
-                     tables: dict[int, list[str]] | None = None) -> StepOutcome:
+    def execute_step(
+        self,
+        step: Step,
+        start: date,
+        end: date,
+        on_dbt_event: DbtEventSink | None = None,
+        tables: dict[int, list[str]] | None = None,
+    ) -> StepOutcome:
         """Guard, build, record, alert: one step over [start, end]. `tables`: per phase, the tables
         (schema.table) the step writes, for run history (default: each dbt model it ran)."""
         started = datetime.now()
@@ -265,14 +343,29 @@ class PipelineRun:
             outcome = self._python_step(step, start, end)
         outcome.build_seconds = time.monotonic() - building
         with self.connect() as con:
-            self._record(con, step, start, end, started, tables, outcome.status, outcome.skip_reason,
-                         outcome.message or None, outcome.dbt)
+            self._record(
+                con,
+                step,
+                start,
+                end,
+                started,
+                tables,
+                outcome.status,
+                outcome.skip_reason,
+                outcome.message or None,
+                outcome.dbt,
+            )
             self._feed_breakers(con, step, outcome)
             note_step(con, self.run_id, step.name, finished=True)
         if outcome.failed:
             category = {DbtStretch: "dbt_failure", LoadStep: "landing_error"}.get(type(step), "step_failed")
-            self.alerter.alert(category, f"{step.name} failed for {start}..{end}: {outcome.message}"[:4000],
-                               run_id=self.run_id, start_date=start, end_date=end)
+            self.alerter.alert(
+                category,
+                f"{step.name} failed for {start}..{end}: {outcome.message}"[:4000],
+                run_id=self.run_id,
+                start_date=start,
+                end_date=end,
+            )
         test_hooks.fire(f"after:{step.name}", self.warehouse)
         return outcome
 
@@ -288,13 +381,17 @@ class PipelineRun:
             name, node = event.get("info", {}).get("name"), event.get("data", {}).get("node_info", {})
             if name == "LogModelResult" and node.get("materialized") == "incremental":
                 seen["dated_model_written"] = True
-            elif name == "NodeStart" and node.get("resource_type") == "test" and seen["dated_model_written"] \
-                    and not seen["tests_started"]:
-                seen["tests_started"] = True         # a model's rows are written, its gates not yet passed
+            elif (
+                name == "NodeStart"
+                and node.get("resource_type") == "test"
+                and seen["dated_model_written"]
+                and not seen["tests_started"]
+            ):
+                seen["tests_started"] = True  # a model's rows are written, its gates not yet passed
                 test_hooks.fire(f"tests:{step.name}", self.warehouse)
 
         self.say(f"dbt build {' '.join(step.selectors)} for {start}..{end}")
-        self.connect().close()         # waits while a process outside nba-pipeline (a plain dbt build) holds the file
+        self.connect().close()  # waits while a process outside nba-pipeline (a plain dbt build) holds the file
         if not self.dbt.is_parsed():
             self.say("dbt: importing dbt and parsing the project (once per process)")
         result = self.dbt.build(step.selectors, start, end, on_event=handle)
@@ -314,8 +411,13 @@ class PipelineRun:
         if self.landing is None:
             self.landing = self._recorded_landing()
         if self.landing is None:
-            return StepOutcome(step, start, end, "failed", "no landing folder: none given and none recorded for "
-                                                             f"{self.warehouse} (nba-pipeline load DIR first)")
+            return StepOutcome(
+                step,
+                start,
+                end,
+                "failed",
+                f"no landing folder: none given and none recorded for {self.warehouse} (nba-pipeline load DIR first)",
+            )
         try:
             with self.connect() as con:
                 report = load_landing(self.landing, start, end, con=con, tables=self.load_tables, progress=self.say)
@@ -350,22 +452,36 @@ class PipelineRun:
         from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key
 
         for number in step.phase_numbers:
-            decision = CircuitBreaker(con, processor_key(number), backfill_mode=self.mode.backfill,
-                                      alerter=self.alerter).check()
+            decision = CircuitBreaker(
+                con, processor_key(number), backfill_mode=self.mode.backfill, alerter=self.alerter
+            ).check()
             if not decision.allowed:
                 return decision.skip_reason, decision.message
         if self.mode.skips_as_historical(end):
-            return "historical_date", f"normal mode: dates older than {self.mode.recent_days} days are left to backfills"
-        if self.mode.smart_skip and not isinstance(step, LoadStep):       # new files may have landed
+            return (
+                "historical_date",
+                f"normal mode: dates older than {self.mode.recent_days} days are left to backfills",
+            )
+        if self.mode.smart_skip and not isinstance(step, LoadStep):  # new files may have landed
             phases = tuple(PHASES_BY_NUMBER[n] for n in step.phase_numbers)
             incomplete = incomplete_dates_by_phase(con, phases, start, end)
             if not any(incomplete.values()):
                 return "unchanged_inputs", "every date is complete, fresh and verified: inputs unchanged since built"
         return None
 
-    def _record(self, con, step: Step, start: date, end: date, started: datetime,
-                tables: dict[int, list[str]] | None, status: str, skip_reason: str | None,
-                message: str | None, build: DbtBuildResult | None) -> None:
+    def _record(
+        self,
+        con,
+        step: Step,
+        start: date,
+        end: date,
+        started: datetime,
+        tables: dict[int, list[str]] | None,
+        status: str,
+        skip_reason: str | None,
+        message: str | None,
+        build: DbtBuildResult | None,
+    ) -> None:
         finished = datetime.now()
         duration = (finished - started).total_seconds()
         game_dates = scheduled_game_dates(con, start, end)
@@ -377,8 +493,9 @@ class PipelineRun:
         # the step's phases, and those of what it wrote besides (the Phase 2 staging views of the first stretch)
         numbers = sorted(set(step.phase_numbers) | set(tables or {}) | {n.phase for n in ran.values() if n.phase})
         for number in numbers:
-            assets = (tables or {}).get(number) or [n.relation for n in ran.values() if n.phase == number] \
-                or [step.name]
+            assets = (
+                (tables or {}).get(number) or [n.relation for n in ran.values() if n.phase == number] or [step.name]
+            )
             for asset in assets:
                 asset_status, asset_reason = status, skip_reason
                 if asset in ran:
@@ -386,8 +503,9 @@ class PipelineRun:
                     asset_reason = asset_reason or dbt_reason
                 written = _rows_by_date(con, asset, start, end) if asset_status == "success" else {}
                 if build is not None and any(rows.input_version is not None for rows in written.values()):
-                    built_versions[(asset, number)] = {day: (rows.input_version, rows.build_id)
-                                                       for day, rows in written.items()}
+                    built_versions[(asset, number)] = {
+                        day: (rows.input_version, rows.build_id) for day, rows in written.items()
+                    }
                 for day in days(start, end):
                     reason = asset_reason
                     if asset_status == "success" and reason is None and day not in game_dates:
@@ -395,13 +513,41 @@ class PipelineRun:
                     note = message
                     if self.requested_end is not None and day > self.requested_end:
                         note = f"forward cascade past {self.requested_end}" + (f"; {message}" if message else "")
-                    records.append(RunRecord(
-                        self.run_id, asset, number, day, asset_status, reason,
-                        (written[day].rows if day in written else 0) if asset_status == "success" else None,
-                        started, finished, duration, self.mode.backfill, self.mode.trigger, note))
+                    records.append(
+                        RunRecord(
+                            self.run_id,
+                            asset,
+                            number,
+                            day,
+                            asset_status,
+                            reason,
+                            (written[day].rows if day in written else 0) if asset_status == "success" else None,
+                            started,
+                            finished,
+                            duration,
+                            self.mode.backfill,
+                            self.mode.trigger,
+                            note,
+                        )
+                    )
         record_runs(con, records)
-        record_step(con, StepRun(self.run_id, step.name, list(step.phase_numbers), start, end, len(game_dates), status,
-                                 skip_reason, started, duration), build, built_versions)
+        record_step(
+            con,
+            StepRun(
+                self.run_id,
+                step.name,
+                list(step.phase_numbers),
+                start,
+                end,
+                len(game_dates),
+                status,
+                skip_reason,
+                started,
+                duration,
+            ),
+            build,
+            built_versions,
+        )
 
     def _feed_breakers(self, con, step: Step, outcome: StepOutcome) -> None:
         from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key, record_step_results
@@ -422,7 +568,7 @@ class PipelineRun:
 @dataclass(frozen=True)
 class _DateRows:
     rows: int
-    input_version: str | None = None       # None: the table records no input versions (sources, raw tables)
+    input_version: str | None = None  # None: the table records no input versions (sources, raw tables)
     build_id: str | None = None
 
 
@@ -432,8 +578,11 @@ def _nearest_games(con, start: date, end: date) -> tuple[date | None, date | Non
 
     if "nba_raw.nbac_schedule" not in existing_tables(con):
         return None, None
-    return con.execute("select (select max(game_date) from nba_raw.nbac_schedule where game_date < ?), "
-                       "(select min(game_date) from nba_raw.nbac_schedule where game_date > ?)", [start, end]).fetchone()
+    return con.execute(
+        "select (select max(game_date) from nba_raw.nbac_schedule where game_date < ?), "
+        "(select min(game_date) from nba_raw.nbac_schedule where game_date > ?)",
+        [start, end],
+    ).fetchone()
 
 
 def _rows_by_date(con, relation: str, start: date, end: date) -> dict[date, _DateRows]:
@@ -442,15 +591,21 @@ def _rows_by_date(con, relation: str, start: date, end: date) -> dict[date, _Dat
     if "." not in relation:
         return {}
     schema, name = relation.split(".", 1)
-    columns = {row[0] for row in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "and column_name in ('game_date', 'input_version', 'build_id')", [schema, name]).fetchall()}
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "and column_name in ('game_date', 'input_version', 'build_id')",
+            [schema, name],
+        ).fetchall()
+    }
     if "game_date" not in columns:
         return {}
     versioned = {"input_version", "build_id"} <= columns
     versions = ", cast(min(input_version) as varchar), min(build_id)" if versioned else ""
-    rows = con.execute(f"select game_date, count(*){versions} from {relation} where game_date between ? and ? "
-                       "group by 1", [start, end]).fetchall()
+    rows = con.execute(
+        f"select game_date, count(*){versions} from {relation} where game_date between ? and ? group by 1", [start, end]
+    ).fetchall()
     return {row[0]: _DateRows(*row[1:]) if versioned else _DateRows(row[1]) for row in rows}
 
 
@@ -505,8 +660,9 @@ class _StepCounter:
         self.run.say(f"step {self.done} of {self.total}: {step.name} {start}..{end} ({timing})")
 
 
-def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase], built: list[Phase],
-                  began: float) -> BackfillResult:
+def _run_backfill(
+    run: PipelineRun, start: date, end: date, selected: list[Phase], built: list[Phase], began: float
+) -> BackfillResult:
     say, mode = run.say, run.mode
     run.begin(start, end)
     try:
@@ -514,8 +670,11 @@ def _run_backfill(run: PipelineRun, start: date, end: date, selected: list[Phase
             loads = []
             if len(built) < len(selected):
                 loads.append(run.execute_step(LoadStep(PHASES_BY_NUMBER[RAW_PHASE]), start, end))
-            plan = run.plan(start, end, built) if built and not any(o.failed for o in loads) \
+            plan = (
+                run.plan(start, end, built)
+                if built and not any(o.failed for o in loads)
                 else BackfillPlan(start, end, end, built)
+            )
             result = BackfillResult(plan, run.run_id, steps=loads)
             say(plan.describe())
             run.record_blocked(plan)

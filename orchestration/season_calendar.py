@@ -24,9 +24,9 @@ SEED_PATH = PROJECT_ROOT / "seeds" / "season_calendar.csv"
 
 @dataclass(frozen=True)
 class Segment:
-    name: str            # as recorded with a dataset: regular_season | play_in | playoffs
-    season_type: str     # as in nba_raw.nbac_schedule.season_type
-    start_column: str    # the seed column holding its first date
+    name: str  # as recorded with a dataset: regular_season | play_in | playoffs
+    season_type: str  # as in nba_raw.nbac_schedule.season_type
+    start_column: str  # the seed column holding its first date
 
 
 REGULAR_SEASON = Segment("regular_season", "Regular Season", "regular_season_start")
@@ -40,13 +40,13 @@ SEGMENTS_BY_NAME = {s.name: s for s in SEGMENTS}
 class SeasonCalendar:
     """One row of the seed."""
 
-    season: int                      # start year: 2021 for 2021-22
-    season_label: str                # "2021-22"
+    season: int  # start year: 2021 for 2021-22
+    season_label: str  # "2021-22"
     regular_season_start: date
     regular_season_end: date
-    play_in_start: date | None       # none before 2019-20
+    play_in_start: date | None  # none before 2019-20
     playoffs_start: date
-    last_game: date | None           # none while the season is not over
+    last_game: date | None  # none while the season is not over
 
     def segment_start(self, segment: Segment) -> date | None:
         """The first date of `segment` (None: the season had no play-in)."""

@@ -36,7 +36,7 @@ def content_versions(rows: pa.Table, dates: list[date]) -> dict[date, tuple[int,
     The version is the md5 of the sorted md5s of the rows' values (lineage columns left out),
     so it depends on the set of rows only: not on their order in the files."""
     columns = [name for name in rows.column_names if name not in LINEAGE_COLUMNS]
-    versions = {day: (0, EMPTY_VERSION) for day in dates}
+    versions = dict.fromkeys(dates, (0, EMPTY_VERSION))
     if not rows.num_rows or not dates:
         return versions
     values = ", ".join(f'"{name}"' for name in columns if name != "game_date")
@@ -61,8 +61,9 @@ def recorded_versions(db: Session, table: str, dates: list[date]) -> dict[date, 
     if not dates:
         return {}
     rows = db.execute(
-        f"select game_date, content_version from {VERSIONS_TABLE} "
-        f"where source_table = ? and game_date between ? and ?", [table, min(dates), max(dates)]).fetchall()
+        f"select game_date, content_version from {VERSIONS_TABLE} where source_table = ? and game_date between ? and ?",
+        [table, min(dates), max(dates)],
+    ).fetchall()
     wanted = set(dates)
     return {day: version for day, version in rows if day in wanted}
 
@@ -74,15 +75,20 @@ def changed_dates(db: Session, table: str, versions: dict[date, tuple[int, str]]
     rows as that version counted: rows removed behind the writer's back are written again."""
     held = recorded_versions(db, table, list(versions))
     present = _row_counts(db, table, list(versions))
-    return sorted(day for day, (count, version) in versions.items()
-                  if held.get(day) != version or present.get(day, 0) != count)
+    return sorted(
+        day for day, (count, version) in versions.items() if held.get(day) != version or present.get(day, 0) != count
+    )
 
 
 def _row_counts(db: Session, table: str, dates: list[date]) -> dict[date, int]:
     if not dates or table not in db.tables():
         return {}
-    return dict(db.execute(f"select game_date, count(*) from {table} where game_date between ? and ? group by 1",
-                           [min(dates), max(dates)]).fetchall())
+    return dict(
+        db.execute(
+            f"select game_date, count(*) from {table} where game_date between ? and ? group by 1",
+            [min(dates), max(dates)],
+        ).fetchall()
+    )
 
 
 def _pairs(dates_by_table: dict[str, list[date]] | dict[str, dict[date, tuple[int, str]]]) -> str:
@@ -110,16 +116,26 @@ def record_versions(db: Session, versions: dict[str, dict[date, tuple[int, str]]
         return
     with db.transaction():
         delete_versions(db, {table: list(by_date) for table, by_date in versions.items()})
-        db.append(VERSIONS_TABLE, pa.table({
-            "source_table": pa.array([table for table, by_date in versions.items() for _ in by_date], pa.string()),
-            "game_date": pa.array([day for by_date in versions.values() for day in by_date], pa.date32()),
-            "row_count": pa.array([count for by_date in versions.values() for count, _ in by_date.values()],
-                                  pa.int64()),
-            "content_version": pa.array([v for by_date in versions.values() for _, v in by_date.values()],
-                                        pa.string()),
-            "written_at": pa.array([written_at] * sum(len(by_date) for by_date in versions.values()),
-                                   pa.timestamp("us")),
-        }))
+        db.append(
+            VERSIONS_TABLE,
+            pa.table(
+                {
+                    "source_table": pa.array(
+                        [table for table, by_date in versions.items() for _ in by_date], pa.string()
+                    ),
+                    "game_date": pa.array([day for by_date in versions.values() for day in by_date], pa.date32()),
+                    "row_count": pa.array(
+                        [count for by_date in versions.values() for count, _ in by_date.values()], pa.int64()
+                    ),
+                    "content_version": pa.array(
+                        [v for by_date in versions.values() for _, v in by_date.values()], pa.string()
+                    ),
+                    "written_at": pa.array(
+                        [written_at] * sum(len(by_date) for by_date in versions.values()), pa.timestamp("us")
+                    ),
+                }
+            ),
+        )
 
 
 def table_versions(db: Session, table: str, dates: list[date]) -> dict[date, tuple[int, str]]:

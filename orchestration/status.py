@@ -41,13 +41,17 @@ def status_notes(con, gaps: list | None = None) -> list[str]:
             label = pair_label(gap.phase_from, gap.phase_to) + ("" if gap.kind == "missing" else f" {gap.kind}")
             per_pair[label] = per_pair.get(label, 0) + 1
         counts = ", ".join(f"{label} {count}" for label, count in per_pair.items())
-        lines = [f"gaps: {len(gaps)} date(s) ({counts}); list them with `nba-pipeline gaps`, "
-                 f"fill them with `nba-pipeline heal`"]
+        lines = [
+            f"gaps: {len(gaps)} date(s) ({counts}); list them with `nba-pipeline gaps`, "
+            f"fill them with `nba-pipeline heal`"
+        ]
     else:
         lines = ["gaps: none"]
     if "nba_orchestration.circuit_breaker_state" in existing_tables(con):
-        tripped = con.execute("select breaker_key, state from nba_orchestration.circuit_breaker_state "
-                              "where state <> ? order by 1", [CLOSED]).fetchall()
+        tripped = con.execute(
+            "select breaker_key, state from nba_orchestration.circuit_breaker_state where state <> ? order by 1",
+            [CLOSED],
+        ).fetchall()
         if tripped:
             lines.append("circuit breakers not closed: " + ", ".join(f"{key} {state}" for key, state in tripped))
     for run in recent_runs(con, limit=20):
@@ -55,6 +59,8 @@ def status_notes(con, gaps: list | None = None) -> list[str]:
         if status in (INTERRUPTED, "running"):
             window = f" {run.requested_start}..{run.requested_end}" if run.requested_start else ""
             step = f", last step {run.current_step}" if run.current_step else ""
-            lines.append(f"run {run.run_id} {status}: {run.command}{window} (started {run.started_at:%Y-%m-%d %H:%M:%S}"
-                         f", {run.steps_done} step(s) done{step})")
+            lines.append(
+                f"run {run.run_id} {status}: {run.command}{window} (started {run.started_at:%Y-%m-%d %H:%M:%S}"
+                f", {run.steps_done} step(s) done{step})"
+            )
     return lines

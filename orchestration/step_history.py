@@ -56,20 +56,49 @@ def _insert(con, table: str, rows: list[dict]) -> None:
         con.unregister("step_history_rows")
 
 
-def record_step(con, step: StepRun, build: DbtBuildResult | None,
-                built_versions: dict[tuple[str, int], dict[date, tuple[str | None, str | None]]]) -> None:
+def record_step(
+    con,
+    step: StepRun,
+    build: DbtBuildResult | None,
+    built_versions: dict[tuple[str, int], dict[date, tuple[str | None, str | None]]],
+) -> None:
     """The step's row, its dbt nodes' timings and the input versions of the dates it built.
     `built_versions`: (relation, phase) -> date -> (input_version, build_id)."""
     ensure_orchestration_schema(con)
     _insert(con, STEP_RUNS, [{**vars(step), "phases": ",".join(str(n) for n in step.phases)}])
-    _insert(con, NODE_TIMINGS, [
-        {"run_id": step.run_id, "step": step.step, "started_at": step.started_at, "unique_id": node.unique_id,
-         "resource_type": node.resource_type, "relation": node.relation, "phase": node.phase,
-         "status": node.status, "execution_seconds": node.execution_time}
-        for node in (build.nodes if build else [])])
+    _insert(
+        con,
+        NODE_TIMINGS,
+        [
+            {
+                "run_id": step.run_id,
+                "step": step.step,
+                "started_at": step.started_at,
+                "unique_id": node.unique_id,
+                "resource_type": node.resource_type,
+                "relation": node.relation,
+                "phase": node.phase,
+                "status": node.status,
+                "execution_seconds": node.execution_time,
+            }
+            for node in (build.nodes if build else [])
+        ],
+    )
     now = datetime.now()
-    _insert(con, BUILD_INPUTS, [
-        {"run_id": step.run_id, "relation": relation, "phase": phase, "game_date": day,
-         "input_version": version, "build_id": build_id, "recorded_at": now}
-        for (relation, phase), by_date in built_versions.items()
-        for day, (version, build_id) in sorted(by_date.items())])
+    _insert(
+        con,
+        BUILD_INPUTS,
+        [
+            {
+                "run_id": step.run_id,
+                "relation": relation,
+                "phase": phase,
+                "game_date": day,
+                "input_version": version,
+                "build_id": build_id,
+                "recorded_at": now,
+            }
+            for (relation, phase), by_date in built_versions.items()
+            for day, (version, build_id) in sorted(by_date.items())
+        ],
+    )

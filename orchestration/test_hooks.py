@@ -29,7 +29,7 @@ class TestHook:
     action: str
 
     @classmethod
-    def from_env(cls) -> "TestHook | None":
+    def from_env(cls) -> TestHook | None:
         spec = os.environ.get(HOOK_ENV, "").strip()
         if not spec:
             return None

@@ -81,6 +81,7 @@ def lock_file(warehouse: Path) -> Path:
 
 # ---------------------------------------------------------------- who holds it
 
+
 @dataclass(frozen=True)
 class Holder:
     """A process holding the warehouse, as the waiting line names it."""
@@ -90,12 +91,13 @@ class Holder:
     started_at: datetime | None
 
     def describe(self) -> str:
-        if self.pid <= 0:                  # DuckDB did not name it
+        if self.pid <= 0:  # DuckDB did not name it
             return f"held by {self.command}"
         if self.started_at is None:
             return f"held by PID {self.pid} ({self.command})"
-        shown = self.started_at.strftime("%H:%M:%S" if self.started_at.date() == datetime.now().date()
-                                         else "%Y-%m-%d %H:%M:%S")
+        shown = self.started_at.strftime(
+            "%H:%M:%S" if self.started_at.date() == datetime.now().date() else "%Y-%m-%d %H:%M:%S"
+        )
         return f"held by PID {self.pid} ({self.command}, since {shown})"
 
     def record(self) -> bytes:
@@ -108,8 +110,7 @@ class Holder:
         try:
             fields = json.loads(raw.decode())
             started = fields["started_at"]
-            return cls(int(fields["pid"]), str(fields["command"]),
-                       datetime.fromisoformat(started) if started else None)
+            return cls(int(fields["pid"]), str(fields["command"]), datetime.fromisoformat(started) if started else None)
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             return None
 
@@ -126,7 +127,7 @@ def _short_command(argv: list[str], width: int = 60) -> str:
     """`/venv/bin/python /venv/bin/dbt build --vars ...` -> `dbt build --vars ...` (clipped)."""
     words = list(argv)
     if len(words) > 1 and Path(words[0]).name.startswith("python") and not words[1].startswith("-"):
-        words = words[1:]                  # a script run by the interpreter: name the script
+        words = words[1:]  # a script run by the interpreter: name the script
     if words:
         words[0] = Path(words[0]).name
     text = " ".join(" ".join(words).split())
@@ -137,8 +138,11 @@ def process_holder(pid: int, fallback: str) -> Holder:
     """Describe any process by its pid (its command line and start time), `fallback` when it is gone."""
     try:
         process = psutil.Process(pid)
-        return Holder(pid, _short_command(process.cmdline()) or fallback,
-                      datetime.fromtimestamp(process.create_time()).replace(microsecond=0))
+        return Holder(
+            pid,
+            _short_command(process.cmdline()) or fallback,
+            datetime.fromtimestamp(process.create_time()).replace(microsecond=0),
+        )
     except psutil.Error:
         return Holder(pid, fallback, None)
 
@@ -158,8 +162,12 @@ def duckdb_lock_holder(error: BaseException) -> Holder | None:
 
 # ---------------------------------------------------------------- errors a person can act on
 
-_DAMAGED = ("Could not read enough bytes", "not a valid DuckDB database", "Corrupt database file",
-            "does not match stored checksum")
+_DAMAGED = (
+    "Could not read enough bytes",
+    "not a valid DuckDB database",
+    "Corrupt database file",
+    "does not match stored checksum",
+)
 _OTHER_VERSION = ("version number", "storage version", "newer version of DuckDB", "older version of DuckDB")
 _NO_ACCESS = ("Permission denied", "Read-only file system")
 _MISSING = ("database does not exist",)
@@ -178,8 +186,10 @@ def _named_file(error: BaseException, warehouse: Path) -> str:
 
 
 def _no_warehouse(path: Path | str) -> WarehouseUnreadable:
-    return WarehouseUnreadable(f"no warehouse at {path}: create it with `nba-pipeline load <landing folder>`, "
-                               f"or point NBA_PIPELINE_DUCKDB at an existing one")
+    return WarehouseUnreadable(
+        f"no warehouse at {path}: create it with `nba-pipeline load <landing folder>`, "
+        f"or point NBA_PIPELINE_DUCKDB at an existing one"
+    )
 
 
 def unreadable(error: BaseException, warehouse: Path) -> WarehouseUnreadable | None:
@@ -194,16 +204,19 @@ def unreadable(error: BaseException, warehouse: Path) -> WarehouseUnreadable | N
         return WarehouseUnreadable(
             f"the warehouse {path} is damaged or not a DuckDB database ({_detail(error)}): restore it from a "
             f"backup, or move it aside and rebuild it (`nba-pipeline load <landing folder>`, then `nba-pipeline "
-            f"backfill`)")
+            f"backfill`)"
+        )
     if any(marker in text for marker in _OTHER_VERSION):
         return WarehouseUnreadable(
             f"the warehouse {path} was written by another DuckDB version ({_detail(error)}): open it with that "
-            f"version, or move it aside and rebuild it")
+            f"version, or move it aside and rebuild it"
+        )
     if any(marker in text for marker in _NO_ACCESS):
         return WarehouseUnreadable(
             f"cannot open the warehouse {path} ({_detail(error)}): commands that read need read access to the "
             f"file, commands that write need write access to it and its folder; fix the permissions or point "
-            f"NBA_PIPELINE_DUCKDB at a copy you can use")
+            f"NBA_PIPELINE_DUCKDB at a copy you can use"
+        )
     return None
 
 
@@ -211,12 +224,14 @@ def explain(error: BaseException, warehouse: Path) -> WarehouseBusy | WarehouseU
     """A raw DuckDB error as `WarehouseBusy` / `WarehouseUnreadable` (for code that opened the file itself)."""
     holder = duckdb_lock_holder(error)
     if holder is not None:
-        return WarehouseBusy(f"the warehouse {_named_file(error, warehouse)} is {holder.describe()}; run this again "
-                             f"when it is done")
+        return WarehouseBusy(
+            f"the warehouse {_named_file(error, warehouse)} is {holder.describe()}; run this again when it is done"
+        )
     return unreadable(error, warehouse)
 
 
 # ---------------------------------------------------------------- waiting
+
 
 class _Wait:
     """One deadline for everything a command waits for; each new holder is said once."""
@@ -234,13 +249,14 @@ class _Wait:
         now = time.monotonic()
         self.blocked_since = self.blocked_since if self.blocked_since is not None else now
         if holder is None and now - self.blocked_since < RECORD_GRACE_SECONDS and now < self.deadline:
-            time.sleep(POLL_SECONDS)       # the holder may still be writing its record
+            time.sleep(POLL_SECONDS)  # the holder may still be writing its record
             return
         who = holder or unknown
         if now >= self.deadline:
             raise WarehouseBusy(
                 f"the warehouse {self.warehouse} is still {who} after waiting {self.timeout:g} s; run this again "
-                f"when it is done, or wait longer with --lock-timeout SECONDS (or {LOCK_TIMEOUT_ENV})")
+                f"when it is done, or wait longer with --lock-timeout SECONDS (or {LOCK_TIMEOUT_ENV})"
+            )
         if who != self.said:
             self.say(f"waiting for the warehouse: {who}")
             self.said = who
@@ -278,7 +294,7 @@ def _open_duckdb(warehouse: Path, read_only: bool, wait: _Wait) -> duckdb.DuckDB
 
 # ---------------------------------------------------------------- writers
 
-_held: dict[Path, int] = {}            # warehouse -> nesting depth of writer_lock in this process
+_held: dict[Path, int] = {}  # warehouse -> nesting depth of writer_lock in this process
 _held_guard = threading.Lock()
 
 
@@ -301,7 +317,8 @@ def _open_for_writer(warehouse: Path) -> int:
         raise WarehouseUnreadable(
             f"cannot write the warehouse {warehouse}: its lock file {path} cannot be opened "
             f"({error.strerror}); commands that write need write access to {path.parent}, or point "
-            f"NBA_PIPELINE_DUCKDB at a warehouse you can write") from error
+            f"NBA_PIPELINE_DUCKDB at a warehouse you can write"
+        ) from error
 
 
 @contextmanager
@@ -334,9 +351,9 @@ def writer_lock(warehouse: Path, command: str, timeout: float | None = None, say
         finally:
             with _held_guard:
                 del _held[key]
-            os.ftruncate(fd, 0)            # an empty record: no writer (the file stays, deleting it races)
+            os.ftruncate(fd, 0)  # an empty record: no writer (the file stays, deleting it races)
     finally:
-        os.close(fd)                       # releases the flock
+        os.close(fd)  # releases the flock
 
 
 def connect_writer(warehouse: Path, timeout: float | None = None, say: Say = print) -> duckdb.DuckDBPyConnection:
@@ -351,6 +368,7 @@ def connect_writer(warehouse: Path, timeout: float | None = None, say: Say = pri
 
 
 # ---------------------------------------------------------------- readers
+
 
 def _open_for_reader(warehouse: Path) -> int | None:
     """The lock file opened for a shared lock; None when there is none (no nba-pipeline writer has used this

@@ -21,19 +21,30 @@ PHASE3_TABLES = PHASES_BY_NUMBER[3].completeness_tables
 BUILD_COLUMNS = ("build_id",)
 
 
-def build(warehouse: Path, start: date | None, end: date | None, selector: str = "tag:phase_2 tag:phase_3",
-          target_path: Path | None = None) -> DbtBuildResult:
+def build(
+    warehouse: Path,
+    start: date | None,
+    end: date | None,
+    selector: str = "tag:phase_2 tag:phase_3",
+    target_path: Path | None = None,
+) -> DbtBuildResult:
     return dbt_build([selector], start, end, warehouse, target_path)
 
 
-def dbt_build(selectors: list[str], start: date | None, end: date | None, warehouse: Path,
-              target_path: Path | None = None) -> DbtBuildResult:
+def dbt_build(
+    selectors: list[str], start: date | None, end: date | None, warehouse: Path, target_path: Path | None = None
+) -> DbtBuildResult:
     """`dbt build` of the selectors over [start, end], through the project's in-process dbt."""
     return DbtProject(warehouse, target_path=target_path).build(selectors, start, end)
 
 
-def run_dbt(args: list[str], start: date | None = None, end: date | None = None, warehouse: Path | None = None,
-            target_path: Path | None = None) -> DbtBuildResult:
+def run_dbt(
+    args: list[str],
+    start: date | None = None,
+    end: date | None = None,
+    warehouse: Path | None = None,
+    target_path: Path | None = None,
+) -> DbtBuildResult:
     """Any dbt command (test, compile ...) over [start, end], through the project's in-process dbt."""
     return DbtProject(warehouse, target_path=target_path).invoke(args, start, end)
 
@@ -52,10 +63,12 @@ def table_differences(left: Path, right: Path, table: str) -> tuple[int, int, in
         count_left = con.execute(f"select count(*) from l.{table}").fetchone()[0]
         count_right = con.execute(f"select count(*) from r.{table}").fetchone()[0]
         columns = _content_columns(con, table)
-        only_left = con.execute(f"select count(*) from (select {columns} from l.{table} "
-                                f"except all select {columns} from r.{table})").fetchone()[0]
-        only_right = con.execute(f"select count(*) from (select {columns} from r.{table} "
-                                 f"except all select {columns} from l.{table})").fetchone()[0]
+        only_left = con.execute(
+            f"select count(*) from (select {columns} from l.{table} except all select {columns} from r.{table})"
+        ).fetchone()[0]
+        only_right = con.execute(
+            f"select count(*) from (select {columns} from r.{table} except all select {columns} from l.{table})"
+        ).fetchone()[0]
         return count_left, count_right, only_left, only_right
     finally:
         con.close()
@@ -64,9 +77,14 @@ def table_differences(left: Path, right: Path, table: str) -> tuple[int, int, in
 def _content_columns(con, table: str) -> str:
     """Every column of `table` (as in the left warehouse) but the build's own (build_id)."""
     schema, name = table.split(".")
-    names = [row[0] for row in con.execute(
-        "select column_name from information_schema.columns where table_catalog = 'l' and table_schema = ? "
-        "and table_name = ? order by ordinal_position", [schema, name]).fetchall()]
+    names = [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns where table_catalog = 'l' and table_schema = ? "
+            "and table_name = ? order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+    ]
     return ", ".join(f'"{column}"' for column in names if column not in BUILD_COLUMNS)
 
 
@@ -76,15 +94,21 @@ def assert_identical(left: Path, right: Path, tables=PHASE3_TABLES) -> None:
         count_left, count_right, only_left, only_right = table_differences(left, right, table)
         assert count_left > 0, f"{table} is empty in {left}: the comparison would prove nothing"
         if (count_left, only_left, only_right) != (count_right, 0, 0):
-            problems.append(f"{table}: {count_left} vs {count_right} rows, {only_left} only left, {only_right} only right")
+            problems.append(
+                f"{table}: {count_left} vs {count_right} rows, {only_left} only left, {only_right} only right"
+            )
     assert not problems, "tables differ:\n" + "\n".join(problems)
 
 
 def game_dates(warehouse: Path, start: date | None = None, end: date | None = None) -> list[date]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return [row[0] for row in con.execute(
-            "select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ? order by 1",
-            [start or date(1900, 1, 1), end or date(2999, 12, 31)]).fetchall()]
+        return [
+            row[0]
+            for row in con.execute(
+                "select distinct game_date from nba_raw.nbac_schedule where game_date between ? and ? order by 1",
+                [start or date(1900, 1, 1), end or date(2999, 12, 31)],
+            ).fetchall()
+        ]
 
 
 def query(warehouse: Path, sql: str, params=None) -> list[tuple]:

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support import table_differences
 
 from orchestration.cli import main
 from orchestration.warehouse_lock import lock_file
-from support import table_differences
 
 FIRST = ["--start", "2022-04-16", "--end", "2022-04-19"]
 DELETED = date(2022, 4, 17)
@@ -37,16 +37,21 @@ def _cli(capsys, *args: str) -> tuple[int, str]:
 
 def _every_table(path: Path) -> list[str]:
     with duckdb.connect(str(path), read_only=True) as con:
-        return [row[0] for row in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_type = 'BASE TABLE' order by 1").fetchall()]
+        return [
+            row[0]
+            for row in con.execute(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                "where table_type = 'BASE TABLE' order by 1"
+            ).fetchall()
+        ]
 
 
 def _history(path: Path, run_id: str) -> dict[tuple[int, str], set[str]]:
     """(phase, status) -> dates the run recorded."""
     with duckdb.connect(str(path), read_only=True) as con:
-        rows = con.execute("select phase, status, game_date from nba_orchestration.pipeline_run_history "
-                           "where run_id = ?", [run_id]).fetchall()
+        rows = con.execute(
+            "select phase, status, game_date from nba_orchestration.pipeline_run_history where run_id = ?", [run_id]
+        ).fetchall()
     found: dict[tuple[int, str], set[str]] = {}
     for phase, status, day in rows:
         found.setdefault((phase, status), set()).add(day.isoformat())
@@ -113,7 +118,10 @@ def test_dry_run_writes_nothing_and_names_the_dates_the_run_builds(warehouse, tm
 
     # the plan: the cascade to the last date built; every phase BLOCKED by the deleted Phase 3 date in its window
     assert (second["requested"], second["end"], second["cascaded"]) == (
-        {"start": "2022-04-18", "end": "2022-04-18"}, "2022-04-19", True)
+        {"start": "2022-04-18", "end": "2022-04-18"},
+        "2022-04-19",
+        True,
+    )
     phase4 = second["phases"][0]
     assert phase4["phase"] == 4 and phase4["blocked"]["missing_upstream"] == [DELETED.isoformat()]
     assert "nba-pipeline backfill --start 2022-04-17" in phase4["blocked"]["fix"]
@@ -121,7 +129,7 @@ def test_dry_run_writes_nothing_and_names_the_dates_the_run_builds(warehouse, tm
     for phase in second["phases"]:
         assert phase["blocked"]["dates"] == ["2022-04-18", "2022-04-19"] and phase["dates_to_build"] == []
     code, output = _cli(capsys, "backfill", *SECOND)
-    assert code == 3                                  # BLOCKED
+    assert code == 3  # BLOCKED
     _assert_run_matches(second, _history(warehouse, _run_id(output)))
 
     # the deleted date itself: Phase 3 builds it (not built) and rebuilds the later complete dates; Phase 4 is

@@ -35,14 +35,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support import run_dbt
 
 from orchestration.bigquery.estimate import partitioned_reads
 from orchestration.dbt_invoke import DbtBuildResult
-from support import run_dbt
 
 pytestmark = pytest.mark.bigquery
 
-SEASON_START = date(2023, 4, 15)    # first date of the 2022-23 playoffs, the season's first date in the real data
+SEASON_START = date(2023, 4, 15)  # first date of the 2022-23 playoffs, the season's first date in the real data
 CHUNK1_END = date(2023, 4, 20)
 CHUNK2_START = date(2023, 4, 19)
 END = date(2023, 4, 24)
@@ -73,8 +73,9 @@ class Build:
     target_paths: dict[str, Path] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def run(self, name: str, command: str, start: date, end: date, target_path: Path,
-            warehouse: Path | None = None) -> None:
+    def run(
+        self, name: str, command: str, start: date, end: date, target_path: Path, warehouse: Path | None = None
+    ) -> None:
         began = time.monotonic()
         result = run_dbt([command], start, end, warehouse=warehouse, target_path=target_path)
         self.seconds[name] = time.monotonic() - began
@@ -169,8 +170,11 @@ def bigquery_tables(raw) -> dict[str, list[dict]]:
 def model_keys(manifest_path: Path) -> dict[str, tuple[str, ...]]:
     """`schema.table` -> its declared unique key (unique_combination_of_columns / unique tests)."""
     manifest = json.loads(manifest_path.read_text())
-    relations = {uid: f"{node['schema']}.{node['alias']}" for uid, node in manifest["nodes"].items()
-                 if node["resource_type"] == "model"}
+    relations = {
+        uid: f"{node['schema']}.{node['alias']}"
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+    }
     keys: dict[str, tuple[str, ...]] = {}
     for node in manifest["nodes"].values():
         meta = node.get("test_metadata") or {}
@@ -198,7 +202,7 @@ def same_value(left, right) -> bool:
             if math.isnan(left) or math.isnan(right):
                 return math.isnan(left) and math.isnan(right)
             return math.isclose(left, right, rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_TOLERANCE)
-        return Decimal(left) == Decimal(right)          # integers and decimals: exact
+        return Decimal(left) == Decimal(right)  # integers and decimals: exact
     return left == right
 
 
@@ -208,8 +212,10 @@ def compare_table(name: str, left: list[dict], right: list[dict], key: tuple[str
     left_columns = set(left[0]) if left else set()
     right_columns = set(right[0]) if right else set()
     if left and right and left_columns != right_columns:
-        problems.append(f"{name}: columns only in DuckDB {sorted(left_columns - right_columns)}, "
-                        f"only in BigQuery {sorted(right_columns - left_columns)}")
+        problems.append(
+            f"{name}: columns only in DuckDB {sorted(left_columns - right_columns)}, "
+            f"only in BigQuery {sorted(right_columns - left_columns)}"
+        )
     columns = sorted((left_columns | right_columns) - IGNORED_COLUMNS)
     if len(left) != len(right):
         problems.append(f"{name}: {len(left)} rows in DuckDB, {len(right)} in BigQuery")
@@ -218,13 +224,17 @@ def compare_table(name: str, left: list[dict], right: list[dict], key: tuple[str
     index_left = {tuple(r[c] for c in key): r for r in left}
     index_right = {tuple(r[c] for c in key): r for r in right}
     if len(index_left) != len(left) or len(index_right) != len(right):
-        problems.append(f"{name}: key {key} is not unique ({len(index_left)}/{len(left)} DuckDB, "
-                        f"{len(index_right)}/{len(right)} BigQuery)")
+        problems.append(
+            f"{name}: key {key} is not unique ({len(index_left)}/{len(left)} DuckDB, "
+            f"{len(index_right)}/{len(right)} BigQuery)"
+        )
     only_left = sorted(set(index_left) - set(index_right), key=str)
     only_right = sorted(set(index_right) - set(index_left), key=str)
     if only_left or only_right:
-        problems.append(f"{name}: {len(only_left)} keys only in DuckDB (e.g. {only_left[:3]}), "
-                        f"{len(only_right)} only in BigQuery (e.g. {only_right[:3]})")
+        problems.append(
+            f"{name}: {len(only_left)} keys only in DuckDB (e.g. {only_left[:3]}), "
+            f"{len(only_right)} only in BigQuery (e.g. {only_right[:3]})"
+        )
     differing: dict[str, list] = {}
     for k in set(index_left) & set(index_right):
         a, b = index_left[k], index_right[k]
@@ -244,13 +254,16 @@ def test_every_table_matches_the_duckdb_build(bigquery, duck):
     raw, bq_build, _ = bigquery
     duck_path, duck_build = duck
     left, right = duckdb_tables(duck_path), bigquery_tables(raw)
-    keys = {**{f"nba_raw.{t}": k for t, k in RAW_KEYS.items()},
-            **model_keys(duck_build.target_paths["range"] / "manifest.json")}
+    keys = {
+        **{f"nba_raw.{t}": k for t, k in RAW_KEYS.items()},
+        **model_keys(duck_build.target_paths["range"] / "manifest.json"),
+    }
 
     leftovers = sorted(t for t in right if "__dbt_tmp" in t or ".__load_" in t or t.split(".")[1].startswith("_load_"))
     assert not leftovers, f"temporary tables left on BigQuery: {leftovers}"
     assert sorted(left) == sorted(right), (
-        f"tables only in DuckDB: {sorted(set(left) - set(right))}, only in BigQuery: {sorted(set(right) - set(left))}")
+        f"tables only in DuckDB: {sorted(set(left) - set(right))}, only in BigQuery: {sorted(set(right) - set(left))}"
+    )
 
     problems, compared = [], {}
     for name in sorted(left):
@@ -261,7 +274,11 @@ def test_every_table_matches_the_duckdb_build(bigquery, duck):
 
     # the comparison proves something: every model table and the loaded raw tables hold rows
     # (the trained-model step writes DuckDB only: its source and its system's table are empty on both)
-    trained_model_tables = ("ml_system_predictions", "ml_model_registry", "player_prop_predictions_gradient_boosting_v1")
+    trained_model_tables = (
+        "ml_system_predictions",
+        "ml_model_registry",
+        "player_prop_predictions_gradient_boosting_v1",
+    )
     built = [n for n in left if n.split(".")[0] in MODEL_DATASETS and not n.endswith(trained_model_tables)]
     assert built and all(compared[n] > 0 for n in built), {n: compared[n] for n in built}
     for name in ("nba_raw.nbac_schedule", "nba_raw.nbac_player_boxscore", "nba_raw.nbac_team_boxscore"):
@@ -276,13 +293,15 @@ def test_content_versions_and_date_freshness_match_the_duckdb_build(bigquery, du
     raw, _, _ = bigquery
     duck_path, _ = duck
     versions = "select source_table, game_date, row_count, content_version from nba_orchestration.source_date_versions"
-    freshness = ("select model_relation, game_date, row_count, expected_version, is_fresh, is_verified "
-                 "from nba_orchestration.date_freshness")
+    freshness = (
+        "select model_relation, game_date, row_count, expected_version, is_fresh, is_verified "
+        "from nba_orchestration.date_freshness"
+    )
     with duckdb.connect(str(duck_path), read_only=True) as con:
         left_versions = con.sql(versions).to_arrow_table().to_pylist()
         left_freshness = con.sql(freshness).to_arrow_table().to_pylist()
 
-    session = raw.session()           # the warehouse interface: the same SQL, transpiled for BigQuery
+    session = raw.session()  # the warehouse interface: the same SQL, transpiled for BigQuery
     right_versions, right_freshness = session.execute(versions).dicts(), session.execute(freshness).dicts()
     assert left_versions and left_freshness
     problems = compare_table("source_date_versions", left_versions, right_versions, ("source_table", "game_date"))
@@ -295,16 +314,23 @@ def test_content_versions_and_date_freshness_match_the_duckdb_build(bigquery, du
     assert not unverified, f"{len(unverified)} model dates of the dbt build unverified, e.g. {unverified[:3]}"
     key = ("model_relation", "game_date")
     compared = [{k: v for k, v in row.items() if k != "is_verified"} for row in right_freshness]
-    problems = compare_table("date_freshness", [{k: v for k, v in row.items() if k != "is_verified"}
-                                                for row in left_freshness], compared, key)
+    problems = compare_table(
+        "date_freshness",
+        [{k: v for k, v in row.items() if k != "is_verified"} for row in left_freshness],
+        compared,
+        key,
+    )
     assert not problems, "\n".join(problems)
 
 
 def test_prod_tables_are_partitioned_by_game_date_and_clustered(bigquery):
     raw, build, _ = bigquery
     manifest = json.loads((build.target_paths["chunk2"] / "manifest.json").read_text())
-    models = [n for n in manifest["nodes"].values()
-              if n["resource_type"] == "model" and n["config"]["materialized"] in ("incremental", "table")]
+    models = [
+        n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"]["materialized"] in ("incremental", "table")
+    ]
     assert len(models) >= 5
     problems = []
     for node in models:
@@ -337,11 +363,13 @@ def test_range_backfill_reads_only_the_partitions_it_needs(bigquery):
     raw, build, _ = bigquery
     target = build.target_paths["chunk2"]
     manifest = json.loads((target / "manifest.json").read_text())
-    models = {uid: n for uid, n in manifest["nodes"].items()
-              if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental"}
+    models = {
+        uid: n
+        for uid, n in manifest["nodes"].items()
+        if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental"
+    }
     chunk_days = [CHUNK2[0] + timedelta(days=i) for i in range((CHUNK2[1] - CHUNK2[0]).days + 1)]
-    expected_merge = ("DBT_INTERNAL_DEST.game_date in ("
-                      + ", ".join(f"date '{d.isoformat()}'" for d in chunk_days) + ")")
+    expected_merge = "DBT_INTERNAL_DEST.game_date in (" + ", ".join(f"date '{d.isoformat()}'" for d in chunk_days) + ")"
     problems, lowest = [], {}
     for node in models.values():
         path = node["original_file_path"]
@@ -386,11 +414,12 @@ def test_phase2_writer_quarantine_unresolved_and_reload(emulator, real_dir, gene
     (landing / "player_box" / source.name).symlink_to(source)
     with gzip.open(source, "rt") as f:
         header = f.readline().rstrip("\n")
-        row = next(line.rstrip("\n").split(",") for line in f if line.split(",")[1] == day.isoformat()
-                   and ",DNP" not in line)
+        row = next(
+            line.rstrip("\n").split(",") for line in f if line.split(",")[1] == day.isoformat() and ",DNP" not in line
+        )
     columns = header.split(",")
-    bad = dict(zip(columns, row), points="abc")                             # quarantined: not a number
-    unknown = dict(zip(columns, row), personId="999999999", personName="Nobody, Jr.")   # unresolved player
+    bad = dict(zip(columns, row), points="abc")  # quarantined: not a number
+    unknown = dict(zip(columns, row), personId="999999999", personName="Nobody, Jr.")  # unresolved player
     with open(landing / "player_box" / "extra.csv", "w") as f:
         f.write(header + "\n")
         for record in (bad, unknown):
@@ -404,8 +433,11 @@ def test_phase2_writer_quarantine_unresolved_and_reload(emulator, real_dir, gene
             env.setenv(name, value)
         raw = BigQueryRaw(BigQuerySettings.from_env().client(), "writer-test-project")
         reports = [load_landing_bigquery(landing, day, day, raw=raw) for _ in range(2)]
-        with pytest.raises(DatasetMismatchError, match=r"the warehouse BigQuery writer-test-project\.nba_raw "
-                                                       r"holds real data: real NBA playoffs"):
+        with pytest.raises(
+            DatasetMismatchError,
+            match=r"the warehouse BigQuery writer-test-project\.nba_raw "
+            r"holds real data: real NBA playoffs",
+        ):
             load_landing_bigquery(generated_landing, day, day, raw=raw)
 
     assert duck_report.rows_quarantined >= 1 and duck_report.unresolved_occurrences == 1
@@ -422,7 +454,10 @@ def test_phase2_writer_quarantine_unresolved_and_reload(emulator, real_dir, gene
     assert len(right["nba_raw.unresolved_players"]) == 1
     for report in reports:
         assert (report.rows_loaded, report.rows_quarantined, report.unresolved_occurrences) == (
-            duck_report.rows_loaded, duck_report.rows_quarantined, duck_report.unresolved_occurrences)
+            duck_report.rows_loaded,
+            duck_report.rows_quarantined,
+            duck_report.unresolved_occurrences,
+        )
 
 
 def test_cli_load_writes_bigquery_on_the_prod_target(emulator, real_dir, tmp_path):
@@ -439,15 +474,23 @@ def test_cli_load_writes_bigquery_on_the_prod_target(emulator, real_dir, tmp_pat
 
     start, end = date(2023, 4, 15), date(2023, 4, 16)
     project = "cli-load-test-project"
-    duck_file = tmp_path / "untouched.duckdb"           # where a DuckDB load would have gone
+    duck_file = tmp_path / "untouched.duckdb"  # where a DuckDB load would have gone
     env = {**os.environ, **emulator.env(), "NBA_BQ_PROJECT": project, "NBA_PIPELINE_DUCKDB": str(duck_file)}
-    command = [str(Path(sys.executable).parent / "nba-pipeline"), "load", str(real_dir),
-               "--start", start.isoformat(), "--end", end.isoformat()]
+    command = [
+        str(Path(sys.executable).parent / "nba-pipeline"),
+        "load",
+        str(real_dir),
+        "--start",
+        start.isoformat(),
+        "--end",
+        end.isoformat(),
+    ]
 
     with connect(tmp_path / "expected.duckdb") as con:
         load_landing(real_dir, start, end, con=con)
-        expected = dict(con.execute("select game_date, count(*) from nba_raw.nbac_player_boxscore "
-                                    "group by 1 order by 1").fetchall())
+        expected = dict(
+            con.execute("select game_date, count(*) from nba_raw.nbac_player_boxscore group by 1 order by 1").fetchall()
+        )
     assert sorted(expected) == [start, end] and all(n > 0 for n in expected.values()), expected
 
     with pytest.MonkeyPatch.context() as patch:
@@ -460,8 +503,10 @@ def test_cli_load_writes_bigquery_on_the_prod_target(emulator, real_dir, tmp_pat
         done = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
         assert f"written to BigQuery {project}.nba_raw" in done.stdout, done.stdout
-        rows = raw.query(f"select game_date, count(*) as n from {raw.quoted('nbac_player_boxscore')} "
-                         "group by game_date order by game_date")
+        rows = raw.query(
+            f"select game_date, count(*) as n from {raw.quoted('nbac_player_boxscore')} "
+            "group by game_date order by game_date"
+        )
         counts.append({row["game_date"]: row["n"] for row in rows})
 
     assert counts[0] == expected, f"BigQuery {counts[0]}, DuckDB loader {expected}"
@@ -476,7 +521,8 @@ def _row_counts(raw) -> dict[str, int]:
         for item in raw.client.list_tables(f"{raw.project}.{dataset.dataset_id}"):
             if item.table_type == "TABLE":
                 counts[f"{dataset.dataset_id}.{item.table_id}"] = raw.client.get_table(
-                    f"{raw.project}.{dataset.dataset_id}.{item.table_id}").num_rows
+                    f"{raw.project}.{dataset.dataset_id}.{item.table_id}"
+                ).num_rows
     return counts
 
 
@@ -499,8 +545,11 @@ def test_backfill_dry_run_estimates_bytes_from_partition_metadata(bigquery, emul
 
     assert wide.method == PARTITION_METADATA
     manifest = json.loads((build.target_paths["chunk2"] / "manifest.json").read_text())
-    dated = {f"{n['schema']}.{n['alias']}" for n in manifest["nodes"].values() if n["resource_type"] == "model"
-             and n["config"]["materialized"] in ("incremental", "table")}
+    dated = {
+        f"{n['schema']}.{n['alias']}"
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"]["materialized"] in ("incremental", "table")
+    }
     models = {m.model: m for m in wide.models}
     assert set(models) == dated
     for model in models.values():
@@ -508,8 +557,12 @@ def test_backfill_dry_run_estimates_bytes_from_partition_metadata(bigquery, emul
     # the player box score partitions a Phase 3 window model reads: season start .. END, the emulator's rows
     summary = models["nba_analytics.player_game_summary"]
     box = [read for read in summary.reads if read.relation == "nba_raw.nbac_player_boxscore"]
-    rows = list(raw.query(f"select count(*) as n from {raw.quoted('nbac_player_boxscore')} "
-                          f"where game_date between '{SEASON_START}' and '{END}'"))[0]["n"]
+    rows = list(
+        raw.query(
+            f"select count(*) as n from {raw.quoted('nbac_player_boxscore')} "
+            f"where game_date between '{SEASON_START}' and '{END}'"
+        )
+    )[0]["n"]
     assert box and all((read.low, read.high, read.rows) == (SEASON_START, END, rows) for read in box)
     assert rows > 0 and summary.bytes > 0
     assert wide.total_bytes == sum(m.bytes for m in wide.models) > 0
@@ -517,12 +570,23 @@ def test_backfill_dry_run_estimates_bytes_from_partition_metadata(bigquery, emul
     # a one-day window reads fewer partitions of the window's own tables, the same lookbacks
     assert 0 < narrow.total_bytes < wide.total_bytes
 
-    command = [str(Path(sys.executable).parent / "nba-pipeline"), "backfill", "--start", CHUNK2_START.isoformat(),
-               "--end", END.isoformat(), "--dry-run", "--json", "--price-per-tib", "5"]
+    command = [
+        str(Path(sys.executable).parent / "nba-pipeline"),
+        "backfill",
+        "--start",
+        CHUNK2_START.isoformat(),
+        "--end",
+        END.isoformat(),
+        "--dry-run",
+        "--json",
+        "--price-per-tib",
+        "5",
+    ]
     import os
 
-    done = subprocess.run(command, env={**os.environ, **emulator.env()}, cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        command, env={**os.environ, **emulator.env()}, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     printed = json.loads(done.stdout)["bigquery"]
     assert (printed["total_bytes"], printed["method"]) == (wide.total_bytes, PARTITION_METADATA)
@@ -543,8 +607,14 @@ def _cli(emulator, tmp_path: Path, *arguments: str):
 
     duck_file = tmp_path / "untouched.duckdb"
     env = {**os.environ, **emulator.env(), "NBA_PIPELINE_DUCKDB": str(duck_file)}
-    done = subprocess.run([str(Path(sys.executable).parent / "nba-pipeline"), *arguments], env=env, cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "nba-pipeline"), *arguments],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
     assert not duck_file.exists() and not list(tmp_path.glob("*.duckdb*")), "a prod command created a DuckDB file"
     return done
@@ -566,10 +636,13 @@ def test_completeness_reads_bigquery_as_it_reads_duckdb(bigquery, duck):
     assert {phase for phase, _ in left} >= {2, 3, 4, 5, 6}
     for key, cell in left.items():
         other = right[key]
-        assert (other.final_games, other.present_games, other.stale_tables) == (cell.final_games, cell.present_games,
-                                                                               cell.stale_tables), (key, cell, other)
+        assert (other.final_games, other.present_games, other.stale_tables) == (
+            cell.final_games,
+            cell.present_games,
+            cell.stale_tables,
+        ), (key, cell, other)
         phase, day = key
-        if day <= END:                    # the schedule knows later games, not loaded: missing on both
+        if day <= END:  # the schedule knows later games, not loaded: missing on both
             assert cell.is_complete, cell
             assert bool(other.unverified_tables) == (phase > 2 and day < CHUNK2_START), (key, other)
 
@@ -581,7 +654,7 @@ def test_status_and_gaps_commands_on_bigquery(bigquery, emulator, tmp_path):
     assert "warehouse: BigQuery project local-project" in status.stdout, status.stdout
     assert "2022-23" in status.stdout and (tmp_path / "status.html").stat().st_size > 0
     gaps = json.loads(_cli(emulator, tmp_path, "gaps", "--json").stdout)
-    loaded = [gap for gap in gaps if gap["game_date"] <= END.isoformat()]   # later: scheduled, never loaded
+    loaded = [gap for gap in gaps if gap["game_date"] <= END.isoformat()]  # later: scheduled, never loaded
     assert loaded, "chunk 1 was a `dbt run`: its dates are unverified"
     assert {gap["gap_kind"] for gap in loaded} == {"unverified"}, loaded
     assert all(SEASON_START.isoformat() <= gap["game_date"] < CHUNK2_START.isoformat() for gap in loaded), loaded

@@ -31,13 +31,37 @@ def test_every_template_is_package_data():
 
 def test_values_from_the_data_are_escaped():
     hostile = "<script>alert('x')</script> & \"quoted\""
-    cells = [CoverageCell(date(2021, 11, 10), 2021, phase, 4, 0 if phase == 3 else 4,
-                          "blocked" if phase == 3 else "complete", hostile if phase == 3 else "")
-             for phase in (2, 3, 4, 5, 6)]
-    gap = GapRecord(None, datetime(2021, 11, 11), 2, 3, date(2021, 11, 10), "missing", 1, "open", None,
-                    datetime(2021, 11, 11), None, None, None, hostile)
-    page = coverage_html.render_coverage_html(cells, summarize(cells), [gap], warehouse=hostile,
-                                              generated_at=datetime(2021, 11, 11, 8, 0))
+    cells = [
+        CoverageCell(
+            date(2021, 11, 10),
+            2021,
+            phase,
+            4,
+            0 if phase == 3 else 4,
+            "blocked" if phase == 3 else "complete",
+            hostile if phase == 3 else "",
+        )
+        for phase in (2, 3, 4, 5, 6)
+    ]
+    gap = GapRecord(
+        None,
+        datetime(2021, 11, 11),
+        2,
+        3,
+        date(2021, 11, 10),
+        "missing",
+        1,
+        "open",
+        None,
+        datetime(2021, 11, 11),
+        None,
+        None,
+        None,
+        hostile,
+    )
+    page = coverage_html.render_coverage_html(
+        cells, summarize(cells), [gap], warehouse=hostile, generated_at=datetime(2021, 11, 11, 8, 0)
+    )
     assert not re.search(r"<script\b", page)
     assert page.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;quoted&#34;") == 3
     assert "2021-11-10 phase 3: blocked, 0/4 games complete" in page

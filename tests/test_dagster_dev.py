@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from orchestration.dagster.localrun import DAGSTER_YAML, dagster_bin, pipeline_env
 from test_dagster_webui import ASSET_KEYS, BACKFILL, LAUNCH, _free_port, _graphql, _stop, _wait_until
 
-DATE = "2022-04-16"                           # first day of the real 2022 playoffs
+from orchestration.dagster.localrun import DAGSTER_YAML, dagster_bin, pipeline_env
+
+DATE = "2022-04-16"  # first day of the real 2022 playoffs
 RAW_SCHEDULE = ["nba_raw", "nbac_schedule"]
 MATERIALIZATIONS = """
 query Materializations($key: AssetKeyInput!, $partitions: [String!]) {
@@ -35,9 +35,14 @@ FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CAN
 
 
 def _dagster_dev(work: Path, env: dict, port: int, log: Path) -> subprocess.Popen:
-    process = subprocess.Popen([dagster_bin(), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1",
-                                "-p", str(port)], cwd=work, env=env, stdout=open(log, "w"),
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [dagster_bin(), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=work,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
     def code_loaded():
         if process.poll() is not None:
@@ -59,17 +64,24 @@ def _dagster_dev(work: Path, env: dict, port: int, log: Path) -> subprocess.Pope
 
 def _materializations_and_their_runs(port: int, partitions: list[str] | None = None) -> list[tuple[str, str]]:
     """(partition, what the UI finds for its run) for each materialization the UI lists (the latest 10)."""
-    node = _graphql(port, MATERIALIZATIONS, {"key": {"path": RAW_SCHEDULE}, "partitions": partitions}
-                    )["assetNodeOrError"]
-    return [(m["partition"], _graphql(port, RUN, {"id": m["runId"]})["runOrError"]["__typename"]
-             if m["runId"] else "reported from the warehouse")          # a runless event of the sync
-            for m in node["assetMaterializations"]]
+    node = _graphql(port, MATERIALIZATIONS, {"key": {"path": RAW_SCHEDULE}, "partitions": partitions})[
+        "assetNodeOrError"
+    ]
+    return [
+        (
+            m["partition"],
+            _graphql(port, RUN, {"id": m["runId"]})["runOrError"]["__typename"]
+            if m["runId"]
+            else "reported from the warehouse",
+        )  # a runless event of the sync
+        for m in node["assetMaterializations"]
+    ]
 
 
 def test_bare_dagster_dev_keeps_runs_and_events_in_one_instance(real_dir, tmp_path):
     work = tmp_path / "project"
     work.mkdir()
-    shutil.copyfile(DAGSTER_YAML, work / "dagster.yaml")     # `dagster dev` reads ./dagster.yaml
+    shutil.copyfile(DAGSTER_YAML, work / "dagster.yaml")  # `dagster dev` reads ./dagster.yaml
     env = pipeline_env(tmp_path, tmp_path / "warehouse.duckdb", real_dir)
     env.pop("DAGSTER_HOME")
 
@@ -81,8 +93,13 @@ def test_bare_dagster_dev_keeps_runs_and_events_in_one_instance(real_dir, tmp_pa
         # run storage, event log and schedules all under the session's temporary folder
         for storage in ("run_storage", "event_log_storage", "schedule_storage"):
             assert info[storage]["config"].get("base_dir", "").startswith(str(temporary)), info[storage]
-        params = {"tags": [], "assetSelection": [{"path": RAW_SCHEDULE}], "partitionNames": [DATE],
-                  "fromFailure": False, "title": "dagster dev test"}
+        params = {
+            "tags": [],
+            "assetSelection": [{"path": RAW_SCHEDULE}],
+            "partitionNames": [DATE],
+            "fromFailure": False,
+            "title": "dagster dev test",
+        }
         launched = _graphql(port, LAUNCH, {"backfillParams": params})["launchPartitionBackfill"]
         assert launched["__typename"] == "LaunchBackfillSuccess", launched
 
@@ -99,7 +116,7 @@ def test_bare_dagster_dev_keeps_runs_and_events_in_one_instance(real_dir, tmp_pa
     finally:
         _stop(first)
 
-    assert not (work / ".dagster_home").exists()              # nothing kept outside the instance's folder
+    assert not (work / ".dagster_home").exists()  # nothing kept outside the instance's folder
     second = _dagster_dev(work, env, port, tmp_path / "dev2.log")
     try:
         # a new temporary instance: no materialization whose run the UI cannot open ("Run: None")

@@ -14,15 +14,21 @@ import pytest
 import yaml
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 from dagster._core.storage.partition_status_cache import AssetPartitionStatus
+from test_dagster_webui import ASSET_KEYS, BACKFILL, LAUNCH, _free_port, _graphql, _stop, _wait_until
 
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
 from orchestration.dagster.localrun import (
-    DAGSTER_POSTGRES_YAML, DAGSTER_YAML, dagster_bin, materialize_command, pipeline_env, prepare_dagster_home)
+    DAGSTER_POSTGRES_YAML,
+    DAGSTER_YAML,
+    dagster_bin,
+    materialize_command,
+    pipeline_env,
+    prepare_dagster_home,
+)
 from orchestration.dagster.partitions import GAME_DATE_PARTITIONS
-from test_dagster_webui import ASSET_KEYS, BACKFILL, LAUNCH, _free_port, _graphql, _stop, _wait_until
 
-CLI_RANGE = ("2023-04-15", "2023-04-18")                  # first games of the real 2023 playoffs
-UI_DATES = ["2022-04-16", "2022-04-17", "2022-04-18"]     # first games of the real 2022 playoffs
+CLI_RANGE = ("2023-04-15", "2023-04-18")  # first games of the real 2023 playoffs
+UI_DATES = ["2022-04-16", "2022-04-17", "2022-04-18"]  # first games of the real 2022 playoffs
 # the UI's backfill selects phases 2-3 (the CLI run covers every phase): the instance is what is tested
 UI_SCHEMAS = ("nba_raw", "nba_staging", "nba_analytics")
 GRADING = AssetKey(["nba_predictions", "prediction_accuracy"])
@@ -63,7 +69,9 @@ def _warehouse_dates(warehouse: Path, table: str) -> list[str]:
 
 def test_production_settings_match_the_local_ones_but_the_storage():
     production, local = yaml.safe_load(DAGSTER_POSTGRES_YAML.read_text()), yaml.safe_load(DAGSTER_YAML.read_text())
-    assert {name: production.get(name) for name in SHARED_SETTINGS} == {name: local.get(name) for name in SHARED_SETTINGS}
+    assert {name: production.get(name) for name in SHARED_SETTINGS} == {
+        name: local.get(name) for name in SHARED_SETTINGS
+    }
     assert production["concurrency"]["pools"]["default_limit"] == 1
     assert set(production["storage"]) == {"postgres"}
     # Dagster's stock PostgreSQL storage only: no project instance class or event log
@@ -74,8 +82,14 @@ def test_cli_partition_range_runs_once_on_postgres(postgres_server, real_dir, tm
     first, last = CLI_RANGE
     instance_home = InstanceOnPostgres(postgres_server, "cli_backfill", tmp_path)
     warehouse = tmp_path / "warehouse.duckdb"
-    result = subprocess.run(materialize_command(first, last), cwd=tmp_path, capture_output=True, text=True,
-                            env=instance_home.env(warehouse, real_dir), timeout=RUN_TIMEOUT)
+    result = subprocess.run(
+        materialize_command(first, last),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=instance_home.env(warehouse, real_dir),
+        timeout=RUN_TIMEOUT,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     assert output.count("RUN_START") == 1
@@ -86,8 +100,10 @@ def test_cli_partition_range_runs_once_on_postgres(postgres_server, real_dir, tm
         assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
         (run,) = instance.get_runs()
         assert run.status == DagsterRunStatus.SUCCESS
-        assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == \
-            CLI_RANGE
+        assert (
+            run.tags["dagster/asset_partition_range_start"],
+            run.tags["dagster/asset_partition_range_end"],
+        ) == CLI_RANGE
         # the pool of one lives in PostgreSQL too, and the finished run holds none of it
         storage = instance.event_log_storage
         assert storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1
@@ -125,11 +141,31 @@ def webserver_on_postgres(postgres_server, real_dir, tmp_path_factory):
     processes: list[subprocess.Popen] = []
     logs = {name: work / f"{name}.log" for name in ("webserver", "daemon")}
     try:
-        for name, command in (("webserver", [dagster_bin("dagster-webserver"), "-m", "orchestration.definitions",
-                                             "-h", "127.0.0.1", "-p", str(port)]),
-                              ("daemon", [dagster_bin("dagster-daemon"), "run", "-m", "orchestration.definitions"])):
-            processes.append(subprocess.Popen(command, cwd=work, env=env, stdout=open(logs[name], "w"),
-                                              stderr=subprocess.STDOUT, start_new_session=True))
+        for name, command in (
+            (
+                "webserver",
+                [
+                    dagster_bin("dagster-webserver"),
+                    "-m",
+                    "orchestration.definitions",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                ],
+            ),
+            ("daemon", [dagster_bin("dagster-daemon"), "run", "-m", "orchestration.definitions"]),
+        ):
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    cwd=work,
+                    env=env,
+                    stdout=open(logs[name], "w"),
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
 
         def code_loaded():
             if processes[0].poll() is not None:
@@ -151,15 +187,23 @@ def test_launch_backfill_through_graphql_on_postgres(webserver_on_postgres):
     stack = webserver_on_postgres
     port = stack["port"]
     selection = [{"path": n["assetKey"]["path"]} for n in stack["nodes"] if n["assetKey"]["path"][0] in UI_SCHEMAS]
-    params = {"tags": [], "assetSelection": selection,
-              "partitionNames": UI_DATES, "fromFailure": False, "title": "postgres test"}
+    params = {
+        "tags": [],
+        "assetSelection": selection,
+        "partitionNames": UI_DATES,
+        "fromFailure": False,
+        "title": "postgres test",
+    }
     launched = _graphql(port, LAUNCH, {"backfillParams": params})["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
 
     def finished():
         state = _graphql(port, BACKFILL, {"id": launched["backfillId"]})["partitionBackfillOrError"]
-        return state if state["status"] in {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED",
-                                             "CANCELED"} else None
+        return (
+            state
+            if state["status"] in {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+            else None
+        )
 
     started = time.monotonic()
     try:
@@ -168,7 +212,7 @@ def test_launch_backfill_through_graphql_on_postgres(webserver_on_postgres):
         print(stack["logs"]["daemon"].read_text()[-5000:])
         raise
     assert state["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, stack["logs"]["daemon"].read_text()[-4000:]
-    assert len(state["runs"]) == 1 and state["runs"][0]["status"] == "SUCCESS"         # single-run policy
+    assert len(state["runs"]) == 1 and state["runs"][0]["status"] == "SUCCESS"  # single-run policy
     run_id = state["runs"][0]["runId"]
 
     # what the UI reads: the backfilled dates materialized, by that run, which the run storage finds
@@ -176,10 +220,14 @@ def test_launch_backfill_through_graphql_on_postgres(webserver_on_postgres):
     assert node["partitionStats"]["numMaterialized"] == len(UI_DATES)
     assert node["partitionStats"]["numFailed"] == node["partitionStats"]["numMaterializing"] == 0
     assert node["assetPartitionStatuses"]["ranges"] == [
-        {"startKey": UI_DATES[0], "endKey": UI_DATES[-1], "status": "MATERIALIZED"}]
+        {"startKey": UI_DATES[0], "endKey": UI_DATES[-1], "status": "MATERIALIZED"}
+    ]
     (latest,) = node["assetMaterializations"]
     assert latest["runId"] == run_id and latest["partition"] in UI_DATES
-    assert _graphql(port, RUN, {"id": run_id})["runOrError"] == {"__typename": "Run", "runId": run_id,
-                                                                 "status": "SUCCESS"}
+    assert _graphql(port, RUN, {"id": run_id})["runOrError"] == {
+        "__typename": "Run",
+        "runId": run_id,
+        "status": "SUCCESS",
+    }
     assert _warehouse_dates(stack["warehouse"], "nba_analytics.player_game_summary") == UI_DATES
     print(f"Launch backfill of {len(UI_DATES)} dates on PostgreSQL: {time.monotonic() - started:.0f}s")

@@ -12,14 +12,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from test_dagster_webui import _free_port, _graphql, _stop, _wait_until
+from test_monitoring_support import corrected_landing
 
 from orchestration.completeness import coverage_by_date
 from orchestration.dagster.localrun import dagster_bin, materialize_command, pipeline_env, prepare_dagster_home
 from orchestration.dbt_invoke import dbt_executable, window_env
 from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.warehouse import connect
-from test_dagster_webui import _free_port, _graphql, _stop, _wait_until
-from test_monitoring_support import corrected_landing
 
 pytestmark = pytest.mark.webui
 
@@ -50,12 +50,20 @@ def stack(real_dir, tmp_path_factory):
     env = pipeline_env(home, warehouse, real_dir)
     port = _free_port()
     log = work / "webserver.log"
-    webserver = subprocess.Popen([dagster_bin("dagster-webserver"), "-m", "orchestration.definitions",
-                                  "-h", "127.0.0.1", "-p", str(port)], cwd=work, env=env, stdout=open(log, "w"),
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+    webserver = subprocess.Popen(
+        [dagster_bin("dagster-webserver"), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=work,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
-        _wait_until(lambda: _nodes(port) if webserver.poll() is None else pytest.fail(log.read_text()[-3000:]),
-                    180, "the webserver and its code location")
+        _wait_until(
+            lambda: _nodes(port) if webserver.poll() is None else pytest.fail(log.read_text()[-3000:]),
+            180,
+            "the webserver and its code location",
+        )
         yield {"port": port, "env": env, "warehouse": warehouse, "work": work, "real_dir": real_dir}
     finally:
         _stop(webserver)
@@ -73,8 +81,10 @@ def _shown(port: int) -> dict[tuple[str, ...], tuple[int | None, set[str]]]:
     shown = {}
     for node in _nodes(port):
         ranges = node["assetPartitionStatuses"].get("ranges") or []
-        shown[tuple(node["assetKey"]["path"])] = (_phase(node), set().union(
-            *[_days(r["startKey"], r["endKey"]) for r in ranges if r["status"] == "MATERIALIZED"]))
+        shown[tuple(node["assetKey"]["path"])] = (
+            _phase(node),
+            set().union(*[_days(r["startKey"], r["endKey"]) for r in ranges if r["status"] == "MATERIALIZED"]),
+        )
     return shown
 
 
@@ -95,16 +105,23 @@ def _assert_dagster_shows_the_warehouse(stack) -> dict[int, set[str]]:
     shown = _shown(stack["port"])
     assert shown, "no partitioned assets"
     for path, (phase, partitions) in shown.items():
-        if phase is None:                     # the coverage asset: monitoring, not data
+        if phase is None:  # the coverage asset: monitoring, not data
             continue
-        assert partitions & covered == complete.get(phase, set()), (path, sorted(
-            (partitions & covered) ^ complete.get(phase, set()))[:10])
+        assert partitions & covered == complete.get(phase, set()), (
+            path,
+            sorted((partitions & covered) ^ complete.get(phase, set()))[:10],
+        )
     return complete
 
 
 def _cli(stack, *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "orchestration.cli", *args], env=stack["env"],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        env=stack["env"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode in (0, 3), result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
 
@@ -121,8 +138,9 @@ def test_after_a_cli_backfill(stack):
 def test_after_a_dagster_run_whose_cascade_went_past_its_partitions(stack):
     _cli(stack, "backfill", "--start", "2022-05-01", "--end", SECOND_ROUND_END.isoformat(), "--no-cascade")
     day = "2022-04-20"
-    result = subprocess.run(materialize_command(day, day), env=stack["env"], cwd=stack["work"],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        materialize_command(day, day), env=stack["env"], cwd=stack["work"], capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     complete = _assert_dagster_shows_the_warehouse(stack)
     assert max(complete[6]) == SECOND_ROUND_END.isoformat()
@@ -133,7 +151,7 @@ def test_after_a_correction_stale_dates_do_not_show_and_heal_brings_them_back(st
     landing = corrected_landing(stack["real_dir"], stack["work"] / "corrected", day)
     _cli(stack, "load", str(landing), "--start", day.isoformat(), "--end", day.isoformat())
     complete = _assert_dagster_shows_the_warehouse(stack)
-    assert day.isoformat() not in complete[3]                 # stale: not shown as a fresh materialization
+    assert day.isoformat() not in complete[3]  # stale: not shown as a fresh materialization
     assert "2022-05-02" in complete[3]
     _cli(stack, "heal", "--max-age-days", "100000")
     complete = _assert_dagster_shows_the_warehouse(stack)
@@ -149,9 +167,24 @@ def test_after_a_plain_dbt_build(stack):
     start, end = date(2022, 5, 16), date(2022, 5, 31)
     _cli(stack, "load", str(stack["real_dir"]), "--start", start.isoformat(), "--end", end.isoformat())
     env = {**stack["env"], **window_env(start, end, stack["warehouse"])}
-    build = subprocess.run([dbt_executable(), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-                            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(stack["work"] / "target")],
-                           env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=900)
+    build = subprocess.run(
+        [
+            dbt_executable(),
+            "build",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(stack["work"] / "target"),
+        ],
+        env=env,
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert build.returncode == 0, build.stdout[-3000:]
     os.environ["DAGSTER_HOME"] = stack["env"]["DAGSTER_HOME"]
     try:
@@ -163,7 +196,8 @@ def test_after_a_plain_dbt_build(stack):
                 sensor.evaluate_tick(build_sensor_context(instance=instance))
             finally:
                 os.environ.pop("NBA_PIPELINE_DUCKDB") if previous is None else os.environ.update(
-                    NBA_PIPELINE_DUCKDB=previous)
+                    NBA_PIPELINE_DUCKDB=previous
+                )
     finally:
         os.environ.pop("DAGSTER_HOME", None)
     complete = _assert_dagster_shows_the_warehouse(stack)

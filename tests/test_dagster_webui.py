@@ -14,13 +14,12 @@ import subprocess
 import time
 import urllib.request
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pytest
+from support import real_landing_as_of
 
 from orchestration.dagster.localrun import dagster_bin, pipeline_env, prepare_dagster_home
-from support import real_landing_as_of
 
 pytestmark = pytest.mark.webui
 
@@ -58,8 +57,10 @@ def _free_port() -> int:
 
 def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"})
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         payload = json.loads(response.read())
     assert "errors" not in payload, payload
@@ -102,13 +103,16 @@ def stack(real_dir, tmp_path_factory):
     logs = {name: work / f"{name}.log" for name in ("webserver", "daemon")}
 
     def start(name: str, command: list[str]) -> subprocess.Popen:
-        process = subprocess.Popen(command, cwd=work, env=env, stdout=open(logs[name], "w"),
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=work, env=env, stdout=open(logs[name], "w"), stderr=subprocess.STDOUT, start_new_session=True
+        )
         processes.append(process)
         return process
 
-    webserver = start("webserver", [dagster_bin("dagster-webserver"), "-m", "orchestration.definitions",
-                                    "-h", "127.0.0.1", "-p", str(port)])
+    webserver = start(
+        "webserver",
+        [dagster_bin("dagster-webserver"), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+    )
 
     def ready():
         if webserver.poll() is not None:
@@ -121,9 +125,16 @@ def stack(real_dir, tmp_path_factory):
 
     try:
         _wait_until(ready, 180, "dagster-webserver to answer")
-        yield {"port": port, "home": home, "warehouse": warehouse, "work": work, "logs": logs,
-               "start_daemon": lambda: start("daemon", [dagster_bin("dagster-daemon"), "run",
-                                                        "-m", "orchestration.definitions"])}
+        yield {
+            "port": port,
+            "home": home,
+            "warehouse": warehouse,
+            "work": work,
+            "logs": logs,
+            "start_daemon": lambda: start(
+                "daemon", [dagster_bin("dagster-daemon"), "run", "-m", "orchestration.definitions"]
+            ),
+        }
     finally:
         for process in reversed(processes):
             _stop(process)
@@ -133,10 +144,18 @@ def stack(real_dir, tmp_path_factory):
 def backfill(stack):
     """Launch backfill (what the UI's button sends), then the daemon runs it."""
     port = stack["port"]
-    nodes = _wait_until(lambda: [n for n in _graphql(port, ASSET_KEYS)["assetNodes"] if n["isMaterializable"]],
-                        120, "the code location to load")
-    params = {"tags": [], "assetSelection": [{"path": n["assetKey"]["path"]} for n in nodes],
-              "partitionNames": DATES, "fromFailure": False, "title": "webui test"}
+    nodes = _wait_until(
+        lambda: [n for n in _graphql(port, ASSET_KEYS)["assetNodes"] if n["isMaterializable"]],
+        120,
+        "the code location to load",
+    )
+    params = {
+        "tags": [],
+        "assetSelection": [{"path": n["assetKey"]["path"]} for n in nodes],
+        "partitionNames": DATES,
+        "fromFailure": False,
+        "title": "webui test",
+    }
     launched = _graphql(port, LAUNCH, {"backfillParams": params})["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     backfill_id = launched["backfillId"]
@@ -146,8 +165,11 @@ def backfill(stack):
     def finished():
         state = _graphql(port, BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
         assert state["__typename"] == "PartitionBackfill", state
-        return state if state["status"] in {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED",
-                                             "CANCELED"} else None
+        return (
+            state
+            if state["status"] in {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+            else None
+        )
 
     try:
         state = _wait_until(finished, 300, "the backfill to finish", interval=2)
@@ -164,17 +186,23 @@ def test_launch_backfill_runs_the_range_as_one_run(stack, backfill):
     backfill_id, state, asset_count, seconds = backfill
     assert state["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, (state, stack["logs"]["daemon"].read_text()[-4000:])
     assert state["numPartitions"] == len(DATES)
-    assert len(state["runs"]) == 1 and state["runs"][0]["status"] == "SUCCESS"     # single-run policy
+    assert len(state["runs"]) == 1 and state["runs"][0]["status"] == "SUCCESS"  # single-run policy
     tags = {tag["key"]: tag["value"] for tag in state["runs"][0]["tags"]}
     assert tags["dagster/backfill"] == backfill_id
-    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (DATES[0], DATES[-1])
+    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
+        DATES[0],
+        DATES[-1],
+    )
     with duckdb.connect(str(stack["warehouse"]), read_only=True) as con:
-        count, first, last = con.execute("select count(*), min(game_date), max(game_date) "
-                                         "from nba_predictions.prediction_accuracy").fetchone()
+        count, first, last = con.execute(
+            "select count(*), min(game_date), max(game_date) from nba_predictions.prediction_accuracy"
+        ).fetchone()
         assert count > 0 and str(first) == DATES[0] and str(last) == DATES[-1]
-        history = con.execute("select count(*), count(distinct asset), min(trigger), max(trigger), "
-                              "bool_and(is_backfill), min(status), max(status) "
-                              "from nba_orchestration.pipeline_run_history").fetchone()
+        history = con.execute(
+            "select count(*), count(distinct asset), min(trigger), max(trigger), "
+            "bool_and(is_backfill), min(status), max(status) "
+            "from nba_orchestration.pipeline_run_history"
+        ).fetchone()
     # a Python step's tables are recorded under the step's one name (as by `nba-pipeline backfill`)
     from orchestration.definitions import LAYOUT
 
@@ -192,12 +220,24 @@ def test_partitions_page_shows_the_status_in_headless_chromium(stack, backfill, 
     if not browser:
         pytest.skip("chromium is not installed (apt-get install chromium chromium-driver)")
     url = f"http://127.0.0.1:{stack['port']}/{ASSET_PAGE}"
-    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
-               f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=30000",
-               "--window-size=1400,1000", "--dump-dom", url]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    command = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=30000",
+        "--window-size=1400,1000",
+        "--dump-dom",
+        url,
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         dom, errors = process.communicate(timeout=120)
     except subprocess.TimeoutExpired:
@@ -239,7 +279,8 @@ def test_the_web_ui_serves_the_coverage_table_of_the_backfill(stack, backfill):
     with duckdb.connect(str(stack["warehouse"]), read_only=True) as con:
         scheduled, built = con.execute(
             "select (select count(distinct game_date) from nba_raw.nbac_schedule where game_status = 3), "
-            "(select count(distinct game_date) from nba_predictions.prediction_accuracy)").fetchone()
+            "(select count(distinct game_date) from nba_predictions.prediction_accuracy)"
+        ).fetchone()
     # the run loaded its dates (the season's schedule whole, the later games not played yet) and built every
     # phase for them: nothing missing
     assert scheduled == built == len(DATES)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_monitoring_support import built_generated, copy_to
 
 from orchestration.dbt_invoke import DbtProject
 from orchestration.paths import DBT_PROJECT_DIR
-from test_monitoring_support import built_generated, copy_to
 
 CONFIG = DBT_PROJECT_DIR / "dbt-bouncer.yml"
 BOUNCER = Path(sys.executable).parent / "dbt-bouncer"
@@ -48,8 +48,20 @@ def run_checker(artifacts_dir: Path, folder: Path) -> list[dict]:
     config["custom_checks_dir"] = str(DBT_PROJECT_DIR / config["custom_checks_dir"])
     config_file, output = folder / "dbt-bouncer.yml", folder / "findings.json"
     config_file.write_text(yaml.safe_dump(config))
-    run = subprocess.run([str(BOUNCER), "run", "--config-file", str(config_file), "--output-file", str(output),
-                          "--output-only-failures"], capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    run = subprocess.run(
+        [
+            str(BOUNCER),
+            "run",
+            "--config-file",
+            str(config_file),
+            "--output-file",
+            str(output),
+            "--output-only-failures",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=DBT_PROJECT_DIR,
+    )
     assert output.is_file(), f"dbt-bouncer did not run:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     findings = json.loads(output.read_text())
     assert (run.returncode == 0) == (not findings), run.stdout[-3000:]
@@ -59,7 +71,8 @@ def run_checker(artifacts_dir: Path, folder: Path) -> list[dict]:
 def test_the_project_has_no_findings(artifacts, tmp_path):
     findings = run_checker(artifacts, tmp_path)
     assert not findings, "dbt conventions broken:\n" + "\n".join(
-        f"{f['check_run_id']}: {f['failure_message']}" for f in findings)
+        f"{f['check_run_id']}: {f['failure_message']}" for f in findings
+    )
 
 
 def test_each_rule_finds_what_it_should(artifacts, tmp_path):
@@ -73,10 +86,14 @@ def test_each_rule_finds_what_it_should(artifacts, tmp_path):
 
     # a model without its description, a key column without its not_null test
     nodes["model.nba_pipeline.team_offense_game_summary"]["description"] = ""
-    not_null_player = next(uid for uid, node in nodes.items() if node["resource_type"] == "test"
-                           and node.get("attached_node") == summary
-                           and (node.get("test_metadata") or {}).get("name") == "not_null"
-                           and node["test_metadata"]["kwargs"].get("column_name") == "player_id")
+    not_null_player = next(
+        uid
+        for uid, node in nodes.items()
+        if node["resource_type"] == "test"
+        and node.get("attached_node") == summary
+        and (node.get("test_metadata") or {}).get("name") == "not_null"
+        and node["test_metadata"]["kwargs"].get("column_name") == "player_id"
+    )
     del nodes[not_null_player]
     # a source without freshness; a Phase 3 model reading a source
     sources["source.nba_pipeline.nba_raw.nbac_schedule"]["freshness"] = None
@@ -87,14 +104,20 @@ def test_each_rule_finds_what_it_should(artifacts, tmp_path):
     staging["path"] = staging["path"].replace("staging/nba_raw/", "staging/")
     # a column in the warehouse the YAML does not describe
     catalog["nodes"][summary]["columns"]["undocumented_column"] = {
-        "type": "INTEGER", "index": 999, "name": "undocumented_column", "comment": None}
+        "type": "INTEGER",
+        "index": 999,
+        "name": "undocumented_column",
+        "comment": None,
+    }
     # a table Python reads without its contract; a contract type only one adapter knows
     nodes["model.nba_pipeline.ml_feature_store"]["contract"]["enforced"] = False
     nodes["model.nba_pipeline.prediction_accuracy"]["columns"]["error"]["data_type"] = "double"
     (broken / "manifest.json").write_text(json.dumps(manifest))
     (broken / "catalog.json").write_text(json.dumps(catalog))
 
-    found = {f["check_run_id"].split(":")[0] + ":" + f["check_run_id"].split(":")[-1] for f in run_checker(broken, tmp_path)}
+    found = {
+        f["check_run_id"].split(":")[0] + ":" + f["check_run_id"].split(":")[-1] for f in run_checker(broken, tmp_path)
+    }
     expected = {
         "check_model_description_populated:team_offense_game_summary",
         "check_model_primary_key_not_null:player_game_summary",

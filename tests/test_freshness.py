@@ -22,18 +22,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-
-from orchestration.completeness import coverage_by_date
-from orchestration.dagster.dbt_project import ensure_manifest
-from orchestration.loading import load_landing
-from orchestration.monitoring.gaps import find_gaps
-from orchestration.monitoring.healing import heal
-from orchestration.phases import PHASES_BY_NUMBER
-from orchestration.run_history import INTERRUPTED, recent_runs
-from orchestration.run_modes import RunMode
-from orchestration.runner import PipelineRun, run_backfill
-from orchestration.pipeline_steps import pipeline_steps
-from orchestration.warehouse import connect
 from support import query, table_differences
 from test_monitoring_support import (
     GENERATED_END,
@@ -45,6 +33,18 @@ from test_monitoring_support import (
     corrected_landing,
     sql,
 )
+
+from orchestration.completeness import coverage_by_date
+from orchestration.dagster.dbt_project import ensure_manifest
+from orchestration.loading import load_landing
+from orchestration.monitoring.gaps import find_gaps
+from orchestration.monitoring.healing import heal
+from orchestration.phases import PHASES_BY_NUMBER
+from orchestration.pipeline_steps import pipeline_steps
+from orchestration.run_history import INTERRUPTED, recent_runs
+from orchestration.run_modes import RunMode
+from orchestration.runner import PipelineRun, run_backfill
+from orchestration.warehouse import connect
 
 TABLES = tuple(table for number in (3, 4, 5, 6) for table in PHASES_BY_NUMBER[number].completeness_tables)
 REAL_CORRECTION = date(2022, 5, 3)
@@ -61,8 +61,12 @@ def generated(tmp_path_factory, in_season_landing) -> Path:
 def dataset(request, tmp_path_factory, in_season_landing):
     """(built warehouse, its landing, the landing's date range to reload, a date to correct)."""
     if request.param == "generated":
-        return (built_generated(tmp_path_factory, in_season_landing), in_season_landing,
-                (GENERATED_START, GENERATED_END), GENERATED_CORRECTION)
+        return (
+            built_generated(tmp_path_factory, in_season_landing),
+            in_season_landing,
+            (GENERATED_START, GENERATED_END),
+            GENERATED_CORRECTION,
+        )
     real_dir = request.getfixturevalue("real_dir")
     raw = request.getfixturevalue("real_raw_warehouse")
     return built_real(tmp_path_factory, raw), real_dir, (None, None), REAL_CORRECTION
@@ -102,11 +106,18 @@ def _reads(manifest: dict, unique_id: str, source: str, seen: set | None = None)
 
 
 def _season_dates_from(warehouse: Path, table: str, day: date) -> set[date]:
-    return {row[0] for row in query(warehouse, f"""
+    return {
+        row[0]
+        for row in query(
+            warehouse,
+            f"""
         select distinct t.game_date from {table} as t
         where t.game_date >= ? and t.game_date <= (
             select max(game_date) from nba_raw.nbac_schedule where season_year = (
-                select min(season_year) from nba_raw.nbac_schedule where game_date = ?))""", [day, day])}
+                select min(season_year) from nba_raw.nbac_schedule where game_date = ?))""",
+            [day, day],
+        )
+    }
 
 
 def test_reloading_identical_files_changes_nothing(dataset, tmp_path):
@@ -125,8 +136,11 @@ def test_a_correction_makes_stale_exactly_the_later_dates_of_its_readers(dataset
     built, landing, (start, end), day = dataset
     warehouse = copy_to(built, tmp_path)
     manifest = json.loads(ensure_manifest().read_text())
-    models = {f"{node['schema']}.{node['alias']}": uid for uid, node in manifest["nodes"].items()
-              if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"}
+    models = {
+        f"{node['schema']}.{node['alias']}": uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    }
     with connect(warehouse) as con:
         load_landing(corrected_landing(landing, tmp_path / "corrected", day), start=day, end=day, con=con)
 
@@ -151,13 +165,21 @@ def test_a_correction_makes_stale_exactly_the_later_dates_of_its_readers(dataset
 
 # ---------------------------------------------------------------- kills, races, concurrent writers
 
+
 def _cli(warehouse: Path, *args: str, hook: str | None = None, **popen) -> subprocess.Popen:
     env = {**os.environ, "NBA_PIPELINE_DUCKDB": str(warehouse), "PYTHONPATH": str(Path(__file__).parent)}
     env.pop("NBA_PIPELINE_TEST_HOOK", None)
     if hook:
         env["NBA_PIPELINE_TEST_HOOK"] = hook
-    return subprocess.Popen([sys.executable, "-m", "orchestration.cli", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        **popen,
+    )
 
 
 def _backfill(warehouse: Path, hook: str | None = None) -> subprocess.Popen:
@@ -226,9 +248,8 @@ def test_a_run_killed_from_outside_is_interrupted_and_its_rerun_changes_nothing(
     while time.monotonic() < deadline:
         time.sleep(0.5)
         try:
-            step = query(warehouse, "select current_step from nba_orchestration.pipeline_runs "
-                                    "where status = 'running'")
-        except Exception:                        # the run holds the file: look again
+            step = query(warehouse, "select current_step from nba_orchestration.pipeline_runs where status = 'running'")
+        except Exception:  # the run holds the file: look again
             continue
         if step and step[0][0]:
             break
@@ -253,13 +274,16 @@ def load_correction_between_builds(point: str, warehouse: Path) -> None:
         load_landing(landing, start=day, end=day, con=con)
 
 
-def test_a_load_between_two_builds_leaves_stale_dates_that_heal_repairs(generated, in_season_landing, tmp_path,
-                                                                          monkeypatch):
+def test_a_load_between_two_builds_leaves_stale_dates_that_heal_repairs(
+    generated, in_season_landing, tmp_path, monkeypatch
+):
     warehouse = copy_to(generated, tmp_path)
     day = KILL_RANGE[0] + timedelta(days=1)
     monkeypatch.setenv("NBA_TEST_CORRECTED_LANDING", str(corrected_landing(in_season_landing, tmp_path / "c", day)))
     monkeypatch.setenv("NBA_TEST_DAY", day.isoformat())
-    monkeypatch.setenv("NBA_PIPELINE_TEST_HOOK", "after:dbt_phases_2_3_4=call:test_freshness:load_correction_between_builds")
+    monkeypatch.setenv(
+        "NBA_PIPELINE_TEST_HOOK", "after:dbt_phases_2_3_4=call:test_freshness:load_correction_between_builds"
+    )
     result = run_backfill(*KILL_RANGE, warehouse=warehouse)
     assert result.succeeded
     monkeypatch.delenv("NBA_PIPELINE_TEST_HOOK")
@@ -285,6 +309,7 @@ def test_two_backfills_at_once_both_finish_and_equal_a_clean_build(generated, tm
 
 
 # ---------------------------------------------------------------- smart skip
+
 
 def test_smart_skip_skips_exactly_what_is_complete_fresh_and_verified(generated, in_season_landing, tmp_path):
     warehouse = copy_to(generated, tmp_path)
@@ -315,5 +340,10 @@ def test_smart_skip_skips_exactly_what_is_complete_fresh_and_verified(generated,
         for _ in range(5):
             breaker.record_failure("failing")
     assert statuses(scheduled)[0] == ("skipped", "circuit_open")
-    assert sql(warehouse, "select count(*) from nba_orchestration.pipeline_run_history "
-                          "where skip_reason = 'unchanged_inputs'")[0][0] > 0
+    assert (
+        sql(
+            warehouse,
+            "select count(*) from nba_orchestration.pipeline_run_history where skip_reason = 'unchanged_inputs'",
+        )[0][0]
+        > 0
+    )

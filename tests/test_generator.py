@@ -97,10 +97,10 @@ def test_parse_seasons() -> None:
 
 def test_fault_config_validation() -> None:
     bad_configs = [
-        dict(missing_dates=-1),
-        dict(missing_prop_rate=1.5),
-        dict(unknown_players=1.5),
-        dict(malformed_rows=True),
+        {"missing_dates": -1},
+        {"missing_prop_rate": 1.5},
+        {"unknown_players": 1.5},
+        {"malformed_rows": True},
     ]
     for bad in bad_configs:
         with pytest.raises(ValueError):

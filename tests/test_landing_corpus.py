@@ -21,17 +21,16 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from support import copy_warehouse, query
 
 from orchestration.cli import main
 from orchestration.dataset_manifest import MANIFEST_FILE, generated_manifest, write_manifest
-from orchestration.loading import LandingFileError, load_landing, recorded_landing
-from orchestration.loading import csvfiles
+from orchestration.loading import LandingFileError, csvfiles, load_landing, recorded_landing
 from orchestration.loading.dedup import Duplicates
 from orchestration.loading.errors import LoadAccountingError
 from orchestration.paths import PROJECT_ROOT
 from orchestration.season_calendar import calendar_for
 from orchestration.warehouse import connect
-from support import copy_warehouse, query
 
 SEASON = "2021-22"
 REAL_FILES = {
@@ -40,11 +39,12 @@ REAL_FILES = {
     "player_box": f"player_box/nba_playoffs_player_box_{SEASON}.csv.gz",
 }
 PLAYER_BOX = "nbac_player_boxscore"
-NAME = 9                                   # personName, the 10th of the 33 player box columns
-CITY = 4                                   # teamCity: read but not loaded
+NAME = 9  # personName, the 10th of the 33 player box columns
+CITY = 4  # teamCity: read but not loaded
 
 
 # -- building the corpus -----------------------------------------------------------------------------------
+
 
 def real_player_lines(real_dir: Path, rows: int | None = None) -> tuple[bytes, list[bytes]]:
     """The header and the first `rows` data lines (all when None) of the real 2021-22 player box, as bytes."""
@@ -78,11 +78,13 @@ class Load:
 @pytest.fixture
 def cli(capsys, monkeypatch):
     """`nba-pipeline load ...` in this process (the console script's own code), against a given warehouse."""
+
     def run(warehouse: Path, *args: str) -> Load:
         monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(warehouse))
         code = main(["load", *map(str, args)])
         captured = capsys.readouterr()
         return Load(code, captured.out, captured.err)
+
     return run
 
 
@@ -96,8 +98,12 @@ def data_lines(path: Path) -> int:
 def landed(warehouse: Path, table: str, path: Path) -> tuple[int, list[tuple[int, str]]]:
     """Rows of `table` loaded from `path`, and its quarantined (line, rule)s."""
     loaded = query(warehouse, f"select count(*) from nba_raw.{table} where source_file = ?", [str(path)])[0][0]
-    quarantined = query(warehouse, """select line_number, rule from nba_raw.load_quarantine
-                                      where source_file = ? order by 1""", [str(path)])
+    quarantined = query(
+        warehouse,
+        """select line_number, rule from nba_raw.load_quarantine
+                                      where source_file = ? order by 1""",
+        [str(path)],
+    )
     return loaded, quarantined
 
 
@@ -113,11 +119,15 @@ def keys_of(lines: list[bytes]) -> set[tuple[str, int]]:
 
 
 def loaded_keys(warehouse: Path, path: Path) -> set[tuple[str, int]]:
-    return set(query(warehouse, "select game_id, player_id from nba_raw.nbac_player_boxscore where source_file = ?",
-                     [str(path)]))
+    return set(
+        query(
+            warehouse, "select game_id, player_id from nba_raw.nbac_player_boxscore where source_file = ?", [str(path)]
+        )
+    )
 
 
 # -- broken lines: only the line itself is set aside -------------------------------------------------------
+
 
 @pytest.mark.parametrize("rows", [104, None], ids=["104 rows", "whole file"])
 def test_unterminated_quote_quarantines_its_line_only(real_dir, tmp_path, cli, rows):
@@ -135,7 +145,7 @@ def test_unterminated_quote_quarantines_its_line_only(real_dir, tmp_path, cli, r
     assert quarantined == [(broken + 2, "unterminated_quote")]
     assert loaded == len(lines) - 1 and data_lines(path) == loaded + len(quarantined)
     assert summary_row(result.out, PLAYER_BOX) == [1, len(lines), len(lines) - 1, 1, 0, 0]
-    assert loaded_keys(tmp_path / "w.duckdb", path) == keys_of(lines[:broken] + lines[broken + 1:])
+    assert loaded_keys(tmp_path / "w.duckdb", path) == keys_of(lines[:broken] + lines[broken + 1 :])
     raw, day = query(tmp_path / "w.duckdb", "select raw_text, game_date from nba_raw.load_quarantine")[0]
     assert raw == lines[broken].decode() and day == date.fromisoformat(lines[broken].split(b",")[1].decode())
 
@@ -146,19 +156,27 @@ def test_broken_lines_of_every_kind(real_dir, tmp_path, cli):
     fast reader, which hands such a file to the line reader)."""
     header, lines = real_player_lines(real_dir)
     good = list(lines)
-    edits = {10: lines[10] + b",,", 20: b",".join(lines[20].split(b",")[:30]), 30: b"\xef\xbb\xbf" + header,
-             len(lines) - 1: with_field(lines[-1], NAME, b'"' + lines[-1].split(b",")[NAME])}
+    edits = {
+        10: lines[10] + b",,",
+        20: b",".join(lines[20].split(b",")[:30]),
+        30: b"\xef\xbb\xbf" + header,
+        len(lines) - 1: with_field(lines[-1], NAME, b'"' + lines[-1].split(b",")[NAME]),
+    }
     for i, text in edits.items():
         lines[i] = text
-    lines[40:40] = [b"", b"   "]                     # two blank lines: read, skipped
+    lines[40:40] = [b"", b"   "]  # two blank lines: read, skipped
     root = real_landing(real_dir, tmp_path / "landing", b"\n".join([header, *lines]) + b"\n")
     result = cli(tmp_path / "w.duckdb", root)
 
     assert result.code == 0, result.err
     path = root / "player_box" / "corpus.csv"
     loaded, quarantined = landed(tmp_path / "w.duckdb", PLAYER_BOX, path)
-    assert quarantined == [(12, "wrong_column_count"), (22, "wrong_column_count"), (32, "repeated_header"),
-                           (len(lines) + 1, "unterminated_quote")]
+    assert quarantined == [
+        (12, "wrong_column_count"),
+        (22, "wrong_column_count"),
+        (32, "repeated_header"),
+        (len(lines) + 1, "unterminated_quote"),
+    ]
     assert data_lines(path) == len(lines) == loaded + len(quarantined) + 2
     assert summary_row(result.out, PLAYER_BOX) == [1, len(lines), loaded, 4, 0, 2]
     assert loaded_keys(tmp_path / "w.duckdb", path) == keys_of([g for i, g in enumerate(good) if i not in edits])
@@ -186,8 +204,8 @@ def test_non_utf8_lines_fall_back_and_names_come_out_right(real_dir, tmp_path, c
     header, lines = real_player_lines(real_dir, 104)
     lines[3] = with_field(lines[3], NAME, "Nenê".encode("latin-1"))
     lines[5] = with_field(lines[5], NAME, "Jermaine O’Neal".encode("cp1252"))
-    lines[7] = with_field(lines[7], NAME, "Nikola Jokić".encode("utf-8"))
-    lines[9] = with_field(lines[9], CITY, b"Mi\x81mi")          # 0x81: not in cp1252, latin-1 decodes it
+    lines[7] = with_field(lines[7], NAME, "Nikola Jokić".encode())
+    lines[9] = with_field(lines[9], CITY, b"Mi\x81mi")  # 0x81: not in cp1252, latin-1 decodes it
     root = real_landing(real_dir, tmp_path / "landing", b"\n".join([header, *lines]) + b"\n")
     result = cli(tmp_path / "w.duckdb", root)
 
@@ -203,12 +221,13 @@ def test_non_utf8_lines_fall_back_and_names_come_out_right(real_dir, tmp_path, c
 def test_fast_and_line_readers_agree(real_dir, tmp_path, monkeypatch):
     """The whole real folder read by pyarrow (big clean files) and by the line reader gives the same rows."""
     results = []
-    for name, threshold in (("fast", csvfiles.ARROW_MIN_LINES), ("lines", 10 ** 9)):
+    for name, threshold in (("fast", csvfiles.ARROW_MIN_LINES), ("lines", 10**9)):
         monkeypatch.setattr(csvfiles, "ARROW_MIN_LINES", threshold)
         with connect(tmp_path / f"{name}.duckdb") as con:
             load_landing(real_dir, con=con)
-            results.append(con.execute("select * exclude (loaded_at) from nba_raw.nbac_player_boxscore "
-                                       "order by all").fetchall())
+            results.append(
+                con.execute("select * exclude (loaded_at) from nba_raw.nbac_player_boxscore order by all").fetchall()
+            )
     assert len(results[0]) == 22457 and results[0] == results[1]
 
 
@@ -226,11 +245,13 @@ def test_a_lost_line_stops_the_load(real_dir, tmp_path, monkeypatch):
         load_landing(root, con=con)
     assert "nbac_schedule: 87 data lines read but 86 loaded + 0 quarantined + 2 deduplicated" in str(error.value)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        assert con.execute("select count(*) from information_schema.tables where table_schema = 'nba_raw'"
-                           ).fetchone() == (0,)
+        assert con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'nba_raw'"
+        ).fetchone() == (0,)
 
 
 # -- whole seasons ---------------------------------------------------------------------------------------
+
 
 def test_partial_range_loads_the_whole_season_schedule(generated_landing, tmp_path, cli):
     warehouse = tmp_path / "w.duckdb"
@@ -241,9 +262,11 @@ def test_partial_range_loads_the_whole_season_schedule(generated_landing, tmp_pa
     calendar = calendar_for(2021)
     schedule_file = generated_landing / "schedule" / f"nba_schedule_{SEASON}.csv.gz"
     assert query(warehouse, "select min(game_date), max(game_date), count(*) from nba_raw.nbac_schedule") == [
-        (calendar.regular_season_start, calendar.last_game, data_lines(schedule_file))]
+        (calendar.regular_season_start, calendar.last_game, data_lines(schedule_file))
+    ]
     assert query(warehouse, "select min(game_date), max(game_date) from nba_raw.nbac_player_boxscore") == [
-        (date(2022, 1, 1), date(2022, 1, 31))]
+        (date(2022, 1, 1), date(2022, 1, 31))
+    ]
     # Every line of every file: loaded, or skipped as outside the range (nothing quarantined).
     for table, folder in ((PLAYER_BOX, "player_box"), ("nbac_team_boxscore", "team_box")):
         files, read, loaded, quarantined, dedup, skipped = summary_row(result.out, table)
@@ -254,53 +277,74 @@ def test_partial_range_loads_the_whole_season_schedule(generated_landing, tmp_pa
 
 # -- datasets ---------------------------------------------------------------------------------------------
 
+
 def datasets(warehouse: Path) -> list[tuple[str, str, str]]:
     return query(warehouse, "select dataset_id, kind, segments from nba_raw.landing_datasets order by 1")
 
 
 def raw_counts(warehouse: Path) -> list[tuple]:
-    return query(warehouse, """select (select count(*) from nba_raw.nbac_schedule),
+    return query(
+        warehouse,
+        """select (select count(*) from nba_raw.nbac_schedule),
                                       (select count(*) from nba_raw.nbac_player_boxscore),
-                                      (select count(*) from nba_raw.landing_folders)""")
+                                      (select count(*) from nba_raw.landing_folders)""",
+    )
 
 
-def test_real_over_generated_is_refused_then_allowed(generated_raw_warehouse, generated_landing, real_dir,
-                                                     tmp_path, cli):
+def test_real_over_generated_is_refused_then_allowed(
+    generated_raw_warehouse, generated_landing, real_dir, tmp_path, cli
+):
     warehouse = copy_warehouse(generated_raw_warehouse, tmp_path / "w.duckdb")
     generated = "generated:seed-7:from-2021-22"
     assert datasets(warehouse) == [(generated, "generated", "regular_season,play_in,playoffs")]
     before = raw_counts(warehouse)
 
     # the console script itself: exit code 2 and one paragraph on stderr, nothing written
-    process = subprocess.run([str(Path(sys.executable).parent / "nba-pipeline"), "load", str(real_dir)],
-                             capture_output=True, text=True, cwd=PROJECT_ROOT,
-                             env={"PATH": "/usr/bin:/bin", "NBA_PIPELINE_DUCKDB": str(warehouse)})
+    process = subprocess.run(
+        [str(Path(sys.executable).parent / "nba-pipeline"), "load", str(real_dir)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", "NBA_PIPELINE_DUCKDB": str(warehouse)},
+    )
     assert process.returncode == 2, process.stderr
     message = process.stderr.strip()
     assert message.startswith(f"load refused: the warehouse {warehouse} holds generated data") and "\n" not in message
-    for part in (generated, f"loaded from {generated_landing}", f"The landing {real_dir} is real data",
-                 "real:nba-playoffs-2010-2024", "recognised by PROVENANCE.md", "--allow-other-dataset"):
+    for part in (
+        generated,
+        f"loaded from {generated_landing}",
+        f"The landing {real_dir} is real data",
+        "real:nba-playoffs-2010-2024",
+        "recognised by PROVENANCE.md",
+        "--allow-other-dataset",
+    ):
         assert part in message
     assert raw_counts(warehouse) == before
 
     result = cli(warehouse, real_dir, "--allow-other-dataset")
     assert result.code == 0, result.err
-    assert datasets(warehouse) == [(generated, "generated", "regular_season,play_in,playoffs"),
-                                   ("real:nba-playoffs-2010-2024", "real", "playoffs")]
+    assert datasets(warehouse) == [
+        (generated, "generated", "regular_season,play_in,playoffs"),
+        ("real:nba-playoffs-2010-2024", "real", "playoffs"),
+    ]
     assert "dataset: real data: real NBA playoffs" in result.out
 
 
-def test_same_dataset_from_another_folder_loads_without_a_flag(generated_raw_warehouse, generated_landing,
-                                                               tmp_path, cli):
+def test_same_dataset_from_another_folder_loads_without_a_flag(
+    generated_raw_warehouse, generated_landing, tmp_path, cli
+):
     """A folder of one day's corrected files, copied out of the generated dataset (no manifest, another
     name, another place), is recognised as that dataset by its player ids."""
     warehouse = copy_warehouse(generated_raw_warehouse, tmp_path / "w.duckdb")
     source = generated_landing / "player_box" / f"nba_player_box_{SEASON}.csv.gz"
     header, *lines = gzip.decompress(source.read_bytes()).rstrip(b"\n").split(b"\n")
     day = b"2022-01-12"
-    played = [ln.split(b",")[13] != b"" for ln in lines]       # minutes: DNP rows keep their zero plus-minus
-    fixed = [with_field(ln, 32, str(int(ln.split(b",")[32]) + 1).encode()) if play else ln
-             for ln, play in zip(lines, played) if ln.split(b",")[1] == day]
+    played = [ln.split(b",")[13] != b"" for ln in lines]  # minutes: DNP rows keep their zero plus-minus
+    fixed = [
+        with_field(ln, 32, str(int(ln.split(b",")[32]) + 1).encode()) if play else ln
+        for ln, play in zip(lines, played)
+        if ln.split(b",")[1] == day
+    ]
     fix = tmp_path / "corrections"
     for folder in ("schedule", "team_box", "player_box"):
         (fix / folder).mkdir(parents=True)
@@ -316,9 +360,9 @@ def test_same_dataset_from_another_folder_loads_without_a_flag(generated_raw_war
     assert datasets(warehouse) == [("generated:seed-7:from-2021-22", "generated", "regular_season,play_in,playoffs")]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert recorded_landing(con) == generated_landing.resolve()
-        assert recorded_landing(con, date(2022, 1, 12)) == fix.resolve()      # the correction wins its date
+        assert recorded_landing(con, date(2022, 1, 12)) == fix.resolve()  # the correction wins its date
         assert recorded_landing(con, date(2022, 1, 13)) == generated_landing.resolve()
-        assert recorded_landing(con, date(2022, 7, 1)) is None                  # off-season: no folder holds it
+        assert recorded_landing(con, date(2022, 7, 1)) is None  # off-season: no folder holds it
 
 
 def test_real_corrections_load_into_the_real_warehouse(real_raw_warehouse, real_dir, tmp_path, cli):
@@ -336,8 +380,9 @@ def test_real_corrections_load_into_the_real_warehouse(real_raw_warehouse, real_
     assert datasets(warehouse) == [("real:nba-playoffs-2010-2024", "real", "playoffs")]
 
 
-def test_other_generated_dataset_and_mixed_landings_are_refused(generated_raw_warehouse, generated_landing,
-                                                                real_dir, tmp_path, cli):
+def test_other_generated_dataset_and_mixed_landings_are_refused(
+    generated_raw_warehouse, generated_landing, real_dir, tmp_path, cli
+):
     warehouse = copy_warehouse(generated_raw_warehouse, tmp_path / "w.duckdb")
     before = raw_counts(warehouse)
     # the same files under another seed's manifest: another dataset

@@ -40,17 +40,105 @@ def quarantine(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         from nba_raw.load_quarantine order by source_file, line_number""").fetchall()
 
 
-PLAYER_COLS = (
-    "season_year,game_date,gameId,teamId,teamCity,teamName,teamTricode,teamSlug,personId,personName,position,"
-    "comment,jerseyNum,minutes,fieldGoalsMade,fieldGoalsAttempted,fieldGoalsPercentage,threePointersMade,"
-    "threePointersAttempted,threePointersPercentage,freeThrowsMade,freeThrowsAttempted,freeThrowsPercentage,"
-    "reboundsOffensive,reboundsDefensive,reboundsTotal,assists,steals,blocks,turnovers,foulsPersonal,points,"
-    "plusMinusPoints").split(",")
-RANKS = ("GP W L W_PCT MIN FGM FGA FG_PCT FG3M FG3A FG3_PCT FTM FTA FT_PCT OREB DREB REB AST TOV STL BLK BLKA "
-         "PF PFD PTS PLUS_MINUS").split()
-TEAM_COLS = ("SEASON_YEAR,TEAM_ID,TEAM_ABBREVIATION,TEAM_NAME,GAME_ID,GAME_DATE,MATCHUP,WL,MIN,FGM,FGA,FG_PCT,"
-             "FG3M,FG3A,FG3_PCT,FTM,FTA,FT_PCT,OREB,DREB,REB,AST,TOV,STL,BLK,BLKA,PF,PFD,PTS,PLUS_MINUS"
-             ).split(",") + [f"{r}_RANK" for r in RANKS] + ["AVAILABLE_FLAG"]
+PLAYER_COLS = [
+    "season_year",
+    "game_date",
+    "gameId",
+    "teamId",
+    "teamCity",
+    "teamName",
+    "teamTricode",
+    "teamSlug",
+    "personId",
+    "personName",
+    "position",
+    "comment",
+    "jerseyNum",
+    "minutes",
+    "fieldGoalsMade",
+    "fieldGoalsAttempted",
+    "fieldGoalsPercentage",
+    "threePointersMade",
+    "threePointersAttempted",
+    "threePointersPercentage",
+    "freeThrowsMade",
+    "freeThrowsAttempted",
+    "freeThrowsPercentage",
+    "reboundsOffensive",
+    "reboundsDefensive",
+    "reboundsTotal",
+    "assists",
+    "steals",
+    "blocks",
+    "turnovers",
+    "foulsPersonal",
+    "points",
+    "plusMinusPoints",
+]
+RANKS = [
+    "GP",
+    "W",
+    "L",
+    "W_PCT",
+    "MIN",
+    "FGM",
+    "FGA",
+    "FG_PCT",
+    "FG3M",
+    "FG3A",
+    "FG3_PCT",
+    "FTM",
+    "FTA",
+    "FT_PCT",
+    "OREB",
+    "DREB",
+    "REB",
+    "AST",
+    "TOV",
+    "STL",
+    "BLK",
+    "BLKA",
+    "PF",
+    "PFD",
+    "PTS",
+    "PLUS_MINUS",
+]
+TEAM_COLS = (
+    [
+        "SEASON_YEAR",
+        "TEAM_ID",
+        "TEAM_ABBREVIATION",
+        "TEAM_NAME",
+        "GAME_ID",
+        "GAME_DATE",
+        "MATCHUP",
+        "WL",
+        "MIN",
+        "FGM",
+        "FGA",
+        "FG_PCT",
+        "FG3M",
+        "FG3A",
+        "FG3_PCT",
+        "FTM",
+        "FTA",
+        "FT_PCT",
+        "OREB",
+        "DREB",
+        "REB",
+        "AST",
+        "TOV",
+        "STL",
+        "BLK",
+        "BLKA",
+        "PF",
+        "PFD",
+        "PTS",
+        "PLUS_MINUS",
+    ]
+    + [f"{r}_RANK" for r in RANKS]
+    + ["AVAILABLE_FLAG"]
+)
 SCHEDULE_COLS = "game_id,season,season_type,game_date,home_team_id,home_team,away_team_id,away_team,home_pts,away_pts"
 PROPS_COLS = "game_id,game_date,player_id,player_name,team_abbr,bookmaker,market,line,over_price,under_price"
 
@@ -60,46 +148,125 @@ UNKNOWN_PLAYER = "1999999"
 
 
 def player(**kw: str) -> str:
-    row = dict(
-        season_year="2023-24", game_date="2023-10-24", gameId="22300001", teamId=BOS, teamCity="Boston",
-        teamName="Celtics", teamTricode="BOS", teamSlug="celtics", personId=TATUM, personName="Jayson Tatum",
-        position="F", comment="", jerseyNum="", minutes="36:22", fieldGoalsMade="5", fieldGoalsAttempted="10",
-        fieldGoalsPercentage="0.5", threePointersMade="2", threePointersAttempted="5",
-        threePointersPercentage="0.4", freeThrowsMade="3", freeThrowsAttempted="4", freeThrowsPercentage="0.75",
-        reboundsOffensive="1", reboundsDefensive="4", reboundsTotal="5", assists="3", steals="1", blocks="0",
-        turnovers="2", foulsPersonal="2", points="15", plusMinusPoints="8",
-    )
+    row = {
+        "season_year": "2023-24",
+        "game_date": "2023-10-24",
+        "gameId": "22300001",
+        "teamId": BOS,
+        "teamCity": "Boston",
+        "teamName": "Celtics",
+        "teamTricode": "BOS",
+        "teamSlug": "celtics",
+        "personId": TATUM,
+        "personName": "Jayson Tatum",
+        "position": "F",
+        "comment": "",
+        "jerseyNum": "",
+        "minutes": "36:22",
+        "fieldGoalsMade": "5",
+        "fieldGoalsAttempted": "10",
+        "fieldGoalsPercentage": "0.5",
+        "threePointersMade": "2",
+        "threePointersAttempted": "5",
+        "threePointersPercentage": "0.4",
+        "freeThrowsMade": "3",
+        "freeThrowsAttempted": "4",
+        "freeThrowsPercentage": "0.75",
+        "reboundsOffensive": "1",
+        "reboundsDefensive": "4",
+        "reboundsTotal": "5",
+        "assists": "3",
+        "steals": "1",
+        "blocks": "0",
+        "turnovers": "2",
+        "foulsPersonal": "2",
+        "points": "15",
+        "plusMinusPoints": "8",
+    }
     row.update(kw)
     return ",".join(row[c] for c in PLAYER_COLS)
 
 
 def dnp(**kw: str) -> str:
-    zeros = {c: "0" for c in PLAYER_COLS[14:]}
-    return player(**{**zeros, "position": "", "minutes": "", "comment": "DNP - Coach's Decision",
-                     "personId": BROWN, "personName": "Jaylen Brown", **kw})
+    zeros = dict.fromkeys(PLAYER_COLS[14:], "0")
+    return player(
+        **{
+            **zeros,
+            "position": "",
+            "minutes": "",
+            "comment": "DNP - Coach's Decision",
+            "personId": BROWN,
+            "personName": "Jaylen Brown",
+            **kw,
+        }
+    )
 
 
 def team(**kw: str) -> str:
-    row = dict(
-        SEASON_YEAR="2023-24", TEAM_ID=BOS, TEAM_ABBREVIATION="BOS", TEAM_NAME="Boston Celtics",
-        GAME_ID="0022300001", GAME_DATE="2023-10-24T00:00:00", MATCHUP="BOS vs. NYK", WL="W", MIN="48.0",
-        FGM="40", FGA="85", FG_PCT="0.471", FG3M="12", FG3A="35", FG3_PCT="0.343", FTM="16", FTA="20",
-        FT_PCT="0.8", OREB="10", DREB="35", REB="45", AST="25", TOV="12.0", STL="7", BLK="5", BLKA="3", PF="18",
-        PFD="20", PTS="108", PLUS_MINUS="8.0", AVAILABLE_FLAG="1",
-    )
+    row = {
+        "SEASON_YEAR": "2023-24",
+        "TEAM_ID": BOS,
+        "TEAM_ABBREVIATION": "BOS",
+        "TEAM_NAME": "Boston Celtics",
+        "GAME_ID": "0022300001",
+        "GAME_DATE": "2023-10-24T00:00:00",
+        "MATCHUP": "BOS vs. NYK",
+        "WL": "W",
+        "MIN": "48.0",
+        "FGM": "40",
+        "FGA": "85",
+        "FG_PCT": "0.471",
+        "FG3M": "12",
+        "FG3A": "35",
+        "FG3_PCT": "0.343",
+        "FTM": "16",
+        "FTA": "20",
+        "FT_PCT": "0.8",
+        "OREB": "10",
+        "DREB": "35",
+        "REB": "45",
+        "AST": "25",
+        "TOV": "12.0",
+        "STL": "7",
+        "BLK": "5",
+        "BLKA": "3",
+        "PF": "18",
+        "PFD": "20",
+        "PTS": "108",
+        "PLUS_MINUS": "8.0",
+        "AVAILABLE_FLAG": "1",
+    }
     row.update({f"{r}_RANK": "1" for r in RANKS})
     row.update(kw)
     return ",".join(row[c] for c in TEAM_COLS)
 
 
 def nyk_team(**kw: str) -> str:
-    return team(**{"TEAM_ID": NYK, "TEAM_ABBREVIATION": "NYK", "TEAM_NAME": "New York Knicks",
-                   "MATCHUP": "NYK @ BOS", "WL": "L", "PTS": "100", "FTM": "8", "FTA": "10",
-                   "PLUS_MINUS": "-8.0", **kw})
+    return team(
+        **{
+            "TEAM_ID": NYK,
+            "TEAM_ABBREVIATION": "NYK",
+            "TEAM_NAME": "New York Knicks",
+            "MATCHUP": "NYK @ BOS",
+            "WL": "L",
+            "PTS": "100",
+            "FTM": "8",
+            "FTA": "10",
+            "PLUS_MINUS": "-8.0",
+            **kw,
+        }
+    )
 
 
-def schedule(game_id: str = "0022300001", day: str = "2023-10-24", home: str = "BOS", away: str = "NYK",
-             home_pts: str = "108", away_pts: str = "100", season_type: str = "Regular Season") -> str:
+def schedule(
+    game_id: str = "0022300001",
+    day: str = "2023-10-24",
+    home: str = "BOS",
+    away: str = "NYK",
+    home_pts: str = "108",
+    away_pts: str = "100",
+    season_type: str = "Regular Season",
+) -> str:
     ids = {"BOS": BOS, "NYK": NYK}
     return f"{game_id},2023-24,{season_type},{day},{ids.get(home, '')},{home},{ids.get(away, '')},{away},{home_pts},{away_pts}"
 
@@ -119,23 +286,41 @@ def write_landing(root: Path, files: dict[str, tuple[str | list[str], list[str]]
 
 def two_day_landing(root: Path) -> Path:
     """Two games on two dates, one file per date and table."""
-    return write_landing(root, {
-        "schedule/s.csv": (SCHEDULE_COLS, [schedule(), schedule("0022300002", "2023-10-25", "NYK", "BOS", "", "")]),
-        "player_box/p_2023-10-24.csv": (PLAYER_COLS, [
-            player(), dnp(),
-            player(teamId=NYK, teamTricode="NYK", personId=BRUNSON, personName="Jalen Brunson", position="G"),
-        ]),
-        "player_box/p_2023-10-25.csv.gz": (PLAYER_COLS, [
-            player(game_date="2023-10-25", gameId="22300002"),
-            player(game_date="2023-10-25", gameId="22300002", teamId=NYK, teamTricode="NYK", personId=RANDLE,
-                   personName="Julius Randle", position="F"),
-        ]),
-        "team_box/t.csv": (TEAM_COLS, [team(), nyk_team()]),
-    })
+    return write_landing(
+        root,
+        {
+            "schedule/s.csv": (SCHEDULE_COLS, [schedule(), schedule("0022300002", "2023-10-25", "NYK", "BOS", "", "")]),
+            "player_box/p_2023-10-24.csv": (
+                PLAYER_COLS,
+                [
+                    player(),
+                    dnp(),
+                    player(teamId=NYK, teamTricode="NYK", personId=BRUNSON, personName="Jalen Brunson", position="G"),
+                ],
+            ),
+            "player_box/p_2023-10-25.csv.gz": (
+                PLAYER_COLS,
+                [
+                    player(game_date="2023-10-25", gameId="22300002"),
+                    player(
+                        game_date="2023-10-25",
+                        gameId="22300002",
+                        teamId=NYK,
+                        teamTricode="NYK",
+                        personId=RANDLE,
+                        personName="Julius Randle",
+                        position="F",
+                    ),
+                ],
+            ),
+            "team_box/t.csv": (TEAM_COLS, [team(), nyk_team()]),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # real data
+
 
 @pytest.fixture(scope="module")
 def real_path() -> Path:
@@ -165,20 +350,28 @@ def test_real_counts_per_season(real, season):
     con, _ = real
     games, team_rows, player_rows, player_games = REAL_SEASONS[season]
     q = lambda sql: con.execute(sql, [season]).fetchall()[0]  # noqa: E731
-    assert q("select count(*), count(distinct game_id) from nba_raw.nbac_schedule where season_year = ?") == (games, games)
+    assert q("select count(*), count(distinct game_id) from nba_raw.nbac_schedule where season_year = ?") == (
+        games,
+        games,
+    )
     assert q("select count(*) from nba_raw.nbac_team_boxscore where season_year = ?")[0] == team_rows
     assert q("select count(*), count(distinct game_id) from nba_raw.nbac_player_boxscore where season_year = ?") == (
-        player_rows, player_games)
+        player_rows,
+        player_games,
+    )
 
 
 def test_real_report(real):
     con, report = real
     t = report.tables
-    assert (t["nbac_schedule"].rows_loaded, t["nbac_team_boxscore"].rows_loaded,
-            t["nbac_player_boxscore"].rows_loaded) == (920, 1840, 22457)
+    assert (
+        t["nbac_schedule"].rows_loaded,
+        t["nbac_team_boxscore"].rows_loaded,
+        t["nbac_player_boxscore"].rows_loaded,
+    ) == (920, 1840, 22457)
     assert t["nbac_team_boxscore"].rows_read == 1862 and t["nbac_team_boxscore"].rows_deduplicated == 22
     assert report.rows_quarantined == 0 and quarantine(con) == []
-    assert t["odds_api_player_points_props"].files_read == 0           # no props/ in the real data
+    assert t["odds_api_player_points_props"].files_read == 0  # no props/ in the real data
     assert report.dates_loaded["nbac_schedule"][0] == date(2011, 4, 16)
     assert report.dates_loaded["nbac_schedule"] == sorted(report.dates_loaded["nbac_schedule"])
     assert len(report.dates_loaded["nbac_player_boxscore"]) == 451
@@ -211,8 +404,9 @@ def test_real_dnp_rows_kept(real, real_path):
     con, _ = real
     expected = 0
     for f in sorted((real_path / "player_box").glob("*.csv.gz")):
-        expected += sum(1 for r in csv.DictReader(io.StringIO(gzip.decompress(f.read_bytes()).decode()))
-                        if r["comment"])
+        expected += sum(
+            1 for r in csv.DictReader(io.StringIO(gzip.decompress(f.read_bytes()).decode())) if r["comment"]
+        )
     # PROVENANCE's 5,698 counts the source's 3 playoff seasons that are not in the folder; the folder has 4,444.
     assert expected == 4444
     dnp_rows, odd = con.execute("""
@@ -227,10 +421,15 @@ def test_real_quirks_parsed(real):
     row = con.execute("""select game_id, seconds_played, minutes, is_starter from nba_raw.nbac_player_boxscore
                          where player_name = 'Kevin Love' and game_date = '2024-04-21'""").fetchall()
     assert [(r[0], r[1], str(r[2]), r[3]) for r in row] == [("0042300101", 786, "13.1000", False)]
-    assert con.execute("select count(*) from nba_raw.nbac_player_boxscore where length(game_id) != 10"
-                       ).fetchall()[0][0] == 0
-    assert con.execute("""select count(*) from nba_raw.nbac_player_boxscore p
-                          anti join nba_raw.nbac_schedule s using (game_id)""").fetchall()[0][0] == 0
+    assert (
+        con.execute("select count(*) from nba_raw.nbac_player_boxscore where length(game_id) != 10").fetchall()[0][0]
+        == 0
+    )
+    assert (
+        con.execute("""select count(*) from nba_raw.nbac_player_boxscore p
+                          anti join nba_raw.nbac_schedule s using (game_id)""").fetchall()[0][0]
+        == 0
+    )
     # The source writes some rounded minutes as `24:60`: read as 24*60 + 60 seconds (real data, 60 rows).
     assert con.execute("""select seconds_played, minutes from nba_raw.nbac_player_boxscore
                           where player_id = 200782 and game_id = '0042200121'""").fetchall() == [(1500, 25)]
@@ -242,13 +441,15 @@ def test_real_quirks_parsed(real):
                               or t.points != s.home_points))
            or (not t.is_home and (t.team_abbr != s.away_team_abbr or t.points != s.away_points))""").fetchall()
     assert disagree == [(0,)]
-    assert con.execute("select min(game_minutes), max(game_minutes) from nba_raw.nbac_team_boxscore"
-                       ).fetchall() == [(48, 68)]
+    assert con.execute("select min(game_minutes), max(game_minutes) from nba_raw.nbac_team_boxscore").fetchall() == [
+        (48, 68)
+    ]
     assert con.execute("select distinct game_status from nba_raw.nbac_schedule").fetchall() == [(3,)]
 
 
 # ---------------------------------------------------------------------------------------------
 # idempotence and date ranges
+
 
 def test_reload_is_idempotent(real_path, tmp_path):
     con = connect(tmp_path / "w.duckdb")
@@ -264,22 +465,43 @@ def test_reload_changed_date_replaces_only_that_date(tmp_path):
     root = two_day_landing(tmp_path / "landing")
     con = connect(tmp_path / "w.duckdb")
     load_landing(root, con=con)
-    stamps = dict(con.execute("select game_date, max(loaded_at) from nba_raw.nbac_player_boxscore group by 1"
-                              ).fetchall())
+    stamps = dict(
+        con.execute("select game_date, max(loaded_at) from nba_raw.nbac_player_boxscore group by 1").fetchall()
+    )
     # The 10-25 file changes: Randle's row goes, Tatum scores more.
-    write_landing(root, {"player_box/p_2023-10-25.csv.gz": (PLAYER_COLS, [
-        player(game_date="2023-10-25", gameId="22300002", fieldGoalsMade="9", fieldGoalsAttempted="15",
-               points="23")])})
+    write_landing(
+        root,
+        {
+            "player_box/p_2023-10-25.csv.gz": (
+                PLAYER_COLS,
+                [
+                    player(
+                        game_date="2023-10-25",
+                        gameId="22300002",
+                        fieldGoalsMade="9",
+                        fieldGoalsAttempted="15",
+                        points="23",
+                    )
+                ],
+            )
+        },
+    )
     report = load_landing(root, con=con, start=date(2023, 10, 25), end=date(2023, 10, 25))
     # The schedule is reference data: its season (both dates here) is reloaded whole.
-    assert report.dates_loaded == {"nbac_schedule": [date(2023, 10, 24), date(2023, 10, 25)],
-                                   "nbac_player_boxscore": [date(2023, 10, 25)],
-                                   "nbac_team_boxscore": [], "odds_api_player_points_props": []}
+    assert report.dates_loaded == {
+        "nbac_schedule": [date(2023, 10, 24), date(2023, 10, 25)],
+        "nbac_player_boxscore": [date(2023, 10, 25)],
+        "nbac_team_boxscore": [],
+        "odds_api_player_points_props": [],
+    }
     rows = con.execute("""select game_date, player_id, points, loaded_at from nba_raw.nbac_player_boxscore
                           order by game_date, player_id""").fetchall()
     assert [(r[0], r[1], r[2]) for r in rows] == [
-        (date(2023, 10, 24), 1627759, 0), (date(2023, 10, 24), 1628369, 15), (date(2023, 10, 24), 1628973, 15),
-        (date(2023, 10, 25), 1628369, 23)]
+        (date(2023, 10, 24), 1627759, 0),
+        (date(2023, 10, 24), 1628369, 15),
+        (date(2023, 10, 24), 1628973, 15),
+        (date(2023, 10, 25), 1628369, 23),
+    ]
     assert all(r[3] == stamps[date(2023, 10, 24)] for r in rows if r[0] == date(2023, 10, 24))
     assert rows[-1][3] > stamps[date(2023, 10, 25)]
 
@@ -289,12 +511,15 @@ def test_start_end_limit_the_dates_touched(real_path, tmp_path):
     report = load_landing(real_path, con=con, start=date(2024, 4, 20), end=date(2024, 4, 21))
     assert report.dates_loaded["nbac_player_boxscore"] == [date(2024, 4, 20), date(2024, 4, 21)]
     # The schedule of the season the range touches comes whole (the 2023-24 playoffs: 82 games).
-    assert con.execute("select min(game_date), max(game_date), count(*) from nba_raw.nbac_schedule"
-                       ).fetchall() == [(date(2024, 4, 20), date(2024, 6, 17), 82)]
+    assert con.execute("select min(game_date), max(game_date), count(*) from nba_raw.nbac_schedule").fetchall() == [
+        (date(2024, 4, 20), date(2024, 6, 17), 82)
+    ]
     assert report.tables["nbac_schedule"].whole_seasons == [2023]
     assert "whole season(s) 2023-24" in report.summary()
-    assert report.tables["nbac_player_boxscore"].rows_out_of_range == 22457 - report.tables[
-        "nbac_player_boxscore"].rows_loaded
+    assert (
+        report.tables["nbac_player_boxscore"].rows_out_of_range
+        == 22457 - report.tables["nbac_player_boxscore"].rows_loaded
+    )
     # A full load, then a ranged reload of the same files: nothing is rewritten (same content versions),
     # so every row keeps its load stamp.
     load_landing(real_path, con=con)
@@ -308,6 +533,7 @@ def test_start_end_limit_the_dates_touched(real_path, tmp_path):
 
 # ---------------------------------------------------------------------------------------------
 # bad inputs
+
 
 def test_missing_columns_raise_and_change_nothing(real_path, tmp_path):
     con = connect(tmp_path / "w.duckdb")
@@ -340,43 +566,46 @@ def test_failed_write_rolls_back(real_path, tmp_path, monkeypatch):
 
 def test_malformed_rows_go_to_quarantine(tmp_path):
     player_lines = [
-        player(),                                                                    # 2 ok
-        dnp(),                                                                       # 3 ok (DNP)
-        player(personId=BRUNSON, points="15,") + ",x",                               # 4 wrong_column_count
-        player(personId="201", points="abc"),                                        # 5 bad_number
-        player(personId="202", game_date="2023-02-30"),                              # 6 bad_date
-        player(personId="203", personName=""),                                       # 7 missing_value
-        player(personId="204", gameId="X2300001"),                                   # 8 bad_game_id
-        player(personId="205", steals="-1"),                                         # 9 negative_stat
-        player(personId="206", fieldGoalsMade="11", points="27"),                    # 10 made_gt_attempted
-        player(personId="207", reboundsTotal="6"),                                   # 11 reb_mismatch
-        player(personId="208", minutes="36:75"),                                     # 12 bad_minutes
-        player(assists="9"),                                                         # 13 duplicate_key_conflict
-        player(),                                                                    # 14 identical repeat: dropped
-        player(personId="209", points="16"),                                         # 15 points_mismatch
+        player(),  # 2 ok
+        dnp(),  # 3 ok (DNP)
+        player(personId=BRUNSON, points="15,") + ",x",  # 4 wrong_column_count
+        player(personId="201", points="abc"),  # 5 bad_number
+        player(personId="202", game_date="2023-02-30"),  # 6 bad_date
+        player(personId="203", personName=""),  # 7 missing_value
+        player(personId="204", gameId="X2300001"),  # 8 bad_game_id
+        player(personId="205", steals="-1"),  # 9 negative_stat
+        player(personId="206", fieldGoalsMade="11", points="27"),  # 10 made_gt_attempted
+        player(personId="207", reboundsTotal="6"),  # 11 reb_mismatch
+        player(personId="208", minutes="36:75"),  # 12 bad_minutes
+        player(assists="9"),  # 13 duplicate_key_conflict
+        player(),  # 14 identical repeat: dropped
+        player(personId="209", points="16"),  # 15 points_mismatch
         dnp(personId="210", points="2", fieldGoalsMade="1", fieldGoalsAttempted="1"),  # 16 dnp_with_stats
-        player(personId="211", season_year="2023-25"),                               # 17 bad_season
+        player(personId="211", season_year="2023-25"),  # 17 bad_season
         player(personId=RANDLE, personName='"Randle, Julius"', teamTricode="NYK", teamId=NYK),  # 18 ok, quoted
     ]
     schedule_lines = [
-        schedule(),                                                                  # 2 ok
-        schedule("0022300002", "2023-10-25", "NYK", "BOS", "", ""),                  # 3 ok, not yet played
-        schedule("0012300003", season_type="Preseason"),                             # 4 unknown_season_type
-        schedule("0022300004", home_pts="99", away_pts=""),                          # 5 incomplete_score
-        schedule("0022300005", home="BOS", away="BOS"),                              # 6 bad_matchup
+        schedule(),  # 2 ok
+        schedule("0022300002", "2023-10-25", "NYK", "BOS", "", ""),  # 3 ok, not yet played
+        schedule("0012300003", season_type="Preseason"),  # 4 unknown_season_type
+        schedule("0022300004", home_pts="99", away_pts=""),  # 5 incomplete_score
+        schedule("0022300005", home="BOS", away="BOS"),  # 6 bad_matchup
     ]
     team_lines = [
-        team(),                                                                      # 2 ok
-        nyk_team(),                                                                  # 3 ok
-        team(AST_RANK="9"),                                                          # 4 identical box: dropped
-        nyk_team(PTS="101", FTM="9"),                                                # 5 duplicate_key_conflict
-        team(GAME_ID="0022300002", MATCHUP="BOS vs NYK"),                            # 6 bad_matchup
+        team(),  # 2 ok
+        nyk_team(),  # 3 ok
+        team(AST_RANK="9"),  # 4 identical box: dropped
+        nyk_team(PTS="101", FTM="9"),  # 5 duplicate_key_conflict
+        team(GAME_ID="0022300002", MATCHUP="BOS vs NYK"),  # 6 bad_matchup
     ]
-    root = write_landing(tmp_path / "landing", {
-        "player_box/p.csv": (PLAYER_COLS, player_lines),
-        "schedule/s.csv.gz": (SCHEDULE_COLS, schedule_lines),
-        "team_box/t.csv": (TEAM_COLS, team_lines),
-    })
+    root = write_landing(
+        tmp_path / "landing",
+        {
+            "player_box/p.csv": (PLAYER_COLS, player_lines),
+            "schedule/s.csv.gz": (SCHEDULE_COLS, schedule_lines),
+            "team_box/t.csv": (TEAM_COLS, team_lines),
+        },
+    )
     con = connect(tmp_path / "w.duckdb")
     report = load_landing(root, con=con)
 
@@ -408,13 +637,19 @@ def test_malformed_rows_go_to_quarantine(tmp_path):
 
     players = con.execute("""select player_id, player_name, is_dnp, is_starter, seconds_played, ast
                              from nba_raw.nbac_player_boxscore order by player_id""").fetchall()
-    assert players == [(203944, "Randle, Julius", False, True, 2182, 3), (1627759, "Jaylen Brown", True, False, 0, 0),
-                       (1628369, "Jayson Tatum", False, True, 2182, 3)]
+    assert players == [
+        (203944, "Randle, Julius", False, True, 2182, 3),
+        (1627759, "Jaylen Brown", True, False, 0, 0),
+        (1628369, "Jayson Tatum", False, True, 2182, 3),
+    ]
     assert con.execute("select game_id, game_status, home_points from nba_raw.nbac_schedule order by 1").fetchall() == [
-        ("0022300001", 3, 108), ("0022300002", 1, None)]
-    assert con.execute("select team_abbr, is_home, opponent_team_abbr, points, tov, plus_minus "
-                       "from nba_raw.nbac_team_boxscore order by 1").fetchall() == [
-        ("BOS", True, "NYK", 108, 12, 8), ("NYK", False, "BOS", 100, 12, -8)]
+        ("0022300001", 3, 108),
+        ("0022300002", 1, None),
+    ]
+    assert con.execute(
+        "select team_abbr, is_home, opponent_team_abbr, points, tov, plus_minus "
+        "from nba_raw.nbac_team_boxscore order by 1"
+    ).fetchall() == [("BOS", True, "NYK", 108, 12, 8), ("NYK", False, "BOS", 100, 12, -8)]
 
     # The quarantine is replaced like the data: a reload leaves it as it was.
     before = contents(con)
@@ -424,38 +659,62 @@ def test_malformed_rows_go_to_quarantine(tmp_path):
 
 def test_unknown_player_loaded_and_listed(tmp_path):
     root = two_day_landing(tmp_path / "landing")
-    write_landing(root, {"player_box/p_2023-10-25.csv.gz": (PLAYER_COLS, [
-        player(game_date="2023-10-25", gameId="22300002"),
-        player(game_date="2023-10-25", gameId="22300002", teamId=NYK, teamTricode="NYK", personId=UNKNOWN_PLAYER,
-               personName="Rookie Unknown"),
-    ])})
+    write_landing(
+        root,
+        {
+            "player_box/p_2023-10-25.csv.gz": (
+                PLAYER_COLS,
+                [
+                    player(game_date="2023-10-25", gameId="22300002"),
+                    player(
+                        game_date="2023-10-25",
+                        gameId="22300002",
+                        teamId=NYK,
+                        teamTricode="NYK",
+                        personId=UNKNOWN_PLAYER,
+                        personName="Rookie Unknown",
+                    ),
+                ],
+            )
+        },
+    )
     con = connect(tmp_path / "w.duckdb")
     for _ in range(2):
         report = load_landing(root, con=con)
         assert report.unresolved_occurrences == 1
         assert report.unresolved_players == [(1999999, "Rookie Unknown")]
-        assert con.execute("select player_id, game_id, game_date, team_abbr from nba_raw.unresolved_players"
-                           ).fetchall() == [(1999999, "0022300002", date(2023, 10, 25), "NYK")]
-        assert con.execute("select count(*) from nba_raw.nbac_player_boxscore where player_id = 1999999"
-                           ).fetchall() == [(1,)]
+        assert con.execute(
+            "select player_id, game_id, game_date, team_abbr from nba_raw.unresolved_players"
+        ).fetchall() == [(1999999, "0022300002", date(2023, 10, 25), "NYK")]
+        assert con.execute(
+            "select count(*) from nba_raw.nbac_player_boxscore where player_id = 1999999"
+        ).fetchall() == [(1,)]
     # A reference file naming the player resolves it on the next load of that date.
-    write_landing(root, {"reference/extra_players.csv": ("id,full_name,first_name,last_name,is_active",
-                                                         [f"{UNKNOWN_PLAYER},Rookie Unknown,Rookie,Unknown,True"])})
+    write_landing(
+        root,
+        {
+            "reference/extra_players.csv": (
+                "id,full_name,first_name,last_name,is_active",
+                [f"{UNKNOWN_PLAYER},Rookie Unknown,Rookie,Unknown,True"],
+            )
+        },
+    )
     report = load_landing(root, con=con)
     assert report.unresolved_occurrences == 0
     assert con.execute("select count(*) from nba_raw.unresolved_players").fetchall() == [(0,)]
-    assert con.execute("select player_name, is_active, source from nba_raw.player_registry where player_id = ?",
-                       [int(UNKNOWN_PLAYER)]).fetchall() == [("Rookie Unknown", True, "reference/extra_players.csv")]
+    assert con.execute(
+        "select player_name, is_active, source from nba_raw.player_registry where player_id = ?", [int(UNKNOWN_PLAYER)]
+    ).fetchall() == [("Rookie Unknown", True, "reference/extra_players.csv")]
 
 
 def test_props_and_table_subset(tmp_path):
     root = two_day_landing(tmp_path / "landing")
     props_lines = [
-        f"0022300001,2023-10-24,{TATUM},Jayson Tatum,BOS,draftkings,player_points,26.5,-110,-110",   # 2 ok
-        f"0022300001,2023-10-24,{TATUM},Jayson Tatum,BOS,fanduel,player_points,27.5,+100,",        # 3 ok
-        f"0022300001,2023-10-24,{TATUM},Jayson Tatum,BOS,fanduel,player_points,26.5,-105,-115",    # 4 conflict
+        f"0022300001,2023-10-24,{TATUM},Jayson Tatum,BOS,draftkings,player_points,26.5,-110,-110",  # 2 ok
+        f"0022300001,2023-10-24,{TATUM},Jayson Tatum,BOS,fanduel,player_points,27.5,+100,",  # 3 ok
+        f"0022300001,2023-10-24,{TATUM},Jayson Tatum,BOS,fanduel,player_points,26.5,-105,-115",  # 4 conflict
         f"0022300001,2023-10-24,{BRUNSON},Jalen Brunson,NYK,fanduel,player_assists,6.5,-110,-110",  # 5 market
-        f"0022300001,2023-10-24,{BRUNSON},Jalen Brunson,NYK,fanduel,player_points,abc,-110,-110",   # 6 bad_number
+        f"0022300001,2023-10-24,{BRUNSON},Jalen Brunson,NYK,fanduel,player_points,abc,-110,-110",  # 6 bad_number
     ]
     write_landing(root, {"props/props.csv": (PROPS_COLS, props_lines)})
     con = connect(tmp_path / "w.duckdb")
@@ -463,11 +722,14 @@ def test_props_and_table_subset(tmp_path):
     assert set(report.tables) == {"odds_api_player_points_props"}
     c = counts(con)
     assert (c["odds_api_player_points_props"], c["nbac_schedule"], c["nbac_player_boxscore"]) == (2, 0, 0)
-    assert con.execute("select bookmaker, points_line, over_price, under_price "
-                       "from nba_raw.odds_api_player_points_props order by 1").fetchall() == [
-        ("draftkings", 26.5, -110, -110), ("fanduel", 27.5, 100, None)]
+    assert con.execute(
+        "select bookmaker, points_line, over_price, under_price from nba_raw.odds_api_player_points_props order by 1"
+    ).fetchall() == [("draftkings", 26.5, -110, -110), ("fanduel", 27.5, 100, None)]
     assert [(r[2], r[3]) for r in quarantine(con)] == [
-        (4, "duplicate_key_conflict"), (5, "unknown_market"), (6, "bad_number")]
+        (4, "duplicate_key_conflict"),
+        (5, "unknown_market"),
+        (6, "bad_number"),
+    ]
     with pytest.raises(ValueError, match="unknown tables"):
         load_landing(root, con=con, tables=["nbac_nonsense"])
 

@@ -75,10 +75,13 @@ def test_alert_goes_to_table_log_and_webhook(con, webhook, caplog):
     with caplog.at_level("ERROR", logger="nba_pipeline.alerts"):
         alerter.alert("heal_failed", "phase 3 failed for 2024-01-02", context={"phase": 3})
     assert [(p["type"], p["category"], p["message"], p["context"]) for p in received] == [
-        ("alert", "heal_failed", "phase 3 failed for 2024-01-02", {"phase": 3})]
+        ("alert", "heal_failed", "phase 3 failed for 2024-01-02", {"phase": 3})
+    ]
     assert "phase 3 failed for 2024-01-02" in caplog.text
-    row = con.execute("select a.severity, a.source, a.delivery, a.delivered_at is not null, d.category, d.webhook_status "
-                      "from nba_orchestration.alerts a join nba_orchestration.alert_details d using (alert_id)").fetchall()
+    row = con.execute(
+        "select a.severity, a.source, a.delivery, a.delivered_at is not null, d.category, d.webhook_status "
+        "from nba_orchestration.alerts a join nba_orchestration.alert_details d using (alert_id)"
+    ).fetchall()
     assert row == [("error", "test", "immediate", True, "heal_failed", "sent")]
 
 
@@ -92,8 +95,9 @@ def test_backfill_digest_has_each_error_once_with_its_count(con, webhook, caplog
         alerter.alert("dbt_failure", "unique_team_offense_game_summary failed")
         alerter.alert("gap_too_old", "3 gap dates 2->3 older than 30 days", severity="warning")
         # a critical alert is not batched: it goes out at once, inside the backfill
-        alerter.alert("circuit_open", "circuit processor:phase_3 opened after 10 consecutive failures",
-                      severity="critical")
+        alerter.alert(
+            "circuit_open", "circuit processor:phase_3 opened after 10 consecutive failures", severity="critical"
+        )
         assert [p["type"] for p in received] == ["alert"]
         assert received[0]["category"] == "circuit_open"
     digest = alerter.last_digest
@@ -102,22 +106,38 @@ def test_backfill_digest_has_each_error_once_with_its_count(con, webhook, caplog
     assert payload["backfill_id"] == "bf-42" and payload["total"] == 6
     assert payload["categories"] == {
         "dbt_failure": [
-            {"message": "not_null_player_game_summary_points failed", "severity": "error", "count": 3,
-             "first_at": payload["categories"]["dbt_failure"][0]["first_at"],
-             "last_at": payload["categories"]["dbt_failure"][0]["last_at"]},
-            {"message": "unique_team_offense_game_summary failed", "severity": "error", "count": 2,
-             "first_at": payload["categories"]["dbt_failure"][1]["first_at"],
-             "last_at": payload["categories"]["dbt_failure"][1]["last_at"]},
+            {
+                "message": "not_null_player_game_summary_points failed",
+                "severity": "error",
+                "count": 3,
+                "first_at": payload["categories"]["dbt_failure"][0]["first_at"],
+                "last_at": payload["categories"]["dbt_failure"][0]["last_at"],
+            },
+            {
+                "message": "unique_team_offense_game_summary failed",
+                "severity": "error",
+                "count": 2,
+                "first_at": payload["categories"]["dbt_failure"][1]["first_at"],
+                "last_at": payload["categories"]["dbt_failure"][1]["last_at"],
+            },
         ],
-        "gap_too_old": [{"message": "3 gap dates 2->3 older than 30 days", "severity": "warning", "count": 1,
-                         "first_at": payload["categories"]["gap_too_old"][0]["first_at"],
-                         "last_at": payload["categories"]["gap_too_old"][0]["last_at"]}],
+        "gap_too_old": [
+            {
+                "message": "3 gap dates 2->3 older than 30 days",
+                "severity": "warning",
+                "count": 1,
+                "first_at": payload["categories"]["gap_too_old"][0]["first_at"],
+                "last_at": payload["categories"]["gap_too_old"][0]["last_at"],
+            }
+        ],
     }
     text = digest.text()
     assert text.count("not_null_player_game_summary_points failed") == 1 and "3 x error" in text
     # every batched alert is marked delivered by that digest; one row records the digest itself
-    rows = con.execute("select delivery, count(*), count(delivered_at), count(distinct digest_id) "
-                       "from nba_orchestration.alerts group by 1 order by 1").fetchall()
+    rows = con.execute(
+        "select delivery, count(*), count(delivered_at), count(distinct digest_id) "
+        "from nba_orchestration.alerts group by 1 order by 1"
+    ).fetchall()
     assert rows == [("digest", 1, 1, 1), ("immediate", 1, 1, 0), ("pending_digest", 6, 6, 1)]
     # nothing left to send
     assert send_digest(con, "bf-42", webhook_url=url) is None and len(received) == 2
@@ -129,7 +149,8 @@ def test_digest_collects_alerts_of_every_run_of_a_backfill(tmp_path, webhook):
     warehouse = tmp_path / "wh.duckdb"
     for run in range(2):
         Alerter(warehouse=warehouse, webhook_url=url).alert(
-            "dbt_failure", "relationships_player_box_game_id failed", backfill_id="bf-7", run_id=f"run-{run}")
+            "dbt_failure", "relationships_player_box_game_id failed", backfill_id="bf-7", run_id=f"run-{run}"
+        )
     assert received == []
     with duckdb.connect(str(warehouse)) as con:
         digest = send_digest(con, "bf-7", webhook_url=url)
@@ -140,7 +161,7 @@ def test_digest_collects_alerts_of_every_run_of_a_backfill(tmp_path, webhook):
 def test_a_failing_webhook_is_recorded_never_raised(con):
     server = HTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     port = server.server_address[1]
-    server.server_close()                     # nothing listens there any more
+    server.server_close()  # nothing listens there any more
     Alerter(con, webhook_url=f"http://127.0.0.1:{port}/hook").alert("heal_failed", "boom")
     (status,) = con.execute("select webhook_status from nba_orchestration.alert_details").fetchone()
     assert status.startswith("failed:")
@@ -163,13 +184,13 @@ def test_breaker_opens_after_five_failures_and_skips_with_circuit_open(con, webh
     clock.advance(299)
     assert not breaker.check().allowed
     clock.advance(1)
-    decision = breaker.check()                                  # OPEN -> HALF_OPEN after 300 s
+    decision = breaker.check()  # OPEN -> HALF_OPEN after 300 s
     assert (decision.allowed, decision.state) == (True, HALF_OPEN)
     assert breaker.record_failure("still failing").state == OPEN  # HALF_OPEN -> OPEN
     assert len(received) == 2 and "re-opened" in received[1]["message"]
     clock.advance(300)
     assert breaker.check().state == HALF_OPEN
-    state = breaker.record_success()                            # HALF_OPEN -> CLOSED
+    state = breaker.record_success()  # HALF_OPEN -> CLOSED
     assert (state.state, state.consecutive_failures, state.opened_at) == (CLOSED, 0, None)
     assert breaker.check().allowed
 
@@ -187,7 +208,7 @@ def test_success_resets_the_count_and_state_survives_a_new_process(tmp_path):
         assert breaker.state == CLOSED
         breaker.record_failure("z")
         assert breaker.state == OPEN
-    with duckdb.connect(str(path)) as con:                    # another connection, like another run
+    with duckdb.connect(str(path)) as con:  # another connection, like another run
         again = CircuitBreaker(con, processor_key(4), clock=clock)
         assert again.state == OPEN and again.load().last_error == "z"
         assert not again.check().allowed
@@ -228,9 +249,11 @@ def test_guarded_call_and_prediction_system_steps(con):
     ok = guarded_call(breaker, lambda: 42)
     assert ok.succeeded and ok.value == 42 and breaker.state == CLOSED
 
-    steps = [StepResult("trained_model:gradient_boosting_v1", "failed", 0, "no model"),
-             StepResult("trained_model:similarity_balanced_v1", "success", 10),
-             StepResult("trained_model:ensemble_v1", "skipped", 0, "no earlier season")]
+    steps = [
+        StepResult("trained_model:gradient_boosting_v1", "failed", 0, "no model"),
+        StepResult("trained_model:similarity_balanced_v1", "success", 10),
+        StepResult("trained_model:ensemble_v1", "skipped", 0, "no earlier season"),
+    ]
     for _ in range(5):
         record_step_results(con, steps, clock=clock)
     states = {s.breaker_key: (s.state, s.consecutive_failures) for s in breaker_states(con)}
@@ -239,16 +262,18 @@ def test_guarded_call_and_prediction_system_steps(con):
     assert "prediction_system:ensemble_v1" not in states
 
 
-def test_a_backfill_sends_one_digest_and_feeds_the_breakers(tmp_path, tmp_path_factory, in_season_landing, webhook,
-                                                            monkeypatch):
+def test_a_backfill_sends_one_digest_and_feeds_the_breakers(
+    tmp_path, tmp_path_factory, in_season_landing, webhook, monkeypatch
+):
     """A real backfill of a built month: a failing gate and a failing prediction system become ONE
     digest at the end (each error once, with its count); a BLOCKED phase goes out at once; the phase's
     and the system's breakers count the failures."""
     from datetime import date
 
+    from test_monitoring_support import built_generated, copy_to, sql
+
     from orchestration.ml import trained_model
     from orchestration.runner import run_backfill
-    from test_monitoring_support import built_generated, copy_to, sql
 
     url, received = webhook
     monkeypatch.setenv("NBA_PIPELINE_ALERT_WEBHOOK", url)
@@ -257,12 +282,15 @@ def test_a_backfill_sends_one_digest_and_feeds_the_breakers(tmp_path, tmp_path_f
     first = run_backfill(date(2021, 11, 15), date(2021, 11, 16), cascade=False, warehouse=warehouse)
     assert first.status == "partial" and [s.step.name for s in first.degraded_steps] == ["trained_model"]
     # a duplicated box score line fails the uniqueness gate
-    sql(warehouse, "insert into nba_raw.nbac_player_boxscore select * from nba_raw.nbac_player_boxscore "
-                   "where game_date = '2021-11-18' limit 1")
+    sql(
+        warehouse,
+        "insert into nba_raw.nbac_player_boxscore select * from nba_raw.nbac_player_boxscore "
+        "where game_date = '2021-11-18' limit 1",
+    )
     second = run_backfill(date(2021, 11, 18), date(2021, 11, 18), cascade=False, warehouse=warehouse)
     assert second.status == "failed"
     digests = [payload for payload in received if payload["type"] == "digest"]
-    assert len(digests) == 2                                      # one per backfill, nothing else sent
+    assert len(digests) == 2  # one per backfill, nothing else sent
     assert list(digests[0]["categories"]) == ["step_failed"] and list(digests[1]["categories"]) == ["dbt_failure"]
     with duckdb.connect(str(warehouse)) as con:
         states = {s.breaker_key: (s.state, s.consecutive_failures) for s in breaker_states(con)}

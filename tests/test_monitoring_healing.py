@@ -11,6 +11,17 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support import table_differences
+from test_monitoring_support import (
+    GENERATED_END,
+    GENERATED_START,
+    GENERATED_TODAY,
+    built_generated,
+    copy_to,
+    corrected_landing,
+    generated_heal,
+    sql,
+)
 
 from orchestration.cli import main
 from orchestration.completeness import coverage_by_date
@@ -28,26 +39,18 @@ from orchestration.monitoring.gaps import (
 )
 from orchestration.monitoring.healing import HealPlan, HealRange, group_ranges, heal
 from orchestration.warehouse import connect
-from support import table_differences
-from test_monitoring_support import (
-    GENERATED_END,
-    GENERATED_START,
-    GENERATED_TODAY,
-    built_generated,
-    copy_to,
-    corrected_landing,
-    generated_heal,
-    sql,
-)
 
-D_PHASE3_HOLE = date(2021, 11, 5)      # player_game_summary rows deleted: 2->3 missing
-D_PHASE4_HOLE = date(2021, 11, 8)      # ml_feature_store rows deleted: 3->4 missing
-D_RELOADED = date(2021, 11, 12)        # a corrected box score loaded after the build: later dates stale (2->3)
-D_RAW_HOLE = date(2021, 11, 15)        # box scores deleted: schedule->2 missing
+D_PHASE3_HOLE = date(2021, 11, 5)  # player_game_summary rows deleted: 2->3 missing
+D_PHASE4_HOLE = date(2021, 11, 8)  # ml_feature_store rows deleted: 3->4 missing
+D_RELOADED = date(2021, 11, 12)  # a corrected box score loaded after the build: later dates stale (2->3)
+D_RAW_HOLE = date(2021, 11, 15)  # box scores deleted: schedule->2 missing
 ALL_TABLES = (
-    "nba_analytics.player_game_summary", "nba_analytics.upcoming_player_game_context",
-    "nba_analytics.team_offense_game_summary", "nba_precompute.ml_feature_store",
-    "nba_precompute.player_daily_cache", "nba_predictions.player_prop_predictions",
+    "nba_analytics.player_game_summary",
+    "nba_analytics.upcoming_player_game_context",
+    "nba_analytics.team_offense_game_summary",
+    "nba_precompute.ml_feature_store",
+    "nba_precompute.player_daily_cache",
+    "nba_predictions.player_prop_predictions",
     "nba_predictions.prediction_accuracy",
 )
 
@@ -62,8 +65,15 @@ def _keys(gaps) -> set[tuple]:
 
 
 def _game_dates(warehouse: Path, start: date, end: date) -> list[date]:
-    return [r[0] for r in sql(warehouse, "select distinct game_date from nba_raw.nbac_schedule "
-                                         "where game_date between ? and ? and game_status = 3 order by 1", [start, end])]
+    return [
+        r[0]
+        for r in sql(
+            warehouse,
+            "select distinct game_date from nba_raw.nbac_schedule "
+            "where game_date between ? and ? and game_status = 3 order by 1",
+            [start, end],
+        )
+    ]
 
 
 def _new_gap_rows(con, built: Path) -> list[GapRecord]:
@@ -88,21 +98,26 @@ def test_complete_warehouse_has_no_gaps(built, tmp_path, monkeypatch, capsys):
     assert "schedule->2: no gaps" in out and "5->6: no gaps" in out
 
 
-def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path, in_season_landing,
-                                                                 monkeypatch, capsys):
+def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(
+    built, tmp_path, in_season_landing, monkeypatch, capsys
+):
     warehouse = copy_to(built, tmp_path)
     sql(warehouse, "delete from nba_analytics.player_game_summary where game_date = ?", [D_PHASE3_HOLE])
     sql(warehouse, "delete from nba_precompute.ml_feature_store where game_date = ?", [D_PHASE4_HOLE])
     sql(warehouse, "delete from nba_raw.nbac_player_boxscore where game_date = ?", [D_RAW_HOLE])
     sql(warehouse, "delete from nba_raw.nbac_team_boxscore where game_date = ?", [D_RAW_HOLE])
     with connect(warehouse) as con:
-        load_landing(corrected_landing(in_season_landing, tmp_path / "corrected", D_RELOADED),
-                     start=D_RELOADED, end=D_RELOADED, con=con)
+        load_landing(
+            corrected_landing(in_season_landing, tmp_path / "corrected", D_RELOADED),
+            start=D_RELOADED,
+            end=D_RELOADED,
+            con=con,
+        )
 
     with connect(warehouse) as con:
         found = find_gaps(con)
     # stale from the correction up to the raw hole: later dates are the raw hole's (reported where it starts)
-    stale_dates = [d for d in _game_dates(warehouse, D_RELOADED, D_RAW_HOLE - timedelta(days=1))]
+    stale_dates = list(_game_dates(warehouse, D_RELOADED, D_RAW_HOLE - timedelta(days=1)))
     holes = {(1, 2, D_RAW_HOLE, "missing"), (2, 3, D_PHASE3_HOLE, "missing"), (3, 4, D_PHASE4_HOLE, "missing")}
     corrected = {(2, 3, d, "stale") for d in stale_dates}
     assert holes | corrected <= _keys(found)
@@ -116,14 +131,16 @@ def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path
     monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(warehouse))
     assert main(["gaps", "--json", "--today", "2021-11-25"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert {(g["phase_from"], g["phase_to"], date.fromisoformat(g["game_date"]), g["gap_kind"]) for g in listed} == expected
+    assert {
+        (g["phase_from"], g["phase_to"], date.fromisoformat(g["game_date"]), g["gap_kind"]) for g in listed
+    } == expected
     assert {(g["gap_id"], g["healing_status"]) for g in listed} == {(None, "pending")}
     assert next(g for g in listed if g["game_date"] == D_RAW_HOLE.isoformat())["gap_age_days"] == 10
     assert main(["gaps", "--today", "2021-11-25"]) == 0
     assert f"{len(expected)} new" in capsys.readouterr().out
     with connect(warehouse) as con:
         assert _new_gap_rows(con, built) == []
-        scan_gaps(con, today=date(2021, 11, 25))      # recorded once; the CLI then shows the recorded rows
+        scan_gaps(con, today=date(2021, 11, 25))  # recorded once; the CLI then shows the recorded rows
         recorded = {g.gap_id for g in _new_gap_rows(con, built)}
     assert len(recorded) == len(expected)
     assert main(["gaps", "--json", "--today", "2021-11-25"]) == 0
@@ -142,9 +159,11 @@ def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path
         rows = _new_gap_rows(con, built)
         assert {g.healing_status for g in rows} == {"complete"} and all(g.healed_at for g in rows)
         assert find_gaps(con) == []
-        history = con.execute("select distinct phase from nba_orchestration.pipeline_run_history "
-                              "where run_id = ? and status = 'success'", [run.run_id]).fetchall()
-        assert sorted(h[0] for h in history) == [2, 3, 4, 5, 6]      # the load, then every built phase
+        history = con.execute(
+            "select distinct phase from nba_orchestration.pipeline_run_history where run_id = ? and status = 'success'",
+            [run.run_id],
+        ).fetchall()
+        assert sorted(h[0] for h in history) == [2, 3, 4, 5, 6]  # the load, then every built phase
     # healed tables equal the clean build, row for row
     for table in ALL_TABLES:
         left, right, only_left, only_right = table_differences(built, warehouse, table)
@@ -156,8 +175,7 @@ def test_mid_season_gaps_are_detected_once_and_healed_by_one_run(built, tmp_path
         assert len(_new_gap_rows(con, built)) == len(expected)
 
 
-def test_phase2_loaded_with_nothing_downstream_heals_through_every_phase(built, tmp_path_factory,
-                                                                          in_season_landing):
+def test_phase2_loaded_with_nothing_downstream_heals_through_every_phase(built, tmp_path_factory, in_season_landing):
     """The acceptance: load Phase 2 for a range with nothing downstream, heal, every phase complete,
     no gap left; heal again: nothing. (The module's warehouse is built exactly this way.)"""
     before, report = generated_heal(tmp_path_factory, in_season_landing)
@@ -165,7 +183,8 @@ def test_phase2_loaded_with_nothing_downstream_heals_through_every_phase(built, 
     assert _keys(before) == {(2, 3, d, "missing") for d in dates}
     # one run over the contiguous range, every phase after the load, in one dbt build per dbt stretch
     assert [(r.range.pair.label, r.range.start, r.range.end, r.status) for r in report.runs] == [
-        ("2->3", dates[0], dates[-1], "success")]
+        ("2->3", dates[0], dates[-1], "success")
+    ]
     assert report.healed == len(dates) and report.remaining == []
     with connect(built) as con:
         cells = coverage_by_date(con)
@@ -181,13 +200,16 @@ def test_phase2_loaded_with_nothing_downstream_heals_through_every_phase(built, 
 def test_old_gaps_alert_once_and_are_not_healed(built, tmp_path):
     warehouse = copy_to(built, tmp_path)
     sql(warehouse, "delete from nba_analytics.player_game_summary where game_date = ?", [D_PHASE3_HOLE])
-    today = date(2022, 6, 1)                      # the hole is 208 days old
+    today = date(2022, 6, 1)  # the hole is 208 days old
     report = heal(warehouse, today=today)
     assert report.runs == [] and report.alerted_old == 1
     assert [(g.pair, g.game_date, g.healing_status) for g in report.too_old] == [("2->3", D_PHASE3_HOLE, "pending")]
-    assert (3, D_PHASE3_HOLE) in _incomplete(warehouse)          # not healed
-    alerts = sql(warehouse, "select a.severity, d.category, a.message from nba_orchestration.alerts a "
-                            "join nba_orchestration.alert_details d using (alert_id)")
+    assert (3, D_PHASE3_HOLE) in _incomplete(warehouse)  # not healed
+    alerts = sql(
+        warehouse,
+        "select a.severity, d.category, a.message from nba_orchestration.alerts a "
+        "join nba_orchestration.alert_details d using (alert_id)",
+    )
     assert len(alerts) == 1
     severity, category, message = alerts[0]
     assert (severity, category) == ("warning", "gap_too_old")
@@ -213,19 +235,28 @@ def test_open_circuit_skips_healing_with_circuit_open(built, tmp_path):
         assert breaker.state == "OPEN"
     report = heal(warehouse, today=date(2021, 11, 25))
     assert [r.status for r in report.runs] == ["skipped"]
-    assert sql(warehouse, "select status, skip_reason, phase, game_date from nba_orchestration.pipeline_run_history "
-                          "where run_id = ?", [report.runs[0].run_id]) == [("skipped", "circuit_open", 3, D_PHASE3_HOLE)]
+    assert sql(
+        warehouse,
+        "select status, skip_reason, phase, game_date from nba_orchestration.pipeline_run_history where run_id = ?",
+        [report.runs[0].run_id],
+    ) == [("skipped", "circuit_open", 3, D_PHASE3_HOLE)]
     with connect(warehouse) as con:
         assert [g.healing_status for g in open_gaps(con)] == ["pending"]
     # the critical "circuit opened" alert went out at once
-    assert sql(warehouse, "select d.category, a.severity, a.delivery from nba_orchestration.alerts a "
-                          "join nba_orchestration.alert_details d using (alert_id)") == [("circuit_open", "critical", "immediate")]
+    assert sql(
+        warehouse,
+        "select d.category, a.severity, a.delivery from nba_orchestration.alerts a "
+        "join nba_orchestration.alert_details d using (alert_id)",
+    ) == [("circuit_open", "critical", "immediate")]
 
 
 def test_rescans_never_duplicate_and_ignored_stays_ignored(built, tmp_path):
     warehouse = copy_to(built, tmp_path)
-    sql(warehouse, "delete from nba_analytics.team_offense_game_summary where game_date between ? and ?",
-        [date(2021, 11, 2), date(2021, 11, 3)])
+    sql(
+        warehouse,
+        "delete from nba_analytics.team_offense_game_summary where game_date between ? and ?",
+        [date(2021, 11, 2), date(2021, 11, 3)],
+    )
     with connect(warehouse) as con:
         first = scan_gaps(con, today=date(2021, 11, 25))
         assert (first.new, first.closed) == (2, 0)
@@ -244,15 +275,21 @@ def _gap(pair: tuple[int, int], day: date, status: str = "pending") -> GapRecord
 
 
 def test_ranges_follow_game_dates_and_seasons():
-    game_dates = {2021: [date(2021, 11, 1), date(2021, 11, 2), date(2021, 11, 4), date(2021, 11, 5),
-                         date(2021, 11, 6)],
-                  2022: [date(2022, 10, 18), date(2022, 10, 19)]}
-    gaps = [_gap((2, 3), d) for d in (date(2021, 11, 2), date(2021, 11, 4), date(2021, 11, 6),
-                                      date(2022, 10, 18), date(2022, 10, 19))]
+    game_dates = {
+        2021: [date(2021, 11, 1), date(2021, 11, 2), date(2021, 11, 4), date(2021, 11, 5), date(2021, 11, 6)],
+        2022: [date(2022, 10, 18), date(2022, 10, 19)],
+    }
+    gaps = [
+        _gap((2, 3), d)
+        for d in (date(2021, 11, 2), date(2021, 11, 4), date(2021, 11, 6), date(2022, 10, 18), date(2022, 10, 19))
+    ]
     ranges = [(season, start, end) for season, start, end, _ in group_ranges(gaps, game_dates)]
     # 11-03 has no games: 11-02 and 11-04 are one range; 11-05 is a game date without a gap: it splits
-    assert ranges == [(2021, date(2021, 11, 2), date(2021, 11, 4)), (2021, date(2021, 11, 6), date(2021, 11, 6)),
-                      (2022, date(2022, 10, 18), date(2022, 10, 19))]
+    assert ranges == [
+        (2021, date(2021, 11, 2), date(2021, 11, 4)),
+        (2021, date(2021, 11, 6), date(2021, 11, 6)),
+        (2022, date(2022, 10, 18), date(2022, 10, 19)),
+    ]
 
 
 def test_next_runs_take_the_first_pair_and_fold_in_earlier_later_pair_gaps():
@@ -260,11 +297,16 @@ def test_next_runs_take_the_first_pair_and_fold_in_earlier_later_pair_gaps():
     phase3_gap = _gap((2, 3), date(2021, 11, 5))
     phase4_gap = _gap((3, 4), date(2021, 11, 20))
     other_season = _gap((2, 3), date(2022, 11, 5))
-    plan = HealPlan([HealRange(PhasePair(1, 2), 2021, schedule_gap.game_date, schedule_gap.game_date, [schedule_gap]),
-                     HealRange(PhasePair(2, 3), 2021, phase3_gap.game_date, phase3_gap.game_date, [phase3_gap]),
-                     HealRange(PhasePair(2, 3), 2022, other_season.game_date, other_season.game_date, [other_season]),
-                     HealRange(PhasePair(3, 4), 2021, phase4_gap.game_date, phase4_gap.game_date, [phase4_gap])],
-                    [], [])
+    plan = HealPlan(
+        [
+            HealRange(PhasePair(1, 2), 2021, schedule_gap.game_date, schedule_gap.game_date, [schedule_gap]),
+            HealRange(PhasePair(2, 3), 2021, phase3_gap.game_date, phase3_gap.game_date, [phase3_gap]),
+            HealRange(PhasePair(2, 3), 2022, other_season.game_date, other_season.game_date, [other_season]),
+            HealRange(PhasePair(3, 4), 2021, phase4_gap.game_date, phase4_gap.game_date, [phase4_gap]),
+        ],
+        [],
+        [],
+    )
     (run,) = plan.next_runs()
     assert (run.pair.label, run.start, run.end) == ("schedule->2", date(2021, 11, 5), date(2021, 11, 20))
     assert {g.gap_id for g in run.gaps} == {schedule_gap.gap_id, phase3_gap.gap_id, phase4_gap.gap_id}
@@ -274,24 +316,34 @@ def test_next_runs_take_the_first_pair_and_fold_in_earlier_later_pair_gaps():
     assert [(r.pair.label, r.start) for r in rest] == [("2->3", date(2022, 11, 5))]
     # two ranges of one pair and season: the cascade joins them, one run
     a, b = _gap((2, 3), date(2021, 11, 2)), _gap((2, 3), date(2021, 11, 9))
-    joined = HealPlan([HealRange(PhasePair(2, 3), 2021, a.game_date, a.game_date, [a]),
-                       HealRange(PhasePair(2, 3), 2021, b.game_date, b.game_date, [b])], [], []).next_runs()
+    joined = HealPlan(
+        [
+            HealRange(PhasePair(2, 3), 2021, a.game_date, a.game_date, [a]),
+            HealRange(PhasePair(2, 3), 2021, b.game_date, b.game_date, [b]),
+        ],
+        [],
+        [],
+    ).next_runs()
     assert [(r.start, r.end, len(r.gaps)) for r in joined] == [(a.game_date, b.game_date, 2)]
 
 
 def test_healing_sensor_requests_one_cascading_range_run(built, tmp_path):
-    from dagster import AssetSelection, Definitions, asset, build_sensor_context, DagsterInstance
+    from dagster import AssetSelection, DagsterInstance, Definitions, asset, build_sensor_context
 
-    from orchestration.dagster.partitions import GAME_DATE_PARTITIONS
     from orchestration.dagster.monitoring_assets import build_gap_healing_sensor
+    from orchestration.dagster.partitions import GAME_DATE_PARTITIONS
     from orchestration.monitoring.healing import healing_requests
 
     warehouse = copy_to(built, tmp_path)
     sql(warehouse, "delete from nba_analytics.player_game_summary where game_date = ?", [D_PHASE3_HOLE])
     requests, _ = healing_requests(warehouse, today=date(2021, 11, 25), now=datetime(2021, 11, 25, 8))
     (request,) = requests
-    assert (request.pair, request.start, request.end, request.phases) == ("2->3", D_PHASE3_HOLE, GENERATED_END,
-                                                                          [3, 4, 5, 6])
+    assert (request.pair, request.start, request.end, request.phases) == (
+        "2->3",
+        D_PHASE3_HOLE,
+        GENERATED_END,
+        [3, 4, 5, 6],
+    )
     assert request.tags["dagster/asset_partition_range_start"] == "2021-11-05"
     assert request.tags["dagster/asset_partition_range_end"] == GENERATED_END.isoformat()
     with connect(warehouse) as con:
@@ -309,15 +361,22 @@ def test_healing_sensor_requests_one_cascading_range_run(built, tmp_path):
 
     # the Dagster sensor turns the same decision into a RunRequest over the phases' assets
     sql(warehouse, "update nba_orchestration.data_gaps set healing_status = 'pending'")
-    assets = [asset(name=f"p{n}_table", group_name=f"phase_{n}", partitions_def=GAME_DATE_PARTITIONS)(lambda: None)
-              for n in (2, 3, 4, 5, 6)]
-    sensor_def = build_gap_healing_sensor(lambda phases: AssetSelection.groups(*[f"phase_{n}" for n in phases]),
-                                          warehouse=warehouse, max_age_days=100000)
+    assets = [
+        asset(name=f"p{n}_table", group_name=f"phase_{n}", partitions_def=GAME_DATE_PARTITIONS)(lambda: None)
+        for n in (2, 3, 4, 5, 6)
+    ]
+    sensor_def = build_gap_healing_sensor(
+        lambda phases: AssetSelection.groups(*[f"phase_{n}" for n in phases]), warehouse=warehouse, max_age_days=100000
+    )
     definitions = Definitions(assets=assets, sensors=[sensor_def])
     with DagsterInstance.ephemeral() as instance:
         context = build_sensor_context(instance=instance, repository_def=definitions.get_repository_def())
         result = sensor_def.evaluate_tick(context)
     (run_request,) = result.run_requests
-    assert sorted(k.to_user_string() for k in run_request.asset_selection) == ["p3_table", "p4_table", "p5_table",
-                                                                               "p6_table"]
+    assert sorted(k.to_user_string() for k in run_request.asset_selection) == [
+        "p3_table",
+        "p4_table",
+        "p5_table",
+        "p6_table",
+    ]
     assert run_request.tags["dagster/asset_partition_range_start"] == "2021-11-05"

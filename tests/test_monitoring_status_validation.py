@@ -9,17 +9,17 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from test_monitoring_support import built_generated, copy_to, corrected_landing, sql
 
-from orchestration.runner import run_backfill
 from orchestration.cli import main
 from orchestration.loading import load_landing
 from orchestration.monitoring.coverage import coverage_report, format_markdown
 from orchestration.monitoring.validation import validate_date
 from orchestration.phases import phases_from_spec
 from orchestration.run_history import RunRecord, record_runs
+from orchestration.runner import run_backfill
 from orchestration.status import season_coverage
 from orchestration.warehouse import connect
-from test_monitoring_support import built_generated, copy_to, corrected_landing, sql
 
 DAY = date(2021, 11, 9)
 
@@ -43,7 +43,7 @@ def blocked_warehouse(built, tmp_path_factory) -> Path:
     for table in ("player_game_summary", "team_offense_game_summary"):
         sql(warehouse, f"delete from nba_analytics.{table} where game_date between '2021-11-12' and '2021-11-14'")
     result = run_backfill(date(2021, 11, 12), date(2021, 11, 14), phases_from_spec("3,4,5,6"), warehouse=warehouse)
-    assert result.blocked and not result.dbt_results          # nothing ran: every date was blocked
+    assert result.blocked and not result.dbt_results  # nothing ran: every date was blocked
     return warehouse
 
 
@@ -51,9 +51,18 @@ def test_status_counts_complete_missing_and_blocked(blocked_warehouse, monkeypat
     with connect(blocked_warehouse) as con:
         (season,) = season_coverage(con)
     phase = season.phases
-    games_on = lambda *days: sum(r[0] for r in sql(
-        blocked_warehouse, "select count(*) from nba_raw.nbac_schedule where game_date in (" +
-        ", ".join(f"'{d}'" for d in days) + ") group by game_date"))
+
+    def games_on(*days):
+        return sum(
+            r[0]
+            for r in sql(
+                blocked_warehouse,
+                "select count(*) from nba_raw.nbac_schedule where game_date in ("
+                + ", ".join(f"'{d}'" for d in days)
+                + ") group by game_date",
+            )
+        )
+
     n = _game_dates(blocked_warehouse)
     assert phase[2].dates == n
     assert (phase[2].dates_complete, phase[2].dates_missing, phase[2].dates_blocked) == (n - 1, 1, 0)
@@ -62,17 +71,23 @@ def test_status_counts_complete_missing_and_blocked(blocked_warehouse, monkeypat
     assert phase[2].games_missing == games_on("2021-11-10")
     # phase 4 still holds those dates, but every later date of the season read phase 3 rows that are
     # gone: stale (not complete), never blocked
-    later = sql(blocked_warehouse, "select count(distinct game_date) from nba_raw.nbac_schedule "
-                                   "where game_status = 3 and game_date >= '2021-11-12'")[0][0]
+    later = sql(
+        blocked_warehouse,
+        "select count(distinct game_date) from nba_raw.nbac_schedule "
+        "where game_status = 3 and game_date >= '2021-11-12'",
+    )[0][0]
     assert (phase[4].dates_complete, phase[4].dates_stale, phase[4].dates_blocked) == (n - later, later, 0)
 
     monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(blocked_warehouse))
     assert main(["status"]) == 0
     out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if "3 analytics" in line and line.startswith("2021-22") is False
-               and "total" not in line)
+    row = next(
+        line
+        for line in out.splitlines()
+        if "3 analytics" in line and line.startswith("2021-22") is False and "total" not in line
+    )
     numbers = [int(n) for n in re.findall(r"\b\d+\b", row.split("analytics", 1)[1].replace("%", ""))][:10]
-    assert numbers[:6] == [n, n - 3, 0, 0, 0, 3]       # dates: complete, stale, unverified, missing, blocked
+    assert numbers[:6] == [n, n - 3, 0, 0, 0, 3]  # dates: complete, stale, unverified, missing, blocked
     assert "total" in out and "blocked" in out
 
 
@@ -101,6 +116,7 @@ def test_coverage_markdown_for_dagster(blocked_warehouse):
     assert f"| 2021-22 | 2 raw | {n} | {n - 1} | 0 | 0 | 1 | 0 |" in markdown
     assert f"| 3 analytics | {n} | {n - 3} | 0 | 0 | 0 | 3 |" in markdown
     from orchestration.dagster.monitoring_assets import coverage_metadata as metadata
+
     with connect(blocked_warehouse) as con:
         values = metadata(con)
     assert values["phase_3_dates_blocked"].value == 3 and "2021-22" in values["coverage"].value
@@ -118,12 +134,24 @@ def test_validate_passes_on_a_clean_build(built, tmp_path, monkeypatch, capsys):
 
 def test_validate_fails_on_corrupted_values(built, tmp_path, monkeypatch, capsys):
     warehouse = copy_to(built, tmp_path)
-    sql(warehouse, "update nba_analytics.upcoming_player_game_context set points_avg_last_10 = points_avg_last_10 + 2 "
-                   "where game_date = ?", [DAY])
-    sql(warehouse, "update nba_analytics.team_offense_game_summary set offensive_rating = offensive_rating + 7.5 "
-                   "where game_date = ?", [DAY])
-    sql(warehouse, "update nba_analytics.player_game_summary set points = -3 where game_date = ? and player_id = "
-                   "(select min(player_id) from nba_analytics.player_game_summary where game_date = ?)", [DAY, DAY])
+    sql(
+        warehouse,
+        "update nba_analytics.upcoming_player_game_context set points_avg_last_10 = points_avg_last_10 + 2 "
+        "where game_date = ?",
+        [DAY],
+    )
+    sql(
+        warehouse,
+        "update nba_analytics.team_offense_game_summary set offensive_rating = offensive_rating + 7.5 "
+        "where game_date = ?",
+        [DAY],
+    )
+    sql(
+        warehouse,
+        "update nba_analytics.player_game_summary set points = -3 where game_date = ? and player_id = "
+        "(select min(player_id) from nba_analytics.player_game_summary where game_date = ?)",
+        [DAY, DAY],
+    )
     monkeypatch.setenv("NBA_PIPELINE_DUCKDB", str(warehouse))
     assert main(["validate", "--date", DAY.isoformat(), "--verbose"]) == 1
     out = capsys.readouterr().out
@@ -139,15 +167,37 @@ def test_validate_fails_on_corrupted_values(built, tmp_path, monkeypatch, capsys
 
 def test_validate_fails_on_missing_rows_failed_runs_and_stale_dates(built, tmp_path, in_season_landing):
     warehouse = copy_to(built, tmp_path)
-    sql(warehouse, "delete from nba_precompute.ml_feature_store where game_date = ? and team_abbr = "
-                   "(select min(team_abbr) from nba_precompute.ml_feature_store where game_date = ?)", [DAY, DAY])
+    sql(
+        warehouse,
+        "delete from nba_precompute.ml_feature_store where game_date = ? and team_abbr = "
+        "(select min(team_abbr) from nba_precompute.ml_feature_store where game_date = ?)",
+        [DAY, DAY],
+    )
     with connect(warehouse) as con:
         report = validate_date(con, DAY)
         assert report.level("volume").status == "FAIL" and report.level("dependencies").status == "FAIL"
         assert report.level("execution").status == "PASS" and report.exit_code == 1
         now = datetime.now()
-        record_runs(con, [RunRecord("r-failed", "grading", 6, DAY, "failed", None, None, now, now, 1.0, False,
-                                    "schedule", "dbt build failed")])
+        record_runs(
+            con,
+            [
+                RunRecord(
+                    "r-failed",
+                    "grading",
+                    6,
+                    DAY,
+                    "failed",
+                    None,
+                    None,
+                    now,
+                    now,
+                    1.0,
+                    False,
+                    "schedule",
+                    "dbt build failed",
+                )
+            ],
+        )
         assert validate_date(con, DAY, ["execution"]).status == "FAIL"
         # a corrected file of an earlier date, loaded after the build, makes the date stale
         other = date(2021, 11, 20)
@@ -165,8 +215,12 @@ def test_validate_reports_dbt_warnings_and_source_freshness(built, tmp_path, mon
     from orchestration.monitoring.validation import check_execution
 
     warehouse = copy_to(built, tmp_path)
-    sql(warehouse, "update nba_analytics.team_offense_game_summary set pace = 135 where game_date = ? and team_abbr = "
-                   "(select min(team_abbr) from nba_analytics.team_offense_game_summary where game_date = ?)", [DAY, DAY])
+    sql(
+        warehouse,
+        "update nba_analytics.team_offense_game_summary set pace = 135 where game_date = ? and team_abbr = "
+        "(select min(team_abbr) from nba_analytics.team_offense_game_summary where game_date = ?)",
+        [DAY, DAY],
+    )
     for table in ("nbac_schedule", "nbac_player_boxscore", "nbac_team_boxscore", "odds_api_player_points_props"):
         sql(warehouse, f"update nba_raw.{table} set loaded_at = loaded_at - interval 5 day")
     sql(warehouse, "update nba_orchestration.source_date_versions set written_at = written_at - interval 5 day")
@@ -178,9 +232,12 @@ def test_validate_reports_dbt_warnings_and_source_freshness(built, tmp_path, mon
     out = capsys.readouterr().out
     assert re.search(r"WARN\s+team_offense_pace_implausible: warn: 1 failing row", out), out
     assert re.search(r"quality\s+WARN", out) and re.search(r"overall\s+WARN", out)
-    assert re.search(r"WARN\s+freshness nba_raw.nbac_schedule: last loaded 12\d\.\d h ago: stale for today, "
-                     r"not an error for the historical date", out), out
-    assert sql(warehouse, verifications) == before            # read-only: nothing recorded
+    assert re.search(
+        r"WARN\s+freshness nba_raw.nbac_schedule: last loaded 12\d\.\d h ago: stale for today, "
+        r"not an error for the historical date",
+        out,
+    ), out
+    assert sql(warehouse, verifications) == before  # read-only: nothing recorded
 
     checks = run_date_checks(warehouse, DAY)
     with connect(warehouse) as con:

@@ -22,15 +22,15 @@ from pathlib import Path
 import duckdb
 from conftest import IN_SEASON_PLAYED_THROUGH
 
-from orchestration.runner import run_backfill
 from orchestration.loading import load_landing
 from orchestration.monitoring.gaps import find_gaps
 from orchestration.monitoring.healing import heal
+from orchestration.runner import run_backfill
 from orchestration.warehouse import connect
 
 GENERATED_START = date(2021, 10, 19)
 GENERATED_END = IN_SEASON_PLAYED_THROUGH
-GENERATED_TODAY = date(2021, 11, 22)     # generated data is historical: gap ages are counted from here
+GENERATED_TODAY = date(2021, 11, 22)  # generated data is historical: gap ages are counted from here
 
 _CACHE: dict[str, Path] = {}
 

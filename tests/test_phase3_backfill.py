@@ -5,18 +5,14 @@ on broken data."""
 from __future__ import annotations
 
 import random
-from decimal import ROUND_HALF_UP, Decimal
 import subprocess
 import sys
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-
-from orchestration.runner import run_backfill
-from orchestration.phases import phases_from_spec
 from support import (
-    PHASE3_TABLES,
     assert_identical,
     build,
     copy_warehouse,
@@ -25,6 +21,9 @@ from support import (
     query,
     table_differences,
 )
+
+from orchestration.phases import phases_from_spec
+from orchestration.runner import run_backfill
 
 PHASE3 = phases_from_spec("3")
 
@@ -57,7 +56,14 @@ def dataset(request, tmp_path_factory, dbt_target):
     reference = copy_warehouse(raw, folder / "range.duckdb")
     result = build(reference, dates[0], dates[-1])
     assert result.succeeded, result.failure_summary()
-    return {"name": request.param, "raw": raw, "folder": folder, "dates": dates, "window": window, "reference": reference}
+    return {
+        "name": request.param,
+        "raw": raw,
+        "folder": folder,
+        "dates": dates,
+        "window": window,
+        "reference": reference,
+    }
 
 
 def test_range_run_equals_date_by_date_run(dataset, dbt_target):
@@ -97,18 +103,24 @@ def test_rerun_changes_nothing(dataset, dbt_target):
 
 
 def test_windows_are_labelled_and_never_cross_seasons(dataset):
-    rows = query(dataset["reference"], """
+    rows = query(
+        dataset["reference"],
+        """
         select player_id, season_year, game_date, games_in_window, calculation_quality,
                points_avg_last_10, season_games_before
         from nba_analytics.upcoming_player_game_context
         where game_status = 'final'
         order by player_id, season_year, game_date
-    """)
-    played = query(dataset["reference"], """
+    """,
+    )
+    played = query(
+        dataset["reference"],
+        """
         select player_id, season_year, game_date, points
         from nba_analytics.player_game_summary where not is_dnp
         order by player_id, season_year, game_date
-    """)
+    """,
+    )
     history: dict[tuple[int, int], list[int]] = {}
     points_by_game = {(p, d): pts for p, _, d, pts in played}
     labels = set()
@@ -124,13 +136,17 @@ def test_windows_are_labelled_and_never_cross_seasons(dataset):
         else:
             assert quality == "complete"
         if expected_window:
-            expected_average = (Decimal(sum(expected_window)) / len(expected_window)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            expected_average = (Decimal(sum(expected_window)) / len(expected_window)).quantize(
+                Decimal("0.01"), ROUND_HALF_UP
+            )
             assert average == expected_average, (player_id, game_date)
         labels.add(quality.split("_")[0])
         prior.append(points_by_game[(player_id, game_date)])
     assert {"no", "partial", "complete"} <= labels
     # the first game of a season has an empty window even after a full previous season
-    crossing = query(dataset["reference"], """
+    crossing = query(
+        dataset["reference"],
+        """
         with firsts as (
             select player_id, season_year, min(game_date) as first_date
             from nba_analytics.upcoming_player_game_context where game_status = 'final' group by all
@@ -139,35 +155,54 @@ def test_windows_are_labelled_and_never_cross_seasons(dataset):
         from firsts join nba_analytics.upcoming_player_game_context c
           on c.player_id = firsts.player_id and c.game_date = firsts.first_date
         where exists (select 1 from firsts f2 where f2.player_id = firsts.player_id and f2.season_year < firsts.season_year)
-    """)[0]
+    """,
+    )[0]
     assert crossing[0] > 0 and crossing[0] == crossing[1]
 
 
 def test_dnp_rows_are_kept_and_never_averaged(dataset):
-    dnp, dnp_in_context = query(dataset["reference"], """
+    dnp, dnp_in_context = query(
+        dataset["reference"],
+        """
         select count(*),
                (select count(*) from nba_analytics.upcoming_player_game_context c
                 where c.game_status = 'final' and exists (
                     select 1 from nba_analytics.player_game_summary s
                     where s.is_dnp and s.game_id = c.game_id and s.player_id = c.player_id))
         from nba_analytics.player_game_summary where is_dnp
-    """)[0]
+    """,
+    )[0]
     assert dnp > 0 and dnp_in_context == 0
 
 
 def _correct_one_game(warehouse: Path, day: date) -> tuple[int, str]:
     """A late stat correction on `day`: one player gets two more made 2-pointers."""
-    player_id, game_id, team = query(warehouse, """
+    player_id, game_id, team = query(
+        warehouse,
+        """
         select player_id, game_id, team_abbr from nba_raw.nbac_player_boxscore
         where game_date = ? and seconds_played > 0 order by points desc, player_id limit 1
-    """, [day])[0]
-    execute(warehouse, "update nba_raw.nbac_player_boxscore set fgm = fgm + 2, fga = fga + 2, points = points + 4 "
-                       "where game_id = ? and player_id = ?", [game_id, player_id])
-    execute(warehouse, "update nba_raw.nbac_team_boxscore set fgm = fgm + 2, fga = fga + 2, points = points + 4 "
-                       "where game_id = ? and team_abbr = ?", [game_id, team])
-    execute(warehouse, "update nba_raw.nbac_schedule set home_points = home_points + case when home_team_abbr = ? then 4 else 0 end, "
-                       "away_points = away_points + case when away_team_abbr = ? then 4 else 0 end where game_id = ?",
-            [team, team, game_id])
+    """,
+        [day],
+    )[0]
+    execute(
+        warehouse,
+        "update nba_raw.nbac_player_boxscore set fgm = fgm + 2, fga = fga + 2, points = points + 4 "
+        "where game_id = ? and player_id = ?",
+        [game_id, player_id],
+    )
+    execute(
+        warehouse,
+        "update nba_raw.nbac_team_boxscore set fgm = fgm + 2, fga = fga + 2, points = points + 4 "
+        "where game_id = ? and team_abbr = ?",
+        [game_id, team],
+    )
+    execute(
+        warehouse,
+        "update nba_raw.nbac_schedule set home_points = home_points + case when home_team_abbr = ? then 4 else 0 end, "
+        "away_points = away_points + case when away_team_abbr = ? then 4 else 0 end where game_id = ?",
+        [team, team, game_id],
+    )
     return player_id, game_id
 
 
@@ -206,20 +241,26 @@ def test_no_game_date_is_an_empty_success(generated_raw_warehouse, tmp_path, dbt
     warehouse = copy_warehouse(generated_raw_warehouse, tmp_path / "w.duckdb")
     result = run_backfill(off_day, off_day, PHASE3, warehouse=warehouse, cascade=False)
     assert result.succeeded and not result.dbt_results  # nothing to build
-    history = query(warehouse, "select status, skip_reason, rows_written from nba_orchestration.pipeline_run_history "
-                               "where game_date = ?", [off_day])
+    history = query(
+        warehouse,
+        "select status, skip_reason, rows_written from nba_orchestration.pipeline_run_history where game_date = ?",
+        [off_day],
+    )
     assert history == [("success", "no_games", 0)]
 
 
 def test_real_team_points_equal_player_points(real_dir, dataset):
     if dataset["name"] != "real":
         pytest.skip("real data only")
-    mismatches, team_games = query(dataset["reference"], """
+    mismatches, team_games = query(
+        dataset["reference"],
+        """
         select count(*) filter (where t.points <> p.player_points), count(*)
         from nba_analytics.team_offense_game_summary t
         join (select game_id, team_abbr, sum(points) as player_points
               from nba_analytics.player_game_summary group by all) p using (game_id, team_abbr)
-    """)[0]
+    """,
+    )[0]
     assert team_games > 1000 and mismatches == 0
 
 
@@ -230,8 +271,10 @@ def test_real_partial_2023_24_is_blocked_not_failed(real_raw_warehouse, tmp_path
     blocked = result.plan.blocked[0]
     assert blocked.dates[0] == date(2024, 4, 23) and blocked.dates[-1] == date(2024, 6, 17)
     assert "nba-pipeline load" in blocked.message() and "2024-04-23" in blocked.message()
-    built = query(warehouse, "select min(game_date), max(game_date), count(distinct game_id) "
-                             "from nba_analytics.player_game_summary")[0]
+    built = query(
+        warehouse,
+        "select min(game_date), max(game_date), count(distinct game_id) from nba_analytics.player_game_summary",
+    )[0]
     assert built == (date(2024, 4, 20), date(2024, 4, 22), 11)
     statuses = dict(query(warehouse, "select status, count(*) from nba_orchestration.pipeline_run_history group by 1"))
     assert statuses["blocked"] == len(blocked.dates)
@@ -247,35 +290,58 @@ def test_each_gate_fails_on_broken_data(real_raw_warehouse, tmp_path, dbt_target
     first, second, third, fourth, fifth = days[1], days[3], days[5], days[7], days[9]
     pick = "select player_id, game_id from nba_raw.nbac_player_boxscore where game_date = ? and fg3m > 0 order by player_id limit 1"
     player, game = query(warehouse, pick, [first])[0]
-    execute(warehouse, "update nba_raw.nbac_player_boxscore set reb = -1, oreb = 0, dreb = -1 where game_id = ? and player_id = ?", [game, player])
+    execute(
+        warehouse,
+        "update nba_raw.nbac_player_boxscore set reb = -1, oreb = 0, dreb = -1 where game_id = ? and player_id = ?",
+        [game, player],
+    )
     player, game = query(warehouse, pick, [second])[0]
-    execute(warehouse, "update nba_raw.nbac_player_boxscore set fg3a = fg3m - 1 where game_id = ? and player_id = ?", [game, player])
+    execute(
+        warehouse,
+        "update nba_raw.nbac_player_boxscore set fg3a = fg3m - 1 where game_id = ? and player_id = ?",
+        [game, player],
+    )
     player, game = query(warehouse, pick, [third])[0]
-    execute(warehouse, "update nba_raw.nbac_player_boxscore set seconds_played = 80 * 60, minutes = 80 where game_id = ? and player_id = ?", [game, player])
-    execute(warehouse, "update nba_raw.nbac_team_boxscore set points = points + 1 where game_id = "
-                       "(select min(game_id) from nba_raw.nbac_schedule where game_date = ?) and is_home", [fourth])
-    execute(warehouse, "delete from nba_raw.nbac_player_boxscore where game_id = "
-                       "(select min(game_id) from nba_raw.nbac_schedule where game_date = ?) and team_abbr = "
-                       "(select home_team_abbr from nba_raw.nbac_schedule where game_id = "
-                       "(select min(game_id) from nba_raw.nbac_schedule where game_date = ?))", [fifth, fifth])
+    execute(
+        warehouse,
+        "update nba_raw.nbac_player_boxscore set seconds_played = 80 * 60, minutes = 80 where game_id = ? and player_id = ?",
+        [game, player],
+    )
+    execute(
+        warehouse,
+        "update nba_raw.nbac_team_boxscore set points = points + 1 where game_id = "
+        "(select min(game_id) from nba_raw.nbac_schedule where game_date = ?) and is_home",
+        [fourth],
+    )
+    execute(
+        warehouse,
+        "delete from nba_raw.nbac_player_boxscore where game_id = "
+        "(select min(game_id) from nba_raw.nbac_schedule where game_date = ?) and team_abbr = "
+        "(select home_team_abbr from nba_raw.nbac_schedule where game_id = "
+        "(select min(game_id) from nba_raw.nbac_schedule where game_date = ?))",
+        [fifth, fifth],
+    )
 
     result = build(warehouse, days[0], days[-1])
     assert not result.succeeded
     failed = _failed_tests(result)
     expected = {
-        "accepted_range_player_game_summary_reb__0",               # negative stat
-        "player_game_summary_made_le_attempted",                   # made > attempted
-        "accepted_range_player_game_summary_minutes__75__0",       # minutes > 75 (five overtimes are 73)
-        "assert_team_points_equal_player_points",                  # team != sum of players
-        "covers_final_games_player_game_summary_8",                # completeness vs schedule
+        "accepted_range_player_game_summary_reb__0",  # negative stat
+        "player_game_summary_made_le_attempted",  # made > attempted
+        "accepted_range_player_game_summary_minutes__75__0",  # minutes > 75 (five overtimes are 73)
+        "assert_team_points_equal_player_points",  # team != sum of players
+        "covers_final_games_player_game_summary_8",  # completeness vs schedule
     }
     assert expected <= failed, f"missing failures: {expected - failed}; failed: {failed}"
 
 
 def test_duplicate_keys_stop_downstream_models(real_raw_warehouse, tmp_path, dbt_target):
     warehouse = copy_warehouse(real_raw_warehouse, tmp_path / "dupes.duckdb")
-    execute(warehouse, "insert into nba_raw.nbac_player_boxscore select * from nba_raw.nbac_player_boxscore "
-                       "where game_date = date '2022-05-01' limit 1")
+    execute(
+        warehouse,
+        "insert into nba_raw.nbac_player_boxscore select * from nba_raw.nbac_player_boxscore "
+        "where game_date = date '2022-05-01' limit 1",
+    )
     result = build(warehouse, date(2022, 5, 1), date(2022, 5, 1))
     assert not result.succeeded
     assert "unique_combination_of_columns_stg_nba_raw__player_boxscores_game_id__player_id" in _failed_tests(result)
@@ -284,14 +350,23 @@ def test_duplicate_keys_stop_downstream_models(real_raw_warehouse, tmp_path, dbt
 
 
 def test_dates_are_validated_before_any_sql(tmp_path):
-    cli = subprocess.run([sys.executable, "-m", "orchestration.cli", "backfill", "--start", "2023-13-01", "--end", "2023-12-01"],
-                         capture_output=True, text=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "backfill", "--start", "2023-13-01", "--end", "2023-12-01"],
+        capture_output=True,
+        text=True,
+    )
     assert cli.returncode == 2 and "start='2023-13-01' is not" in cli.stderr
-    reversed_range = subprocess.run([sys.executable, "-m", "orchestration.cli", "backfill", "--start", "2023-12-02", "--end", "2023-12-01"],
-                                    capture_output=True, text=True)
+    reversed_range = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "backfill", "--start", "2023-12-02", "--end", "2023-12-01"],
+        capture_output=True,
+        text=True,
+    )
     assert reversed_range.returncode == 2 and "before start" in reversed_range.stderr
     from support import run_dbt
 
-    dbt = run_dbt(["compile", "--select", "player_game_summary", "--vars", "{start_date: yesterday}"],
-                  warehouse=tmp_path / "w.duckdb", target_path=tmp_path / "target")
+    dbt = run_dbt(
+        ["compile", "--select", "player_game_summary", "--vars", "{start_date: yesterday}"],
+        warehouse=tmp_path / "w.duckdb",
+        target_path=tmp_path / "target",
+    )
     assert not dbt.succeeded and "start_date=yesterday is not a date" in dbt.failure_summary()

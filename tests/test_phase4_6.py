@@ -17,31 +17,34 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support import PHASE3_TABLES, assert_identical, copy_warehouse, dbt_build, execute, game_dates, query, run_dbt
 
 from orchestration.dagster.dbt_project import ensure_manifest
 from orchestration.dbt_invoke import DbtProject
-
-from orchestration.runner import run_backfill
-from orchestration.ml import accuracy_report, format_accuracy_report, run_trained_model_step
-from orchestration.ml import trained_model
+from orchestration.ml import accuracy_report, format_accuracy_report, run_trained_model_step, trained_model
 from orchestration.ml.features import FEATURES_V1
 from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE
 from orchestration.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.phases import PHASES_BY_NUMBER, phases_from_spec
-from support import PHASE3_TABLES, assert_identical, copy_warehouse, dbt_build, execute, game_dates, query, run_dbt
+from orchestration.runner import run_backfill
 
 PHASES_3_TO_6 = phases_from_spec("3,4,5,6")
-PHASE4_TO_6_TABLES = tuple(
-    table for number in (4, 5, 6) for table in PHASES_BY_NUMBER[number].completeness_tables
-) + ("nba_predictions.system_daily_performance", PREDICTIONS_TABLE, REGISTRY_TABLE)
+PHASE4_TO_6_TABLES = tuple(table for number in (4, 5, 6) for table in PHASES_BY_NUMBER[number].completeness_tables) + (
+    "nba_predictions.system_daily_performance",
+    PREDICTIONS_TABLE,
+    REGISTRY_TABLE,
+)
 ALWAYS_ON_SYSTEMS = {"moving_average", "zone_matchup_v1", "similarity_balanced_v1", "ensemble_v1"}
 ML_SYSTEM = trained_model.SYSTEM_ID
 # one model per prediction system, unioned into player_prop_predictions
-SYSTEM_TABLES = tuple(f"nba_predictions.player_prop_predictions_{system}" for system in sorted(ALWAYS_ON_SYSTEMS | {ML_SYSTEM}))
+SYSTEM_TABLES = tuple(
+    f"nba_predictions.player_prop_predictions_{system}" for system in sorted(ALWAYS_ON_SYSTEMS | {ML_SYSTEM})
+)
 ALL_BUILT_TABLES = PHASE3_TABLES + PHASE4_TO_6_TABLES + SYSTEM_TABLES
 
 
 # --------------------------------------------------------------------------- fixtures
+
 
 @pytest.fixture(scope="module")
 def dbt_target(tmp_path_factory) -> Path:
@@ -80,8 +83,16 @@ def dataset(request, tmp_path_factory, dbt_target):
     (folder / "reference").mkdir()
     reference = copy_warehouse(raw, folder / "reference" / "range.duckdb")
     result = backfill(reference, first, last, dbt_target)
-    return {"name": name, "raw": raw, "folder": folder, "first": first, "last": last, "window": window,
-            "reference": reference, "result": result}
+    return {
+        "name": name,
+        "raw": raw,
+        "folder": folder,
+        "first": first,
+        "last": last,
+        "window": window,
+        "reference": reference,
+        "result": result,
+    }
 
 
 def _fresh_copy(dataset, name: str) -> Path:
@@ -96,6 +107,7 @@ def _failed_tests(result) -> set[str]:
 
 
 # --------------------------------------------------------------------------- range == date by date
+
 
 def test_range_run_equals_date_by_date_run(dataset, dbt_target):
     """Every Phase 3-6 table (and the trained model's predictions and registry) built
@@ -115,22 +127,31 @@ def test_range_run_equals_date_by_date_run(dataset, dbt_target):
         backfill(by_date, day, day, dbt_target)
     assert_identical(dataset["reference"], by_date, tables=ALL_BUILT_TABLES)
     # the window really exercised the trained model and graded predictions
-    ml_rows, graded = query(dataset["reference"], f"""
+    ml_rows, graded = query(
+        dataset["reference"],
+        f"""
         select (select count(*) from {PREDICTIONS_TABLE} where game_date between ? and ?),
                (select count(*) from nba_predictions.prediction_accuracy where is_graded and game_date between ? and ?)
-    """, [window[0], window[-1]] * 2)[0]
+    """,
+        [window[0], window[-1]] * 2,
+    )[0]
     assert ml_rows > 0 and graded > 0
 
 
 # --------------------------------------------------------------------------- forward-looking
 
+
 def _prediction_rows(warehouse: Path, day: date) -> dict[tuple, tuple]:
-    rows = query(warehouse, """
+    rows = query(
+        warehouse,
+        """
         select game_id, player_id, system_id, system_version, model_id, predicted_points, confidence,
                points_line, edge, recommendation, prediction_status, components_used, games_in_window,
                similar_games_used, feature_quality_score, missing_sources
         from nba_predictions.player_prop_predictions where game_date = ?
-    """, [day])
+    """,
+        [day],
+    )
     return {row[:3]: row[3:] for row in rows}
 
 
@@ -148,16 +169,21 @@ def test_predictions_are_forward_looking(dataset, dbt_target):
         pytest.skip("generated data only (prop lines and the trained model)")
     day = dataset["last"]
     changed = _fresh_copy(dataset, "forward")
-    games = [row[0] for row in query(changed, "select game_id from nba_raw.nbac_schedule where game_date = ? order by 1", [day])]
+    games = [
+        row[0]
+        for row in query(changed, "select game_id from nba_raw.nbac_schedule where game_date = ? order by 1", [day])
+    ]
     assert len(games) >= 2
-    replayed, unplayed = games[: len(games) // 2], games[len(games) // 2:]
+    replayed, unplayed = games[: len(games) // 2], games[len(games) // 2 :]
     with duckdb.connect(str(changed)) as con:
         for table in ("nbac_schedule", "nbac_player_boxscore", "nbac_team_boxscore", "odds_api_player_points_props"):
             con.execute(f"delete from nba_raw.{table} where game_date > ?", [day])
         con.execute("create temp table replayed as select unnest(?::varchar[]) as game_id", [replayed])
         con.execute("create temp table unplayed as select unnest(?::varchar[]) as game_id", [unplayed])
-        con.execute("update nba_raw.nbac_player_boxscore set fgm = fgm + 2, fga = fga + 2, points = points + 4 "
-                    "where game_id in (from replayed) and seconds_played > 0")
+        con.execute(
+            "update nba_raw.nbac_player_boxscore set fgm = fgm + 2, fga = fga + 2, points = points + 4 "
+            "where game_id in (from replayed) and seconds_played > 0"
+        )
         con.execute("""
             update nba_raw.nbac_team_boxscore as t
             set fgm = t.fgm + 2 * p.played, fga = t.fga + 2 * p.played, points = t.points + 4 * p.played
@@ -170,8 +196,10 @@ def test_predictions_are_forward_looking(dataset, dbt_target):
             from nba_raw.nbac_team_boxscore as h, nba_raw.nbac_team_boxscore as a
             where s.game_id in (from replayed) and h.game_id = s.game_id and h.team_abbr = s.home_team_abbr
               and a.game_id = s.game_id and a.team_abbr = s.away_team_abbr""")
-        con.execute("update nba_raw.nbac_schedule set game_status = 1, home_points = null, away_points = null "
-                    "where game_id in (from unplayed)")
+        con.execute(
+            "update nba_raw.nbac_schedule set game_status = 1, home_points = null, away_points = null "
+            "where game_id in (from unplayed)"
+        )
         con.execute("delete from nba_raw.nbac_player_boxscore where game_id in (from unplayed)")
         con.execute("delete from nba_raw.nbac_team_boxscore where game_id in (from unplayed)")
     backfill(changed, day, day, dbt_target)
@@ -188,26 +216,39 @@ def test_predictions_are_forward_looking(dataset, dbt_target):
     # the results did change: the replayed games' labels moved by 4 points, the unplayed have none
     labels_before, labels_after = _labels(dataset["reference"], day), _labels(changed, day)
     assert {k: v + 4 for k, v in labels_before.items() if k[0] in replayed} == labels_after
-    assert query(changed, "select count(distinct game_id) from nba_predictions.prediction_accuracy where game_date = ?",
-                 [day])[0][0] == len(replayed)
+    assert query(
+        changed, "select count(distinct game_id) from nba_predictions.prediction_accuracy where game_date = ?", [day]
+    )[0][0] == len(replayed)
 
 
 def _labels(warehouse: Path, day: date) -> dict[tuple, int]:
-    rows = query(warehouse, "select game_id, player_id, target_points from nba_precompute.ml_feature_store "
-                            "where game_date = ? and target_points is not null", [day])
+    rows = query(
+        warehouse,
+        "select game_id, player_id, target_points from nba_precompute.ml_feature_store "
+        "where game_date = ? and target_points is not null",
+        [day],
+    )
     return {(g, p): t for g, p, t in rows}
 
 
 # --------------------------------------------------------------------------- gates
 
+
 def _phase456_tests(manifest: dict) -> dict[str, dict]:
     """Every gate (a data test of severity error) that reads a Phase 4-6 model: name -> manifest node.
     Warn-severity tests report implausible values (and the system models' keys) without stopping anything."""
-    models = {uid for uid, node in manifest["nodes"].items()
-              if node["resource_type"] == "model" and node["fqn"][1] in ("precompute", "predictions")}
-    return {node["name"]: node for node in manifest["nodes"].values()
-            if node["resource_type"] == "test" and models & set(node["depends_on"]["nodes"])
-            and str(node["config"]["severity"]).lower() == "error"}
+    models = {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["fqn"][1] in ("precompute", "predictions")
+    }
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and models & set(node["depends_on"]["nodes"])
+        and str(node["config"]["severity"]).lower() == "error"
+    }
 
 
 class Tamperer:
@@ -220,8 +261,11 @@ class Tamperer:
     def pick(self, table: str, condition: str = "true") -> int:
         used = self.used.setdefault(table, set())
         excluded = f"and rowid not in ({','.join(map(str, used))})" if used else ""
-        row = self.con.execute(f"select rowid from {table} where game_date between ? and ? and ({condition}) {excluded} "
-                               f"order by game_date, rowid limit 1", [self.start, self.end]).fetchone()
+        row = self.con.execute(
+            f"select rowid from {table} where game_date between ? and ? and ({condition}) {excluded} "
+            f"order by game_date, rowid limit 1",
+            [self.start, self.end],
+        ).fetchone()
         assert row, f"no row of {table} left for {condition}"
         used.add(row[0])
         return row[0]
@@ -236,7 +280,8 @@ class Tamperer:
         # the latest team-game of the range: far from the rows picked from the start
         game_id, team = self.con.execute(
             f"select game_id, team_abbr from {table} where game_date between ? and ? order by game_date desc, game_id desc limit 1",
-            [self.start, self.end]).fetchone()
+            [self.start, self.end],
+        ).fetchone()
         self.con.execute(f"delete from {table} where game_id = ? and team_abbr = ?", [game_id, team])
 
 
@@ -246,36 +291,79 @@ EXPRESSION_BREAKAGES: dict[str, tuple[str, str, str]] = {
     "phase4_team_zone_window_counts": ("nba_precompute.team_defense_zone_analysis", "games_in_window = 16", "true"),
     "phase4_team_zone_gap_marks": ("nba_precompute.team_defense_zone_analysis", "upstream_gap_count = 1", "true"),
     "phase4_player_zone_window_counts": ("nba_precompute.player_shot_zone_analysis", "games_in_window_10 = 11", "true"),
-    "phase4_player_zone_points_shares_sum_to_one": ("nba_precompute.player_shot_zone_analysis",
-        "points_share_2pt_last_10 = points_share_2pt_last_10 + 0.05", "points_share_2pt_last_10 < 0.9"),
-    "phase4_player_zone_attempt_shares_sum_to_one": ("nba_precompute.player_shot_zone_analysis",
-        "attempt_share_2pt_last_20 = attempt_share_2pt_last_20 + 0.05", "attempt_share_2pt_last_20 < 0.9"),
+    "phase4_player_zone_points_shares_sum_to_one": (
+        "nba_precompute.player_shot_zone_analysis",
+        "points_share_2pt_last_10 = points_share_2pt_last_10 + 0.05",
+        "points_share_2pt_last_10 < 0.9",
+    ),
+    "phase4_player_zone_attempt_shares_sum_to_one": (
+        "nba_precompute.player_shot_zone_analysis",
+        "attempt_share_2pt_last_20 = attempt_share_2pt_last_20 + 0.05",
+        "attempt_share_2pt_last_20 < 0.9",
+    ),
     "phase4_cache_window_counts_nest": ("nba_precompute.player_daily_cache", "games_last_5 = 6", "true"),
-    "phase4_cache_empty_window_has_no_average": ("nba_precompute.player_daily_cache", "points_avg_season = null", "games_season > 0"),
+    "phase4_cache_empty_window_has_no_average": (
+        "nba_precompute.player_daily_cache",
+        "points_avg_season = null",
+        "games_season > 0",
+    ),
     "phase4_cache_recent_load_bounds": ("nba_precompute.player_daily_cache", "games_last_7_days = 8", "true"),
-    "phase4_composite_total_is_bounded_sum": ("nba_precompute.player_composite_factors",
-        "total_adjustment = total_adjustment + 0.01", "total_adjustment < 0.2"),
-    "phase4_feature_store_training_rows_are_usable": ("nba_precompute.ml_feature_store",
-        "can_use_for_ml_training = true, feature_quality_score = 10", "true"),
-    "phase4_feature_store_missing_sources_match": ("nba_precompute.ml_feature_store",
-        "bookmaker_count = case when points_line is null then 1 else 0 end", "true"),
-    "phase4_feature_store_no_label_before_final": ("nba_precompute.ml_feature_store",
-        "game_status = 'scheduled'", "target_points is not null"),
+    "phase4_composite_total_is_bounded_sum": (
+        "nba_precompute.player_composite_factors",
+        "total_adjustment = total_adjustment + 0.01",
+        "total_adjustment < 0.2",
+    ),
+    "phase4_feature_store_training_rows_are_usable": (
+        "nba_precompute.ml_feature_store",
+        "can_use_for_ml_training = true, feature_quality_score = 10",
+        "true",
+    ),
+    "phase4_feature_store_missing_sources_match": (
+        "nba_precompute.ml_feature_store",
+        "bookmaker_count = case when points_line is null then 1 else 0 end",
+        "true",
+    ),
+    "phase4_feature_store_no_label_before_final": (
+        "nba_precompute.ml_feature_store",
+        "game_status = 'scheduled'",
+        "target_points is not null",
+    ),
     "phase4_player_rows_match_context": ("nba_precompute.player_composite_factors", "player_id = -player_id", "true"),
-    "phase5_recommendation_follows_line_and_confidence": ("nba_predictions.player_prop_predictions",
-        "recommendation = case when points_line is null then 'PASS' else 'NO_LINE' end", "true"),
-    "phase5_recommendation_follows_edge": ("nba_predictions.player_prop_predictions",
-        "recommendation = 'OVER', edge = -5, points_line = 10, confidence = 90", "predicted_points is not null"),
-    "phase5_null_prediction_only_without_history": ("nba_predictions.player_prop_predictions",
-        "prediction_status = 'no_prior_games'", "predicted_points is not null"),
-    "phase5_ensemble_components": ("nba_predictions.player_prop_predictions", "components_used = 7",
-        "system_id = 'ensemble_v1' and predicted_points is not null"),
-    "phase5_every_player_game_has_each_system": ("nba_predictions.player_prop_predictions",
-        "system_id = 'no_such_system'", "system_id = 'moving_average'"),
-    "phase6_graded_rows_have_both_sides": ("nba_predictions.prediction_accuracy",
-        "absolute_error = absolute_error + 1", "is_graded"),
-    "phase6_recommendation_result_only_for_bets": ("nba_predictions.prediction_accuracy",
-        "recommendation_result = 'WIN'", "recommendation_result is null"),
+    "phase5_recommendation_follows_line_and_confidence": (
+        "nba_predictions.player_prop_predictions",
+        "recommendation = case when points_line is null then 'PASS' else 'NO_LINE' end",
+        "true",
+    ),
+    "phase5_recommendation_follows_edge": (
+        "nba_predictions.player_prop_predictions",
+        "recommendation = 'OVER', edge = -5, points_line = 10, confidence = 90",
+        "predicted_points is not null",
+    ),
+    "phase5_null_prediction_only_without_history": (
+        "nba_predictions.player_prop_predictions",
+        "prediction_status = 'no_prior_games'",
+        "predicted_points is not null",
+    ),
+    "phase5_ensemble_components": (
+        "nba_predictions.player_prop_predictions",
+        "components_used = 7",
+        "system_id = 'ensemble_v1' and predicted_points is not null",
+    ),
+    "phase5_every_player_game_has_each_system": (
+        "nba_predictions.player_prop_predictions",
+        "system_id = 'no_such_system'",
+        "system_id = 'moving_average'",
+    ),
+    "phase6_graded_rows_have_both_sides": (
+        "nba_predictions.prediction_accuracy",
+        "absolute_error = absolute_error + 1",
+        "is_graded",
+    ),
+    "phase6_recommendation_result_only_for_bets": (
+        "nba_predictions.prediction_accuracy",
+        "recommendation_result = 'WIN'",
+        "recommendation_result is null",
+    ),
     "phase6_daily_counts_nest": ("nba_predictions.system_daily_performance", "graded = predictions + 1", "true"),
     "phase6_daily_mae_iff_graded": ("nba_predictions.system_daily_performance", "mae = null", "graded > 0"),
     "phase6_daily_performance_reconciles": ("nba_predictions.system_daily_performance", "mae = mae + 1", "graded > 0"),
@@ -326,11 +414,13 @@ def test_every_phase4_6_gate_fails_on_broken_data(dataset, dbt_target):
         for name in sorted(tests):
             _break_for(tests[name], tamper, manifest)
 
-    result = run_dbt(["test", "--select", "tag:phase_4", "tag:phase_5", "tag:phase_6"], start, end,
-                     warehouse=broken)
+    result = run_dbt(["test", "--select", "tag:phase_4", "tag:phase_5", "tag:phase_6"], start, end, warehouse=broken)
     assert not result.succeeded
-    ran = {node.unique_id.split(".")[2]: node.status for node in result.nodes
-           if node.resource_type == "test" and node.unique_id.split(".")[2] in tests}
+    ran = {
+        node.unique_id.split(".")[2]: node.status
+        for node in result.nodes
+        if node.resource_type == "test" and node.unique_id.split(".")[2] in tests
+    }
     assert set(ran) == set(tests)
     not_failing = {name: status for name, status in ran.items() if status != "fail"}
     assert not not_failing, f"tests that did not fail on broken data: {not_failing}"
@@ -358,28 +448,45 @@ def test_strict_mode_blocks_phase4_on_phase3_gaps(dataset, dbt_target, monkeypat
     skipped = {n.unique_id for n in blocked.nodes if n.status == "skipped"}
     assert "model.nba_pipeline.ml_feature_store" in skipped
 
-    python_columns = query(warehouse, "select column_name, data_type from information_schema.columns where "
-                                      f"table_schema || '.' || table_name = '{PREDICTIONS_TABLE}' order by ordinal_position")
+    python_columns = query(
+        warehouse,
+        "select column_name, data_type from information_schema.columns where "
+        f"table_schema || '.' || table_name = '{PREDICTIONS_TABLE}' order by ordinal_position",
+    )
     execute(warehouse, f"drop table {PREDICTIONS_TABLE}")
     monkeypatch.setenv("NBA_STRICT_MODE", "false")  # the env var, like the dates: no re-parse
     lenient = dbt_build(["tag:phase_4", "tag:phase_5"], day, day, warehouse)
     assert lenient.succeeded, lenient.failure_summary()
-    marks = query(warehouse, """
+    marks = query(
+        warehouse,
+        """
         select min(upstream_gap_count), max(upstream_gap_dates), bool_or(can_use_for_ml_training),
                bool_and(missing_sources like '%phase3_gaps%')
-        from nba_precompute.ml_feature_store where game_date = ?""", [day])[0]
+        from nba_precompute.ml_feature_store where game_date = ?""",
+        [day],
+    )[0]
     assert marks == (1, gap.isoformat(), False, True)
-    dbt_columns = query(warehouse, "select column_name, data_type from information_schema.columns where "
-                                   f"table_schema || '.' || table_name = '{PREDICTIONS_TABLE}' order by ordinal_position")
+    dbt_columns = query(
+        warehouse,
+        "select column_name, data_type from information_schema.columns where "
+        f"table_schema || '.' || table_name = '{PREDICTIONS_TABLE}' order by ordinal_position",
+    )
     assert dbt_columns == python_columns  # the dbt pre-hook and orchestration/ml/store.py agree
     assert set(_systems_on(warehouse, day)) == ALWAYS_ON_SYSTEMS
 
 
 # --------------------------------------------------------------------------- the trained model
 
+
 def _systems_on(warehouse: Path, day: date) -> dict[str, int]:
-    return dict(query(warehouse, "select system_id, count(predicted_points) from nba_predictions.player_prop_predictions "
-                                 "where game_date = ? group by 1", [day]))
+    return dict(
+        query(
+            warehouse,
+            "select system_id, count(predicted_points) from nba_predictions.player_prop_predictions "
+            "where game_date = ? group by 1",
+            [day],
+        )
+    )
 
 
 def test_failing_trained_model_leaves_the_other_systems(dataset, dbt_target, monkeypatch):
@@ -397,24 +504,37 @@ def test_failing_trained_model_leaves_the_other_systems(dataset, dbt_target, mon
     result = backfill(warehouse, day, day, dbt_target, phases=phases_from_spec("5,6"))
     [step] = [outcome.python for outcome in result.steps if outcome.python is not None]
     assert step.status == "failed" and "simulated training failure" in step.message
-    assert result.status == "partial"               # the other systems built; the run says what failed
+    assert result.status == "partial"  # the other systems built; the run says what failed
     systems = _systems_on(warehouse, day)
     assert set(systems) == ALWAYS_ON_SYSTEMS and min(systems.values()) > 0
     assert query(warehouse, f"select count(*) from {PREDICTIONS_TABLE} where game_date = ?", [day])[0][0] == 0
-    components = query(warehouse, "select distinct components_used from nba_predictions.player_prop_predictions "
-                                  "where game_date = ? and system_id = 'ensemble_v1' and predicted_points is not null", [day])
+    components = query(
+        warehouse,
+        "select distinct components_used from nba_predictions.player_prop_predictions "
+        "where game_date = ? and system_id = 'ensemble_v1' and predicted_points is not null",
+        [day],
+    )
     assert components == [(3,)]
-    graded = dict(query(warehouse, "select system_id, count(*) from nba_predictions.prediction_accuracy "
-                                   "where game_date = ? and is_graded group by 1", [day]))
+    graded = dict(
+        query(
+            warehouse,
+            "select system_id, count(*) from nba_predictions.prediction_accuracy "
+            "where game_date = ? and is_graded group by 1",
+            [day],
+        )
+    )
     assert set(graded) == ALWAYS_ON_SYSTEMS
 
 
 def _system_rows(warehouse: Path, day: date, systems: set[str]) -> list[tuple]:
     """The systems' predictions (what the rows say, not which build or input versions wrote them: the
     union's inputs differ once a system is missing)."""
-    return query(warehouse, "select * exclude (input_version, build_id) from nba_predictions.player_prop_predictions "
-                            f"where game_date = ? and system_id in ({', '.join('?' for _ in systems)}) order by all",
-                 [day, *sorted(systems)])
+    return query(
+        warehouse,
+        "select * exclude (input_version, build_id) from nba_predictions.player_prop_predictions "
+        f"where game_date = ? and system_id in ({', '.join('?' for _ in systems)}) order by all",
+        [day, *sorted(systems)],
+    )
 
 
 def test_failing_system_model_leaves_only_its_rows_missing(dataset, tmp_path):
@@ -435,26 +555,45 @@ def test_failing_system_model_leaves_only_its_rows_missing(dataset, tmp_path):
     for first_build in (False, True):
         if first_build:
             execute(warehouse, f"drop table nba_predictions.player_prop_predictions_{failing}")
-        result = run_dbt(["build", "--select", "tag:phase_5", "--vars", f"{{fail_system: {failing}}}"], day, day,
-                         warehouse=warehouse, target_path=tmp_path / "target")
+        result = run_dbt(
+            ["build", "--select", "tag:phase_5", "--vars", f"{{fail_system: {failing}}}"],
+            day,
+            day,
+            warehouse=warehouse,
+            target_path=tmp_path / "target",
+        )
         assert not result.succeeded
         status = {node.unique_id: node.status for node in result.nodes}
         assert {n.unique_id for n in result.failed_nodes if n.resource_type == "model"} == {system_model}
         assert "injected failure of prediction system zone_matchup_v1" in (
-            next(n.message for n in result.nodes if n.unique_id == system_model) or "")
-        for model in ("player_prop_predictions", "player_prop_predictions_ensemble_v1",
-                      *(f"player_prop_predictions_{system}" for system in unaffected)):
+            next(n.message for n in result.nodes if n.unique_id == system_model) or ""
+        )
+        for model in (
+            "player_prop_predictions",
+            "player_prop_predictions_ensemble_v1",
+            *(f"player_prop_predictions_{system}" for system in unaffected),
+        ):
             assert status[f"model.nba_pipeline.{model}"] == "success", (model, status)
         # the other systems' rows are those of the reference build; the failing system's are gone
         assert _system_rows(warehouse, day, unaffected) == _system_rows(dataset["reference"], day, unaffected)
         systems = _systems_on(warehouse, day)
         assert failing not in systems and systems == {k: v for k, v in reference_systems.items() if k != failing}
         if not first_build:
-            assert query(warehouse, f"select count(*) from nba_predictions.player_prop_predictions_{failing} "
-                                    "where game_date = ?", [day])[0][0] == 0
+            assert (
+                query(
+                    warehouse,
+                    f"select count(*) from nba_predictions.player_prop_predictions_{failing} where game_date = ?",
+                    [day],
+                )[0][0]
+                == 0
+            )
         # the ensemble renormalised over the systems left; the gate names the missing system
-        components = query(warehouse, "select max(components_used) from nba_predictions.player_prop_predictions "
-                                      "where game_date = ? and system_id = 'ensemble_v1'", [day])[0][0]
+        components = query(
+            warehouse,
+            "select max(components_used) from nba_predictions.player_prop_predictions "
+            "where game_date = ? and system_id = 'ensemble_v1'",
+            [day],
+        )[0][0]
         assert components == len(unaffected)
         assert status["test.nba_pipeline.phase5_every_player_game_has_each_system"] == "fail"
 
@@ -463,10 +602,16 @@ def test_trained_model_is_a_reproducible_artifact(dataset):
     """Registry: one row per season model, trained only on earlier seasons; retraining
     from scratch (artifact deleted) gives the same registry row and predictions."""
     warehouse = _fresh_copy(dataset, "reproducible")
-    registry = {row[0]: row for row in query(warehouse, f"""
+    registry = {
+        row[0]: row
+        for row in query(
+            warehouse,
+            f"""
         select season_year, status, status_reason, training_seasons, training_end_date, training_rows,
                validation_mae, validation_baseline_mae, artifact_path, data_fingerprint
-        from {REGISTRY_TABLE}""")}
+        from {REGISTRY_TABLE}""",
+        )
+    }
     season_starts = dict(query(warehouse, "select season_year, min(game_date) from nba_raw.nbac_schedule group by 1"))
     first_season = min(registry)
     assert registry[first_season][1:3] == ("skipped", "no earlier season to train on")
@@ -498,8 +643,9 @@ def test_trained_model_reads_training_rows_only_after_a_rebuild(dataset, monkeyp
     changed training rows retrain it."""
     warehouse = _fresh_copy(dataset, "reuse")
     day = dataset["window"][-1]
-    season = query(warehouse, "select distinct season_year from nba_precompute.ml_feature_store where game_date = ?",
-                   [day])[0][0]
+    season = query(
+        warehouse, "select distinct season_year from nba_precompute.ml_feature_store where game_date = ?", [day]
+    )[0][0]
     reads: list[int] = []
     read_rows = trained_model._training_rows
 
@@ -516,22 +662,28 @@ def test_trained_model_reads_training_rows_only_after_a_rebuild(dataset, monkeyp
         assert outcome.status == "success" and outcome.rows_written > 0, outcome.message
         return outcome.message
 
-    assert f"{season}: trained" in step() and reads == [season]         # no artifact next to this copy
+    assert f"{season}: trained" in step() and reads == [season]  # no artifact next to this copy
     predictions = query(warehouse, f"select * from {PREDICTIONS_TABLE} where game_date = ? order by all", [day])
-    assert f"{season}: reused" in step() and reads == []                # nothing rebuilt: no row read
+    assert f"{season}: reused" in step() and reads == []  # nothing rebuilt: no row read
     last_training_date = f"""(select max(game_date) from nba_precompute.ml_feature_store
                               where season_year < {season} and can_use_for_ml_training)"""
-    execute(warehouse, f"update nba_precompute.ml_feature_store set build_id = 'rebuilt' "
-                       f"where game_date = {last_training_date}")
-    assert f"{season}: reused" in step() and reads == [season]          # rebuilt, same rows: read, not refitted
-    assert f"{season}: reused" in step() and reads == []                # the artifact follows the rebuild
+    execute(
+        warehouse,
+        f"update nba_precompute.ml_feature_store set build_id = 'rebuilt' where game_date = {last_training_date}",
+    )
+    assert f"{season}: reused" in step() and reads == [season]  # rebuilt, same rows: read, not refitted
+    assert f"{season}: reused" in step() and reads == []  # the artifact follows the rebuild
     assert query(warehouse, f"select * from {PREDICTIONS_TABLE} where game_date = ? order by all", [day]) == predictions
-    execute(warehouse, f"update nba_precompute.ml_feature_store set build_id = 'changed', "
-                       f"points_avg_last_5 = points_avg_last_5 + 1 where game_date = {last_training_date}")
-    assert f"{season}: trained" in step() and reads == [season]         # changed rows: refitted
+    execute(
+        warehouse,
+        f"update nba_precompute.ml_feature_store set build_id = 'changed', "
+        f"points_avg_last_5 = points_avg_last_5 + 1 where game_date = {last_training_date}",
+    )
+    assert f"{season}: trained" in step() and reads == [season]  # changed rows: refitted
 
 
 # --------------------------------------------------------------------------- dbt craft
+
 
 def _project_copy(tmp_path: Path) -> Path:
     """A copy of the dbt project (dbt_project/, macros/, seeds/) to break; its dbt_project folder."""
@@ -557,7 +709,7 @@ def test_formula_unit_tests_pass_and_catch_a_broken_formula(dataset, tmp_path):
     that formula fails."""
     if dataset["name"] != "generated":
         pytest.skip("one warehouse is enough: unit tests read fixtures, not data")
-    warehouse = _fresh_copy(dataset, "unit_tests")   # dict fixtures take column types from the built tables
+    warehouse = _fresh_copy(dataset, "unit_tests")  # dict fixtures take column types from the built tables
     passing = _unit_test_results(DBT_PROJECT_DIR, warehouse, tmp_path / "target")
     assert len(passing) >= 7 and set(passing.values()) == {"pass"}, passing
 
@@ -567,7 +719,9 @@ def test_formula_unit_tests_pass_and_catch_a_broken_formula(dataset, tmp_path):
     assert correct in formulas.read_text()
     formulas.write_text(formulas.read_text().replace(correct, "fgm ~ ' + 0.4 * ' ~ fg3m"))
     broken = _unit_test_results(project, warehouse, tmp_path / "target_broken")
-    assert {name for name, status in broken.items() if status != "pass"} == {"team_offense_true_shooting_and_effective_fg"}
+    assert {name for name, status in broken.items() if status != "pass"} == {
+        "team_offense_true_shooting_and_effective_fg"
+    }
     assert broken.keys() == passing.keys()
 
 
@@ -585,10 +739,13 @@ def test_contract_stops_a_changed_column_type_before_it_writes(dataset, tmp_path
     model = project / "models" / "predictions" / "player_prop_predictions.sql"
     final = "select * from final"
     assert model.read_text().rstrip().endswith(final)
-    model.write_text(model.read_text().rstrip().removesuffix(final)
-                     + "select * replace (cast(confidence as double) as confidence) from final\n")
-    result = DbtProject(warehouse, project, tmp_path / "target").invoke(["run", "--select", "player_prop_predictions"],
-                                                                       day, day)
+    model.write_text(
+        model.read_text().rstrip().removesuffix(final)
+        + "select * replace (cast(confidence as double) as confidence) from final\n"
+    )
+    result = DbtProject(warehouse, project, tmp_path / "target").invoke(
+        ["run", "--select", "player_prop_predictions"], day, day
+    )
     models = [node for node in result.nodes if node.resource_type == "model"]
     assert [(node.relation, node.status) for node in models] == [(table, "error")]
     message = models[0].message or ""
@@ -607,11 +764,18 @@ def test_every_column_is_documented(dataset, dbt_target):
         pytest.skip("the same models on both datasets")
     manifest = json.loads(ensure_manifest().read_text())
     built: dict[tuple[str, str], list[str]] = {}
-    for schema, table, column in query(dataset["reference"], "select table_schema, table_name, column_name "
-                                                             "from information_schema.columns order by ordinal_position"):
+    for schema, table, column in query(
+        dataset["reference"],
+        "select table_schema, table_name, column_name from information_schema.columns order by ordinal_position",
+    ):
         built.setdefault((schema, table), []).append(column)
-    models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"
-              and node["fqn"][1] in DOCUMENTED_FOLDERS and node["config"]["materialized"] != "ephemeral"]
+    models = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["fqn"][1] in DOCUMENTED_FOLDERS
+        and node["config"]["materialized"] != "ephemeral"
+    ]
     assert len(models) >= 23
     problems = []
     for node in models:
@@ -626,16 +790,26 @@ def test_every_column_is_documented(dataset, dbt_target):
 
 
 def test_feature_list_is_the_feature_store(dataset):
-    columns = {row[0] for row in query(dataset["reference"], "select column_name from information_schema.columns "
-                                                             "where table_schema = 'nba_precompute' and table_name = 'ml_feature_store'")}
+    columns = {
+        row[0]
+        for row in query(
+            dataset["reference"],
+            "select column_name from information_schema.columns "
+            "where table_schema = 'nba_precompute' and table_name = 'ml_feature_store'",
+        )
+    }
     assert set(FEATURES_V1) <= columns and "target_points" not in FEATURES_V1
     # no processing timestamps anywhere: the tables are functions of the data only
-    types = query(dataset["reference"], "select table_schema || '.' || table_name, column_name from information_schema.columns "
-                                        "where table_schema in ('nba_precompute', 'nba_predictions') and data_type like 'TIMESTAMP%'")
+    types = query(
+        dataset["reference"],
+        "select table_schema || '.' || table_name, column_name from information_schema.columns "
+        "where table_schema in ('nba_precompute', 'nba_predictions') and data_type like 'TIMESTAMP%'",
+    )
     assert types == []
 
 
 # --------------------------------------------------------------------------- report
+
 
 def test_accuracy_report(dataset):
     with duckdb.connect(str(dataset["reference"]), read_only=True) as con:

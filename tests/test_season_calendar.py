@@ -44,15 +44,15 @@ def first_and_last_dates(files: list[Path], season_column: str, date_column: str
 
 def test_seed_is_well_formed() -> None:
     calendar = season_calendar()
-    assert sorted(calendar) == list(range(2010, 2026))              # 2010-11 .. 2025-26
+    assert sorted(calendar) == list(range(2010, 2026))  # 2010-11 .. 2025-26
     for season, c in calendar.items():
         assert c.season == season and c.season_label == season_label(season)
         assert date(season, 10, 1) <= c.regular_season_start <= date(season, 12, 31), c
         ordered = [c.regular_season_start, c.regular_season_end, c.play_in_start, c.playoffs_start, c.last_game]
         present = [d for d in ordered if d is not None]
         assert present == sorted(present) and len(set(present)) == len(present), c
-        assert (c.play_in_start is None) == (season < 2019), c        # the first play-in game: 2020-08-15
-        assert c.last_game is not None or season == 2025, c           # only the season in progress is open
+        assert (c.play_in_start is None) == (season < 2019), c  # the first play-in game: 2020-08-15
+        assert c.last_game is not None or season == 2025, c  # only the season in progress is open
     assert calendar_for(2009) is None and calendar_for(2021).playoffs_start == date(2022, 4, 16)
     assert [s.name for s in SEGMENTS] == ["regular_season", "play_in", "playoffs"]
     c = calendar_for(2021)
@@ -60,16 +60,18 @@ def test_seed_is_well_formed() -> None:
     assert [c.segment_end(s) for s in SEGMENTS] == [date(2022, 4, 10), date(2022, 4, 15), date(2022, 6, 16)]
 
 
-@pytest.mark.parametrize("folder, season_column, date_column", [
-    ("schedule", "season", "game_date"),
-    ("team_box", "SEASON_YEAR", "GAME_DATE"),
-])
-def test_playoff_dates_equal_the_real_files(real_dir: Path, folder: str, season_column: str,
-                                            date_column: str) -> None:
+@pytest.mark.parametrize(
+    "folder, season_column, date_column",
+    [
+        ("schedule", "season", "game_date"),
+        ("team_box", "SEASON_YEAR", "GAME_DATE"),
+    ],
+)
+def test_playoff_dates_equal_the_real_files(real_dir: Path, folder: str, season_column: str, date_column: str) -> None:
     """Each real playoff file starts on the calendar's playoffs start (its play-in start when the file starts
     earlier) and ends on its last game."""
     spans = first_and_last_dates(sorted((real_dir / folder).glob("*.csv.gz")), season_column, date_column)
-    assert len(spans) == 11                                           # PROVENANCE: 11 playoff seasons
+    assert len(spans) == 11  # PROVENANCE: 11 playoff seasons
     for season, (first, last) in spans.items():
         c = calendar_for(season)
         expected_first = c.play_in_start if c.play_in_start and first < c.playoffs_start else c.playoffs_start
@@ -96,16 +98,19 @@ def test_dbt_seed_builds_what_python_reads(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     result = dbt_build(["season_calendar"], None, None, warehouse, target_path=tmp_path / "target")
     assert result.succeeded, result.failure_summary()
-    assert sum(n.resource_type == "test" for n in result.nodes) >= 6      # unique / not_null on the columns
+    assert sum(n.resource_type == "test" for n in result.nodes) >= 6  # unique / not_null on the columns
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute("select * from nba_reference.season_calendar order by season").fetchall()
-        types = dict(con.execute("""select column_name, data_type from information_schema.columns
-                                    where table_name = 'season_calendar'""").fetchall())
+        types = dict(
+            con.execute("""select column_name, data_type from information_schema.columns
+                                    where table_name = 'season_calendar'""").fetchall()
+        )
     assert [SeasonCalendar(*row) for row in rows] == list(read_calendar(SEED_PATH).values())
     assert types["playoffs_start"] == "DATE" and types["season"] == "INTEGER"
 
 
 # -- the generator follows the calendar ---------------------------------------------------------------------
+
 
 def generated_segments(landing: Path) -> dict[int, dict[str, tuple[date, date]]]:
     """Per generated season, each segment's first and last game date."""
@@ -140,19 +145,20 @@ def test_generated_season_without_play_in(tmp_path: Path) -> None:
     generate_seasons([2016], tmp_path, seed=11)
     segments = generated_segments(tmp_path)
     assert_follows_calendar(segments[2016], calendar_for(2016))
-    playoffs = [r for r in read_csv_gz(tmp_path / "schedule" / "nba_schedule_2016-17.csv.gz")
-                if r["season_type"] == "Playoffs"]
-    assert len({r["game_id"][:9] for r in playoffs}) == 15                # 8 + 4 + 2 + 1 series
+    playoffs = [
+        r for r in read_csv_gz(tmp_path / "schedule" / "nba_schedule_2016-17.csv.gz") if r["season_type"] == "Playoffs"
+    ]
+    assert len({r["game_id"][:9] for r in playoffs}) == 15  # 8 + 4 + 2 + 1 series
 
 
 @pytest.mark.parametrize("season, reason", [(2011, "124 days"), (2019, "298 days"), (2020, "146 days")])
 def test_irregular_seasons_are_refused(tmp_path: Path, season: int, reason: str) -> None:
     with pytest.raises(ValueError, match=rf"season {season_label(season)}: its regular season ran {reason}"):
         generate_seasons([2018, season], tmp_path, seed=1)
-    assert not any(tmp_path.iterdir())                                  # refused before writing anything
+    assert not any(tmp_path.iterdir())  # refused before writing anything
 
 
 def test_seasons_outside_the_calendar_keep_the_nba_habits() -> None:
     dates = season_dates(2030)
-    assert dates.opening_day == date(2030, 10, 22) and dates.opening_day.weekday() == 1       # a Tuesday
+    assert dates.opening_day == date(2030, 10, 22) and dates.opening_day.weekday() == 1  # a Tuesday
     assert dates.last_regular_day.weekday() == 6 and dates.playoffs_start.weekday() == 5

@@ -17,19 +17,33 @@ LOAD = ["load", "--start", "2023-04-15", "--end", "2023-04-15"]
 
 
 def _prod_env(tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("NBA_BQ_", "GOOGLE_", "CLOUDSDK_"))}
+    env = {
+        name: value for name, value in os.environ.items() if not name.startswith(("NBA_BQ_", "GOOGLE_", "CLOUDSDK_"))
+    }
     # no application default credentials anywhere: an empty home and gcloud folder, and no
     # probe of the GCE metadata server (no traffic leaves the machine)
-    env.update({"NBA_PIPELINE_TARGET": "prod", "HOME": str(tmp_path), "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
-                "NO_GCE_CHECK": "True", "NBA_PIPELINE_DUCKDB": str(tmp_path / "never.duckdb"), **settings})
+    env.update(
+        {
+            "NBA_PIPELINE_TARGET": "prod",
+            "HOME": str(tmp_path),
+            "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
+            "NO_GCE_CHECK": "True",
+            "NBA_PIPELINE_DUCKDB": str(tmp_path / "never.duckdb"),
+            **settings,
+        }
+    )
     return env
 
 
 def _nba_pipeline(real_dir: Path, env: dict[str, str], prelude: str = "") -> subprocess.CompletedProcess:
     code = f"{prelude}\nimport sys\nfrom orchestration.cli import main\nsys.exit(main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", code, LOAD[0], str(real_dir), *LOAD[1:]], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code, LOAD[0], str(real_dir), *LOAD[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _one_line(result: subprocess.CompletedProcess) -> str:

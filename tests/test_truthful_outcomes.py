@@ -25,18 +25,19 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from support import query
+from test_monitoring_support import built_real, copy_to, sql
 
 from orchestration.completeness import partial_seasons
 from orchestration.monitoring.coverage import coverage_grid
 from orchestration.warehouse import connect
-from support import query
-from test_monitoring_support import built_real, copy_to, sql
 
 
 def _cli(warehouse: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "NBA_PIPELINE_DUCKDB": str(warehouse), **env}
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], env=environment, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args], env=environment, capture_output=True, text=True, timeout=900
+    )
 
 
 def _last_line(result: subprocess.CompletedProcess) -> str:
@@ -70,11 +71,12 @@ def test_a_failed_gate_shows_its_rows_and_the_quarantined_lines_of_its_game(buil
     day = date(2022, 5, 3)
     landing = tmp_path / "landing"
     shutil.copytree(real_dir, landing)
-    _rewrite_player_box(landing, day, lambda row: row.update(points="-4"))     # impossible: quarantined
+    _rewrite_player_box(landing, day, lambda row: row.update(points="-4"))  # impossible: quarantined
     warehouse = copy_to(built, tmp_path)
     assert _cli(warehouse, "load", str(landing), "--start", day.isoformat(), "--end", day.isoformat()).returncode == 0
-    result = _cli(warehouse, "backfill", "--start", day.isoformat(), "--end", day.isoformat(), "--no-cascade",
-                  "--phases", "3")
+    result = _cli(
+        warehouse, "backfill", "--start", day.isoformat(), "--end", day.isoformat(), "--no-cascade", "--phases", "3"
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     out = result.stdout
     assert re.search(r"assert_team_points_equal_player_points: 1 failing row\(s\)", out), out[-3000:]
@@ -89,20 +91,30 @@ def test_a_phase_that_can_run_runs_while_a_later_one_is_blocked(built, tmp_path)
     hole = date(2022, 5, 2)
     sql(warehouse, "delete from nba_analytics.player_game_summary where game_date = ?", [hole])
     start, end = date(2022, 5, 7), date(2022, 5, 9)
-    before = query(warehouse, "select max(build_id) from nba_analytics.team_offense_game_summary "
-                              "where game_date between ? and ?", [start, end])
+    before = query(
+        warehouse,
+        "select max(build_id) from nba_analytics.team_offense_game_summary where game_date between ? and ?",
+        [start, end],
+    )
     result = _cli(warehouse, "backfill", "--start", start.isoformat(), "--end", end.isoformat(), "--no-cascade")
     assert result.returncode == 3, result.stdout[-3000:]
     last = _last_line(result)
     assert ": partial" in last and "phase 4 BLOCKED on" in last
     # phase 3 was rebuilt for the range (new build), phase 4 was not
-    after = query(warehouse, "select max(build_id) from nba_analytics.team_offense_game_summary "
-                             "where game_date between ? and ?", [start, end])
+    after = query(
+        warehouse,
+        "select max(build_id) from nba_analytics.team_offense_game_summary where game_date between ? and ?",
+        [start, end],
+    )
     assert after != before
     # the blocked count is the game dates status counts
     blocked_dates = int(re.search(r"phase 4 BLOCKED on (\d+) game date", last).group(1))
-    game_dates = query(warehouse, "select count(distinct game_date) from nba_raw.nbac_schedule "
-                                  "where game_date between ? and ? and game_status = 3", [start, end])[0][0]
+    game_dates = query(
+        warehouse,
+        "select count(distinct game_date) from nba_raw.nbac_schedule "
+        "where game_date between ? and ? and game_status = 3",
+        [start, end],
+    )[0][0]
     assert blocked_dates == game_dates
 
 
@@ -112,15 +124,26 @@ def test_an_off_season_range_says_where_the_games_are(built, tmp_path):
     assert result.returncode == 0
     assert _last_line(result).endswith(
         "nothing_to_do: no games scheduled between 2022-07-01..2022-07-31 "
-        "(the last game before is on 2022-06-16, the next on 2023-04-15)")
+        "(the last game before is on 2022-06-16, the next on 2023-04-15)"
+    )
     empty = _cli(tmp_path / "empty.duckdb", "backfill", "--start", "2022-07-01", "--end", "2022-07-31")
     assert empty.returncode == 0 and "(nothing loaded)" in _last_line(empty)
 
 
 def test_phases_2_is_the_load_only(real_dir, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    result = _cli(warehouse, "backfill", "--start", "2022-05-01", "--end", "2022-05-03", "--phases", "2",
-                  "--landing", str(real_dir))
+    result = _cli(
+        warehouse,
+        "backfill",
+        "--start",
+        "2022-05-01",
+        "--end",
+        "2022-05-03",
+        "--phases",
+        "2",
+        "--landing",
+        str(real_dir),
+    )
     assert result.returncode == 0, result.stdout[-2000:]
     tables = {row[0] for row in query(warehouse, "select table_schema from information_schema.tables")}
     assert "nba_raw" in tables and not tables & {"nba_analytics", "nba_precompute", "nba_predictions"}
@@ -150,8 +173,10 @@ def test_a_season_loaded_from_mid_season_is_blocked_and_incomplete(in_season_lan
     assert (season.calendar_start, season.loaded_start) == (date(2021, 10, 19), date(2021, 11, 10))
     result = _cli(warehouse, "backfill", "--start", "2021-11-12", "--end", "2021-11-14")
     assert result.returncode == 3, result.stdout[-2000:]
-    assert "BLOCKED: phase 3" in result.stdout and f"nba-pipeline load {landing} --start 2021-10-19 --end 2021-11-09" \
-        in result.stdout
+    assert (
+        "BLOCKED: phase 3" in result.stdout
+        and f"nba-pipeline load {landing} --start 2021-10-19 --end 2021-11-09" in result.stdout
+    )
     status = _cli(warehouse, "status")
     assert "gaps:" in status.stdout and "schedule->2 1" in status.stdout
     with connect(warehouse) as con:
@@ -159,8 +184,9 @@ def test_a_season_loaded_from_mid_season_is_blocked_and_incomplete(in_season_lan
     assert states == {"blocked"}
 
 
-def test_heal_loads_the_recorded_landing_and_its_commands_name_the_warehouse(built, real_dir, generated_landing,
-                                                                            tmp_path):
+def test_heal_loads_the_recorded_landing_and_its_commands_name_the_warehouse(
+    built, real_dir, generated_landing, tmp_path
+):
     """The real warehouse's heal, with the default landing pointing at generated files: it reloads the real
     landing it was loaded from (never the default), and its messages name that warehouse."""
     warehouse = copy_to(built, tmp_path, "real.duckdb")
@@ -174,8 +200,11 @@ def test_heal_loads_the_recorded_landing_and_its_commands_name_the_warehouse(bui
     assert query(warehouse, "select count(*) from nba_raw.nbac_player_boxscore where player_id >= 9000000")[0][0] == 0
     assert query(warehouse, "select count(*) from nba_raw.nbac_player_boxscore where game_date = ?", [hole])[0][0] > 0
     sql(warehouse, "delete from nba_analytics.player_game_summary where game_date = '2016-06-19'")
-    old = _cli(warehouse, "heal")          # years old: an alert names the command, with the warehouse
+    old = _cli(warehouse, "heal")  # years old: an alert names the command, with the warehouse
     assert old.returncode == 0
-    message = query(warehouse, "select message from nba_orchestration.alerts a join nba_orchestration.alert_details "
-                               "d using (alert_id) where d.category = 'gap_too_old'")[0][0]
+    message = query(
+        warehouse,
+        "select message from nba_orchestration.alerts a join nba_orchestration.alert_details "
+        "d using (alert_id) where d.category = 'gap_too_old'",
+    )[0][0]
     assert f"NBA_PIPELINE_DUCKDB={warehouse} nba-pipeline heal --max-age-days" in message

@@ -36,8 +36,8 @@ from orchestration.warehouse_lock import (
 )
 
 NBA_PIPELINE = str(Path(sys.executable).parent / "nba-pipeline")
-LOADED = (date(2022, 6, 1), date(2022, 6, 16))        # the 2022 Finals: 6 game dates
-SECOND_LOAD = (date(2022, 5, 26), date(2022, 5, 29))   # conference finals: 3 game dates, loaded by the second writer
+LOADED = (date(2022, 6, 1), date(2022, 6, 16))  # the 2022 Finals: 6 game dates
+SECOND_LOAD = (date(2022, 5, 26), date(2022, 5, 29))  # conference finals: 3 game dates, loaded by the second writer
 NOBODY = 65534
 
 
@@ -78,18 +78,21 @@ def as_unprivileged() -> dict:
     return {"user": NOBODY, "group": NOBODY, "extra_groups": [], "cwd": "/"}
 
 
-def run_cli(warehouse: Path, *args: str, unprivileged: bool = False, timeout: float = 120,
-            **popen) -> subprocess.CompletedProcess:
+def run_cli(
+    warehouse: Path, *args: str, unprivileged: bool = False, timeout: float = 120, **popen
+) -> subprocess.CompletedProcess:
     options = as_unprivileged() if unprivileged else {}
     # that user's own home (nobody's, as in /etc/passwd), not root's: dbt reads its settings from it
     env = env_for(warehouse, HOME="/nonexistent") if options else env_for(warehouse)
-    return subprocess.run([NBA_PIPELINE, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, **options, **popen)
+    return subprocess.run(
+        [NBA_PIPELINE, *args], env=env, capture_output=True, text=True, timeout=timeout, **options, **popen
+    )
 
 
 def start_cli(warehouse: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([NBA_PIPELINE, *args], env=env_for(warehouse), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [NBA_PIPELINE, *args], env=env_for(warehouse), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 class Lines:
@@ -155,8 +158,9 @@ class Holding:
     """A Python subprocess that holds the warehouse until `release()`."""
 
     def __init__(self, script: str, warehouse: Path) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", script, str(warehouse)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", script, str(warehouse)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         self.pid = self.process.pid
         assert self.process.stdout.readline().startswith("holding")
 
@@ -184,8 +188,10 @@ def holding() -> Iterator:
 
 def raw_dates(warehouse: Path) -> list[date]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return [row[0] for row in con.execute(
-            "select distinct game_date from nba_raw.nbac_player_boxscore order by 1").fetchall()]
+        return [
+            row[0]
+            for row in con.execute("select distinct game_date from nba_raw.nbac_player_boxscore order by 1").fetchall()
+        ]
 
 
 def digest(path: Path) -> str:
@@ -198,6 +204,7 @@ def load_args(real_dir: Path, *extra: str) -> list[str]:
 
 # ---------------------------------------------------------------- writers queue behind each other
 
+
 def test_second_writer_waits_naming_the_holder_then_loads(warehouse, real_dir, holding):
     before = raw_dates(warehouse)
     assert len(before) == 6
@@ -207,13 +214,13 @@ def test_second_writer_waits_naming_the_holder_then_loads(warehouse, real_dir, h
     waiting = lines.wait_for("waiting for the warehouse")
     assert waiting.startswith(f"waiting for the warehouse: held by PID {first.pid} (nba-pipeline backfill, since ")
     time.sleep(0.5)
-    assert second.poll() is None and raw_dates(warehouse) == before      # still waiting, nothing written
+    assert second.poll() is None and raw_dates(warehouse) == before  # still waiting, nothing written
     first.release()
     assert second.wait(timeout=60) == ExitCode.OK, "\n".join(lines.rest())
     assert sum(1 for line in lines.rest() if "waiting for the warehouse" in line) == 1
     after = raw_dates(warehouse)
     assert len(after) == 9 and set(before) < set(after)
-    assert lock_file(warehouse).read_bytes() == b""       # released: no holder recorded
+    assert lock_file(warehouse).read_bytes() == b""  # released: no holder recorded
 
 
 def test_second_writer_stops_after_the_timeout_and_writes_nothing(warehouse, real_dir, holding):
@@ -233,10 +240,11 @@ def test_second_writer_stops_after_the_timeout_and_writes_nothing(warehouse, rea
 
 
 def test_writer_waits_for_a_reader_and_readers_wait_for_a_writer(warehouse, real_dir, holding):
-    run_cli(warehouse, *load_args(real_dir))              # a writer has run: the lock file exists
+    run_cli(warehouse, *load_args(real_dir))  # a writer has run: the lock file exists
     reader = holding(HOLD_READER, warehouse)
-    result = run_cli(warehouse, "load", str(real_dir), "--start", "2022-06-02", "--end", "2022-06-02",
-                     "--lock-timeout", "1")
+    result = run_cli(
+        warehouse, "load", str(real_dir), "--start", "2022-06-02", "--end", "2022-06-02", "--lock-timeout", "1"
+    )
     assert result.returncode == ExitCode.WAREHOUSE_BUSY
     assert "waiting for the warehouse: being read by another nba-pipeline command" in result.stdout
     reader.release()
@@ -249,6 +257,7 @@ def test_writer_waits_for_a_reader_and_readers_wait_for_a_writer(warehouse, real
 
 
 # ---------------------------------------------------------------- a process outside nba-pipeline
+
 
 def test_status_waits_for_duckdbs_own_lock_then_reads(warehouse, holding):
     outsider = holding(HOLD_DUCKDB, warehouse)
@@ -268,6 +277,7 @@ def test_status_waits_for_duckdbs_own_lock_then_reads(warehouse, holding):
 
 # ---------------------------------------------------------------- read-only and unreadable files
 
+
 def test_read_only_commands_work_on_a_read_only_file_and_folder(warehouse, real_dir):
     before = digest(warehouse)
     warehouse.chmod(0o444)
@@ -276,12 +286,15 @@ def test_read_only_commands_work_on_a_read_only_file_and_folder(warehouse, real_
     results = {args[0]: run_cli(warehouse, *args, unprivileged=True, timeout=600) for args in commands}
     for command, result in results.items():
         assert result.stderr == "", (command, result.stderr)
-    assert results["validate"].returncode == ExitCode.FAILED   # phases 3-6 are not built: FAIL, cleanly
+    assert results["validate"].returncode == ExitCode.FAILED  # phases 3-6 are not built: FAIL, cleanly
     assert {command: result.returncode for command, result in results.items() if command != "validate"} == {
-        "status": ExitCode.OK, "gaps": ExitCode.OK, "report": ExitCode.OK}
-    assert "2->3 6" in _gaps_line(results["status"].stdout)         # computed from the data, nothing recorded
+        "status": ExitCode.OK,
+        "gaps": ExitCode.OK,
+        "report": ExitCode.OK,
+    }
+    assert "2->3 6" in _gaps_line(results["status"].stdout)  # computed from the data, nothing recorded
 
-    warehouse.parent.chmod(0o555)                              # no lock file, and none can be made
+    warehouse.parent.chmod(0o555)  # no lock file, and none can be made
     status = run_cli(warehouse, "status", unprivileged=True)
     assert status.returncode == ExitCode.OK and status.stderr == "" and "2->3 6" in _gaps_line(status.stdout)
     load = run_cli(warehouse, *load_args(real_dir), unprivileged=True)
@@ -325,34 +338,51 @@ def test_unreadable_warehouse_is_one_line_and_exit_74(warehouse, damage):
         assert result.stdout == ""
         (line,) = result.stderr.strip().splitlines()
         assert line.startswith("nba-pipeline: ") and str(warehouse) in line
-        expected = {"truncated": "is damaged", "not_duckdb": "is damaged", "empty": "is damaged",
-                    "missing": "no warehouse at", "no_access": "Permission denied"}[damage]
+        expected = {
+            "truncated": "is damaged",
+            "not_duckdb": "is damaged",
+            "empty": "is damaged",
+            "missing": "no warehouse at",
+            "no_access": "Permission denied",
+        }[damage]
         assert expected in line
 
 
 # ---------------------------------------------------------------- a closed stdout
 
+
 def test_closed_stdout_ends_quietly(warehouse):
-    reader = subprocess.Popen([NBA_PIPELINE, "gaps", "--json"], env=env_for(warehouse),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    reader.stdout.close()                  # the reader is gone before the first line is written
+    reader = subprocess.Popen(
+        [NBA_PIPELINE, "gaps", "--json"],
+        env=env_for(warehouse),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    reader.stdout.close()  # the reader is gone before the first line is written
     assert reader.wait(timeout=60) == ExitCode.BROKEN_PIPE
     assert reader.stderr.read() == ""
 
-    shell = subprocess.run(["bash", "-c", f"set -o pipefail; {NBA_PIPELINE} gaps --json | head -1"],
-                           env=env_for(warehouse), capture_output=True, text=True, timeout=60)
+    shell = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {NBA_PIPELINE} gaps --json | head -1"],
+        env=env_for(warehouse),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shell.stdout == "[\n" and shell.stderr == ""
-    assert shell.returncode in (ExitCode.OK, ExitCode.BROKEN_PIPE)   # 0 when head read it all before leaving
+    assert shell.returncode in (ExitCode.OK, ExitCode.BROKEN_PIPE)  # 0 when head read it all before leaving
 
 
 # ---------------------------------------------------------------- the API, in process
+
 
 def test_writer_lock_is_reentrant_and_records_its_holder(tmp_path):
     warehouse = tmp_path / "nba.duckdb"
     with writer_lock(warehouse, "nba-pipeline heal", timeout=0):
         recorded = Holder.from_record(lock_file(warehouse).read_bytes())
         assert (recorded.pid, recorded.command) == (os.getpid(), "nba-pipeline heal") and recorded.is_running()
-        with writer_lock(warehouse, "nba-pipeline load", timeout=0):      # nested: a no-op, not a deadlock
+        with writer_lock(warehouse, "nba-pipeline load", timeout=0):  # nested: a no-op, not a deadlock
             with connect_writer(warehouse, timeout=0) as con:
                 con.execute("create table t as select 1 as x")
         assert holds_writer_lock(warehouse)

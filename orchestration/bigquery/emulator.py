@@ -108,15 +108,20 @@ class BigQueryEmulator:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, port: int | None = None, timeout: float = 30.0, log_dir: Path | None = None,
-              progress=print) -> BigQueryEmulator:
+    def start(
+        cls, port: int | None = None, timeout: float = 30.0, log_dir: Path | None = None, progress=print
+    ) -> BigQueryEmulator:
         executable = ensure_emulator_venv(progress)
         port = port or free_port()
         log_path = Path(log_dir or tempfile.mkdtemp(prefix="bq-emulator-")) / f"crucible-{port}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [str(executable), "serve", "--dialect", "bigquery", "--host", "127.0.0.1", "--port", str(port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         emulator = cls(process, port, log_path)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

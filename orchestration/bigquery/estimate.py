@@ -31,14 +31,33 @@ from orchestration.bigquery.client import BigQuerySettings
 from orchestration.phases import Phase, phase_of_tags
 
 PRICE_ENV = "NBA_BQ_PRICE_PER_TIB"
-DEFAULT_PRICE_PER_TIB = 6.25            # USD, on-demand analysis, US multi-region list price
-TIB = 2 ** 40
+DEFAULT_PRICE_PER_TIB = 6.25  # USD, on-demand analysis, US multi-region list price
+TIB = 2**40
 DRY_RUN, PARTITION_METADATA = "dry-run query jobs", "partition metadata"
-PIPELINE_DATASETS = ("nba_raw", "nba_staging", "nba_analytics", "nba_precompute", "nba_predictions",
-                     "nba_reference", "nba_orchestration")
+PIPELINE_DATASETS = (
+    "nba_raw",
+    "nba_staging",
+    "nba_analytics",
+    "nba_precompute",
+    "nba_predictions",
+    "nba_reference",
+    "nba_orchestration",
+)
 # BigQuery's data size per type (bytes per value); STRING and BYTES are 2 + their length.
-TYPE_BYTES = {"INTEGER": 8, "INT64": 8, "FLOAT": 8, "FLOAT64": 8, "NUMERIC": 16, "BIGNUMERIC": 32,
-              "BOOLEAN": 1, "BOOL": 1, "DATE": 8, "DATETIME": 8, "TIME": 8, "TIMESTAMP": 8}
+TYPE_BYTES = {
+    "INTEGER": 8,
+    "INT64": 8,
+    "FLOAT": 8,
+    "FLOAT64": 8,
+    "NUMERIC": 16,
+    "BIGNUMERIC": 32,
+    "BOOLEAN": 1,
+    "BOOL": 1,
+    "DATE": 8,
+    "DATETIME": 8,
+    "TIME": 8,
+    "TIMESTAMP": 8,
+}
 ASSUMED_STRING_BYTES = 2 + 16
 _DATE_LITERAL = re.compile(r"^date '(\d{4}-\d{2}-\d{2})'$", re.IGNORECASE)
 
@@ -52,7 +71,7 @@ def resolve_price_per_tib(price: float | None = None) -> float:
 
 @dataclass(frozen=True)
 class RelationRead:
-    relation: str                   # dataset.table (a view's tables, not the view)
+    relation: str  # dataset.table (a view's tables, not the view)
     low: date | None
     high: date | None
     rows: int
@@ -61,10 +80,10 @@ class RelationRead:
 
 @dataclass
 class ModelEstimate:
-    model: str                      # dataset.table
+    model: str  # dataset.table
     phase: int | None
     bytes: int
-    reads: list[RelationRead] = field(default_factory=list)     # partition metadata only
+    reads: list[RelationRead] = field(default_factory=list)  # partition metadata only
 
 
 @dataclass
@@ -85,31 +104,47 @@ class CostEstimate:
         return self.total_bytes / TIB * self.price_per_tib
 
     def as_dict(self) -> dict:
-        return {"window": {"start": self.start.isoformat(), "end": self.end.isoformat()}, "project": self.project,
-                "method": self.method, "price_per_tib": self.price_per_tib, "total_bytes": self.total_bytes,
-                "cost": round(self.cost, 6),
-                "models": [{"model": m.model, "phase": m.phase, "bytes": m.bytes} for m in self.models]}
+        return {
+            "window": {"start": self.start.isoformat(), "end": self.end.isoformat()},
+            "project": self.project,
+            "method": self.method,
+            "price_per_tib": self.price_per_tib,
+            "total_bytes": self.total_bytes,
+            "cost": round(self.cost, 6),
+            "models": [{"model": m.model, "phase": m.phase, "bytes": m.bytes} for m in self.models],
+        }
 
     def to_json(self) -> str:
         return json.dumps({"bigquery": self.as_dict(), "plan": PLAN_NOTE}, indent=2)
 
     def describe(self) -> str:
-        how = ("BigQuery's dry-run query jobs" if self.method == DRY_RUN else
-               "partition metadata (no dry runs here): rows of the day partitions read x row width, "
-               "every column counted")
+        how = (
+            "BigQuery's dry-run query jobs"
+            if self.method == DRY_RUN
+            else "partition metadata (no dry runs here): rows of the day partitions read x row width, "
+            "every column counted"
+        )
         width = max([len(m.model) for m in self.models] + [5])
-        lines = [f"BigQuery {self.project}: bytes processed for {self.start}..{self.end}, from {how}",
-                 f"  {'model'.ljust(width)}  phase  {'bytes':>12}"]
-        lines += [f"  {m.model.ljust(width)}  {str(m.phase or '-'):>5}  {format_bytes(m.bytes):>12}"
-                  for m in sorted(self.models, key=lambda m: (-m.bytes, m.model))]
-        lines.append(f"  total {format_bytes(self.total_bytes)}: ${self.cost:,.4f} at ${self.price_per_tib:g} per TiB "
-                     "(before the 10 MiB minimum per query)")
+        lines = [
+            f"BigQuery {self.project}: bytes processed for {self.start}..{self.end}, from {how}",
+            f"  {'model'.ljust(width)}  phase  {'bytes':>12}",
+        ]
+        lines += [
+            f"  {m.model.ljust(width)}  {str(m.phase or '-'):>5}  {format_bytes(m.bytes):>12}"
+            for m in sorted(self.models, key=lambda m: (-m.bytes, m.model))
+        ]
+        lines.append(
+            f"  total {format_bytes(self.total_bytes)}: ${self.cost:,.4f} at ${self.price_per_tib:g} per TiB "
+            "(before the 10 MiB minimum per query)"
+        )
         lines.append(PLAN_NOTE)
         return "\n".join(lines)
 
 
-PLAN_NOTE = ("the per-phase plan (forward cascade, BLOCKED dates, duration) reads coverage from the DuckDB "
-             "warehouse: on the BigQuery target this estimate covers the requested range as given")
+PLAN_NOTE = (
+    "the per-phase plan (forward cascade, BLOCKED dates, duration) reads coverage from the DuckDB "
+    "warehouse: on the BigQuery target this estimate covers the requested range as given"
+)
 
 
 def format_bytes(value: float) -> str:
@@ -122,8 +157,10 @@ def format_bytes(value: float) -> str:
 
 # ---------------------------------------------------------------- compiled SQL
 
-def compiled_models(start: date, end: date, phases: list[Phase]) -> tuple[list[tuple[str, int | None, str]],
-                                                                          dict[str, str]]:
+
+def compiled_models(
+    start: date, end: date, phases: list[Phase]
+) -> tuple[list[tuple[str, int | None, str]], dict[str, str]]:
     """(dataset.table, phase, compiled SQL) of every dated model of the phases, compiled for [start, end], and
     the compiled SQL of every view (dataset.view -> SQL: what a view reads, where the API does not say)."""
     from orchestration.dbt_invoke import DbtProject
@@ -170,8 +207,11 @@ def _date_bounds(where, alias: str | None) -> tuple[date | None, date | None]:
     low = high = None
 
     def ours(column) -> bool:
-        return (isinstance(column, exp.Column) and column.name == "game_date"
-                and (not column.table or column.table == alias))
+        return (
+            isinstance(column, exp.Column)
+            and column.name == "game_date"
+            and (not column.table or column.table == alias)
+        )
 
     for node in where.find_all(exp.Between, exp.GTE, exp.GT, exp.LTE, exp.LT, exp.EQ, exp.In):
         if isinstance(node, exp.Between) and ours(node.this):
@@ -208,6 +248,7 @@ def partitioned_reads(sql: str, project: str) -> list[tuple[str, date | None, da
 
 # ---------------------------------------------------------------- the two methods
 
+
 def _dry_run_bytes(client, sql: str) -> int:
     from google.cloud import bigquery
 
@@ -224,7 +265,7 @@ class PartitionMetadata:
 
     def __init__(self, client, project: str, views: dict[str, str] | None = None):
         self.client, self.project = client, project
-        self.views = views or {}          # dataset.view -> its SQL, where the API gives none (the emulator)
+        self.views = views or {}  # dataset.view -> its SQL, where the API gives none (the emulator)
         self._tables: dict[str, object] = {}
         self._rows_by_day: dict[str, dict[date, int]] = {}
 
@@ -241,11 +282,15 @@ class PartitionMetadata:
         if table.time_partitioning is None or table.time_partitioning.field != "game_date":
             return int(table.num_rows or 0)
         if relation not in self._rows_by_day:
-            result = self.client.query(f"select game_date, count(*) as n from `{self.project}.{relation}` "
-                                       "group by game_date").result()
+            result = self.client.query(
+                f"select game_date, count(*) as n from `{self.project}.{relation}` group by game_date"
+            ).result()
             self._rows_by_day[relation] = {row["game_date"]: row["n"] for row in result}
-        return sum(n for day, n in self._rows_by_day[relation].items()
-                   if (low is None or day >= low) and (high is None or day <= high))
+        return sum(
+            n
+            for day, n in self._rows_by_day[relation].items()
+            if (low is None or day >= low) and (high is None or day <= high)
+        )
 
     def reads(self, relation: str, low: date | None, high: date | None) -> list[RelationRead]:
         """The tables behind a relation (a view is followed to its tables, the outer date bounds kept)."""
@@ -268,8 +313,9 @@ def _earliest(a: date | None, b: date | None) -> date | None:
     return min(d for d in (a, b) if d is not None) if (a or b) else None
 
 
-def estimate_bigquery_backfill(start: date, end: date, phases: list[Phase],
-                               price_per_tib: float | None = None) -> CostEstimate:
+def estimate_bigquery_backfill(
+    start: date, end: date, phases: list[Phase], price_per_tib: float | None = None
+) -> CostEstimate:
     """Bytes each dated model of the phases will process over [start, end] on the prod target."""
     settings = BigQuerySettings.from_env()
     client = settings.client()
@@ -282,7 +328,7 @@ def estimate_bigquery_backfill(start: date, end: date, phases: list[Phase],
             try:
                 estimates.append(ModelEstimate(model, phase, _dry_run_bytes(client, sql)))
                 continue
-            except Exception as error:        # google.api_core BadRequest, NotImplemented ...
+            except Exception as error:  # google.api_core BadRequest, NotImplemented ...
                 if not _dry_runs_refused(error):
                     raise
                 method, estimates = PARTITION_METADATA, []
@@ -290,7 +336,10 @@ def estimate_bigquery_backfill(start: date, end: date, phases: list[Phase],
     if method == PARTITION_METADATA:
         metadata = PartitionMetadata(client, settings.project, views)
         for model, phase, sql in models:
-            reads = [read for relation, low, high in partitioned_reads(sql, settings.project)
-                     for read in metadata.reads(relation, low, high)]
+            reads = [
+                read
+                for relation, low, high in partitioned_reads(sql, settings.project)
+                for read in metadata.reads(relation, low, high)
+            ]
             estimates.append(ModelEstimate(model, phase, sum(r.bytes for r in reads), reads))
     return CostEstimate(start, end, settings.project, method, price, estimates)

@@ -10,8 +10,10 @@ from __future__ import annotations
 PROD_EXTRAS_HINT = "install the production extras: python3 dev.py setup --prod (or pip install -e '.[prod]')"
 # import names of the production extras (pyproject.toml, extra `prod`)
 PROD_MODULES = ("google", "dbt.adapters.bigquery", "dagster_postgres", "psycopg2")
-CREDENTIALS_HINT = ("run `gcloud auth application-default login`, or set NBA_BQ_METHOD=service-account "
-                    "and NBA_BQ_KEYFILE=/path/to/key.json (docs/production.md)")
+CREDENTIALS_HINT = (
+    "run `gcloud auth application-default login`, or set NBA_BQ_METHOD=service-account "
+    "and NBA_BQ_KEYFILE=/path/to/key.json (docs/production.md)"
+)
 
 
 class BigQuerySetupError(RuntimeError):

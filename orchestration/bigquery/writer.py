@@ -117,8 +117,15 @@ def load_landing_bigquery(
         _copy_registries_down(raw, scratch, contract)
         _copy_down(raw, scratch, contract, DATASET_TABLES)
         try:
-            report = load_landing(landing_dir, start, end, con=scratch, tables=tables, progress=progress,
-                                  allow_other_dataset=allow_other_dataset)
+            report = load_landing(
+                landing_dir,
+                start,
+                end,
+                con=scratch,
+                tables=tables,
+                progress=progress,
+                allow_other_dataset=allow_other_dataset,
+            )
         except DatasetMismatchError as error:
             raise error.for_warehouse(f"BigQuery {raw.project}.{raw.dataset}") from None
         uploader = _Uploader(raw, scratch, progress)
@@ -141,17 +148,22 @@ def load_landing_bigquery(
     return report
 
 
-def _changed_dates(raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, report: LoadReport,
-                   progress: Progress | None) -> dict[str, list[date]]:
+def _changed_dates(
+    raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, report: LoadReport, progress: Progress | None
+) -> dict[str, list[date]]:
     """Per loaded dated table, the dates whose content (as the loader versioned it in the scratch database)
     differs from what BigQuery holds: another version, or another row count (rows removed behind its back)."""
     changed = {}
     session = raw.session()
     for name, table_report in report.tables.items():
         table = f"{RAW_SCHEMA}.{name}"
-        versions = {day: (count, version) for day, count, version in scratch.execute(
-            f"select game_date, row_count, content_version from {VERSIONS_TABLE} where source_table = ?",
-            [table]).fetchall() if day in set(table_report.dates_replaced)}
+        versions = {
+            day: (count, version)
+            for day, count, version in scratch.execute(
+                f"select game_date, row_count, content_version from {VERSIONS_TABLE} where source_table = ?", [table]
+            ).fetchall()
+            if day in set(table_report.dates_replaced)
+        }
         changed[name] = changed_dates(session, table, versions)
         unchanged = len(versions) - len(changed[name])
         if unchanged and progress:
@@ -159,16 +171,21 @@ def _changed_dates(raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, report:
     return changed
 
 
-def _scratch_versions(scratch: duckdb.DuckDBPyConnection, changed: dict[str, list[date]]
-                      ) -> dict[str, dict[date, tuple[int, str]]]:
+def _scratch_versions(
+    scratch: duckdb.DuckDBPyConnection, changed: dict[str, list[date]]
+) -> dict[str, dict[date, tuple[int, str]]]:
     """table -> date -> (rows, version) of the changed dates, as the loader recorded them in the scratch db."""
     found: dict[str, dict[date, tuple[int, str]]] = {}
     for name, dates in changed.items():
         table = f"{RAW_SCHEMA}.{name}"
         wanted = set(dates)
-        found[table] = {day: (count, version) for day, count, version in scratch.execute(
-            f"select game_date, row_count, content_version from {VERSIONS_TABLE} where source_table = ?",
-            [table]).fetchall() if day in wanted}
+        found[table] = {
+            day: (count, version)
+            for day, count, version in scratch.execute(
+                f"select game_date, row_count, content_version from {VERSIONS_TABLE} where source_table = ?", [table]
+            ).fetchall()
+            if day in wanted
+        }
     return found
 
 
@@ -177,8 +194,9 @@ def _written_at(scratch: duckdb.DuckDBPyConnection):
     return scalar(scratch, f"select max(written_at) from {VERSIONS_TABLE}")
 
 
-def _copy_down(raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, contract: dict[str, RawTable],
-               names: Collection[str]) -> None:
+def _copy_down(
+    raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, contract: dict[str, RawTable], names: Collection[str]
+) -> None:
     """Copy whole BigQuery tables into the scratch database's nba_raw."""
     for name in names:
         columns = ", ".join(contract[name].column_names)
@@ -192,8 +210,9 @@ def _copy_registries_down(raw: BigQueryRaw, scratch: duckdb.DuckDBPyConnection, 
     would; a copy (`_bq_<registry>`) tells afterwards which rows the load added or changed."""
     _copy_down(raw, scratch, contract, REGISTRY_KEYS)
     for name in REGISTRY_KEYS:
-        scratch.execute(f"create table _bq_{name} as select {', '.join(contract[name].column_names)} "
-                        f"from {RAW_SCHEMA}.{name}")
+        scratch.execute(
+            f"create table _bq_{name} as select {', '.join(contract[name].column_names)} from {RAW_SCHEMA}.{name}"
+        )
 
 
 def _date_list(dates: Collection[date]) -> str:
@@ -211,8 +230,7 @@ class _Uploader:
     def _stage(self, table: RawTable, source: str) -> str:
         """Upload the scratch rows `select <columns> <source>` into a staging table; returns its name."""
         staging = STAGING_PREFIX + table.name
-        upload_csv(self.raw.client, self.raw.table_id(staging), source, self.scratch, list(table.columns),
-                   append=False)
+        upload_csv(self.raw.client, self.raw.table_id(staging), source, self.scratch, list(table.columns), append=False)
         return staging
 
     def _drop(self, staging: str) -> None:
@@ -259,9 +277,12 @@ class _Uploader:
         Only the rows this load added or changed go up."""
         columns = table.column_names
         others = [c for c in columns if c != key]
-        source = (f"from {RAW_SCHEMA}.{table.name} as loaded where not exists ("
-                  f"select 1 from _bq_{table.name} as stored where stored.{key} = loaded.{key} and "
-                  + " and ".join(f"stored.{c} is not distinct from loaded.{c}" for c in others) + ")")
+        source = (
+            f"from {RAW_SCHEMA}.{table.name} as loaded where not exists ("
+            f"select 1 from _bq_{table.name} as stored where stored.{key} = loaded.{key} and "
+            + " and ".join(f"stored.{c} is not distinct from loaded.{c}" for c in others)
+            + ")"
+        )
         rows = scalar(self.scratch, f"select count(*) {source}")
         if not rows:
             self._say(f"BigQuery {table.name}: unchanged")
@@ -289,11 +310,15 @@ class _Uploader:
         dates = sorted({d for _, d in scope.dates})
         conditions = []
         if pairs:
-            conditions.append(f"(target.game_date in ({_date_list(dates)}) and "
-                              f"concat(target.target_table, '|', cast(target.game_date as string)) in ({_strings(pairs)}))")
+            conditions.append(
+                f"(target.game_date in ({_date_list(dates)}) and "
+                f"concat(target.target_table, '|', cast(target.game_date as string)) in ({_strings(pairs)}))"
+            )
         if files:
-            conditions.append(f"(target.game_date is null and "
-                              f"concat(target.target_table, '|', target.source_file) in ({_strings(files)}))")
+            conditions.append(
+                f"(target.game_date is null and "
+                f"concat(target.target_table, '|', target.source_file) in ({_strings(files)}))"
+            )
         owned = " or ".join(conditions) or "false"
         rows = self._replace_rows(table, f"from {RAW_SCHEMA}.{table.name}", owned)
         self._say(f"BigQuery {table.name}: {rows:,} rows")

@@ -41,5 +41,9 @@ def raw_coverage_result(run, start: date, end: date) -> AssetCheckResult:
 
 
 def step_check_spec(name: str, asset: AssetKey) -> AssetCheckSpec:
-    return AssetCheckSpec(f"{name}_succeeded", asset=asset, blocking=False,
-                          description="The Python step ran without error (a failure never stops the other systems).")
+    return AssetCheckSpec(
+        f"{name}_succeeded",
+        asset=asset,
+        blocking=False,
+        description="The Python step ran without error (a failure never stops the other systems).",
+    )

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from orchestration.processes import process_alive, process_start_ticks
 
@@ -52,8 +51,10 @@ def reclaim_orphaned_slots(instance, log: Callable[[str], None] = print) -> list
         pid = run.tags.get(PID_TAG)
         if not pid or run.tags.get(HOST_TAG) != host or process_alive(int(pid), run.tags.get(PID_START_TAG)):
             continue
-        message = (f"run process (pid {pid}) is gone while the run held the warehouse pool: "
-                   "marked failed and its slots freed, so the same range can be launched again")
+        message = (
+            f"run process (pid {pid}) is gone while the run held the warehouse pool: "
+            "marked failed and its slots freed, so the same range can be launched again"
+        )
         instance.report_run_failed(run, message)
         storage.free_concurrency_slots_for_run(run_id)
         log(f"run {run_id}: {message}")

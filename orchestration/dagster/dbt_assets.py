@@ -11,7 +11,6 @@ project's runner (orchestration/runner.py), in this process:
    output per model, an asset check per test (error severity = blocking).
 """
 
-
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, Output
@@ -70,43 +69,58 @@ def _selection(layout: PipelineLayout, stretch: DbtStretch, unique_ids: dict[Ass
     return DbtStretch(stretch.phases, select=tuple(names))
 
 
-def run_stretch(context: AssetExecutionContext, pipeline: PipelineResource, layout: PipelineLayout,
-                stretch: DbtStretch, translator: PipelineDbtTranslator):
+def run_stretch(
+    context: AssetExecutionContext,
+    pipeline: PipelineResource,
+    layout: PipelineLayout,
+    stretch: DbtStretch,
+    translator: PipelineDbtTranslator,
+):
     targets, unique_ids = _targets(layout, set(context.selected_asset_keys))
     if not targets:
         return
     step = DagsterStep(context, pipeline, stretch.name, targets)
-    phases = [PHASES_BY_NUMBER[n] for n in sorted({t.phase for t in targets})
-              if n in PHASES_BY_NUMBER and PHASES_BY_NUMBER[n].dbt_selector]
+    phases = [
+        PHASES_BY_NUMBER[n]
+        for n in sorted({t.phase for t in targets})
+        if n in PHASES_BY_NUMBER and PHASES_BY_NUMBER[n].dbt_selector
+    ]
     events: list[dict] = []
-    selection = context.run.asset_selection            # the run's Python steps import while this builds
-    import_in_background(python.step for python in layout.python_steps
-                         if selection is None or set(python.keys) & set(selection))
+    selection = context.run.asset_selection  # the run's Python steps import while this builds
+    import_in_background(
+        python.step for python in layout.python_steps if selection is None or set(python.keys) & set(selection)
+    )
     with step.held():
         start, end = step.plan(phases) if phases else (step.start, step.end)
         outcome = step.execute(_selection(layout, stretch, unique_ids), start, end, on_dbt_event=events.append)
     window = MetadataValue.text(f"{start}..{end}")
-    if outcome.status == "skipped":             # an open circuit, unchanged inputs, an old date: nothing built
+    if outcome.status == "skipped":  # an open circuit, unchanged inputs, an old date: nothing built
         context.log.warning(f"{stretch.name} {start}..{end} skipped ({outcome.skip_reason}): {outcome.message}")
         return
     if outcome.skip_reason == "no_games":
         context.log.info(f"{stretch.name} {start}..{end}: {outcome.message}")
         for target in topological(targets, context.assets_def.asset_deps):
-            yield MaterializeResult(asset_key=target.key, metadata={
-                "window": window, "skip_reason": MetadataValue.text(outcome.skip_reason or "")})
+            yield MaterializeResult(
+                asset_key=target.key,
+                metadata={"window": window, "skip_reason": MetadataValue.text(outcome.skip_reason or "")},
+            )
         return
     for event in events:
         message = DbtCoreCliEventMessage(raw_event=event, event_history_metadata={})
-        for dagster_event in message.to_default_asset_events(manifest=layout.manifest,
-                                                             dagster_dbt_translator=translator, context=context):
+        for dagster_event in message.to_default_asset_events(
+            manifest=layout.manifest, dagster_dbt_translator=translator, context=context
+        ):
             if isinstance(dagster_event, Output):
-                dagster_event = dagster_event.with_metadata({**dagster_event.metadata, "window": window,
-                                                             **step.plan_metadata})
-                step.plan_metadata = {}              # the run's plan once, on its first output
+                dagster_event = dagster_event.with_metadata(
+                    {**dagster_event.metadata, "window": window, **step.plan_metadata}
+                )
+                step.plan_metadata = {}  # the run's plan once, on its first output
             yield dagster_event
     if outcome.failed:
-        raise Failure(description=f"dbt build {start}..{end} failed (gates stop downstream):\n{outcome.message}",
-                      metadata={"failed_nodes": MetadataValue.int(len(outcome.dbt.failed_nodes) if outcome.dbt else 0)})
+        raise Failure(
+            description=f"dbt build {start}..{end} failed (gates stop downstream):\n{outcome.message}",
+            metadata={"failed_nodes": MetadataValue.int(len(outcome.dbt.failed_nodes) if outcome.dbt else 0)},
+        )
 
 
 def build_dbt_assets(layout: PipelineLayout, manifest: Path) -> list:

@@ -31,9 +31,14 @@ PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 def _project_inputs(project_dir: Path) -> list[Path]:
     config = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
     folders: list[str] = []
-    for key, default in (("model-paths", ["models"]), ("test-paths", ["tests"]), ("macro-paths", ["macros"]),
-                         ("seed-paths", ["seeds"]), ("snapshot-paths", ["snapshots"]),
-                         ("analysis-paths", ["analyses"])):
+    for key, default in (
+        ("model-paths", ["models"]),
+        ("test-paths", ["tests"]),
+        ("macro-paths", ["macros"]),
+        ("seed-paths", ["seeds"]),
+        ("snapshot-paths", ["snapshots"]),
+        ("analysis-paths", ["analyses"]),
+    ):
         folders.extend(config.get(key, default))
     files = [project_dir / name for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")]
     for folder in folders:
@@ -47,8 +52,9 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     digest = hashlib.sha256()
     digest.update(os.environ.get("NBA_PIPELINE_TARGET", "dev").encode())
     for path in _project_inputs(project_dir):
-        digest.update(str(path.relative_to(project_dir.parent) if path.is_relative_to(project_dir.parent)
-                          else path).encode())
+        digest.update(
+            str(path.relative_to(project_dir.parent) if path.is_relative_to(project_dir.parent) else path).encode()
+        )
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
@@ -68,12 +74,28 @@ def ensure_manifest(project: DbtProject = DBT_PROJECT) -> Path:
         try:
             if manifest.exists() and stamp.exists() and stamp.read_text().strip() == fingerprint:
                 return manifest
-            command = [dbt_executable(), "parse", "--quiet", "--project-dir", str(project.project_dir),
-                       "--profiles-dir", str(project.profiles_dir), "--target-path", str(manifest.parent)]
-            result = subprocess.run(command, cwd=project.project_dir, env={**os.environ, **window_env(None, None), "DBT_USE_COLORS": "false"},
-                                    capture_output=True, text=True)
+            command = [
+                dbt_executable(),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(project.project_dir),
+                "--profiles-dir",
+                str(project.profiles_dir),
+                "--target-path",
+                str(manifest.parent),
+            ]
+            result = subprocess.run(
+                command,
+                cwd=project.project_dir,
+                env={**os.environ, **window_env(None, None), "DBT_USE_COLORS": "false"},
+                capture_output=True,
+                text=True,
+            )
             if result.returncode != 0 or not manifest.exists():
-                raise RuntimeError(f"dbt parse failed ({' '.join(command)}):\n{result.stdout[-4000:]}{result.stderr[-2000:]}")
+                raise RuntimeError(
+                    f"dbt parse failed ({' '.join(command)}):\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
+                )
             stamp.write_text(fingerprint)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

@@ -63,7 +63,7 @@ def _after_run(plan_context, run_id: str, failed: bool) -> None:
         with writer_lock(warehouse, f"dagster run {run_id}", say=say), connect_writer(warehouse, say=say) as con:
             close_run(con, run_id, "failed" if failed else "success")
         sync_warehouse(warehouse, plan_context.instance, say=say)
-    except WarehouseBusy as error:         # the sensor syncs later; the record stays `running` until then
+    except WarehouseBusy as error:  # the sensor syncs later; the record stays `running` until then
         plan_context.log.warning(f"after the run: {error}")
 
 

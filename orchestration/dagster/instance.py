@@ -20,7 +20,8 @@ wins.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import yaml
 from dagster import DagsterInstance, Field, IntSource
@@ -49,14 +50,21 @@ class PipelineInstance(DagsterInstance):
     @staticmethod
     def config_defaults(base_dir: str) -> Mapping[str, ConfigurableClassData | None]:
         defaults = dict(InstanceRef.config_defaults(base_dir))
-        event_log = ConfigurableClassData(EVENT_LOG_MODULE, EVENT_LOG_CLASS,
-                                          yaml.dump({"base_dir": os.path.join(base_dir, "history")}))
+        event_log = ConfigurableClassData(
+            EVENT_LOG_MODULE, EVENT_LOG_CLASS, yaml.dump({"base_dir": os.path.join(base_dir, "history")})
+        )
         defaults["event_log_storage"] = event_log
         defaults["storage"] = ConfigurableClassData(
-            "dagster._core.storage.legacy_storage", "CompositeStorage",
-            yaml.dump({"run_storage": _class_data(defaults["run_storage"]),
-                       "event_log_storage": _class_data(event_log),
-                       "schedule_storage": _class_data(defaults["schedule_storage"])}))
+            "dagster._core.storage.legacy_storage",
+            "CompositeStorage",
+            yaml.dump(
+                {
+                    "run_storage": _class_data(defaults["run_storage"]),
+                    "event_log_storage": _class_data(event_log),
+                    "schedule_storage": _class_data(defaults["schedule_storage"]),
+                }
+            ),
+        )
         return defaults
 
     def _get_event_batch_size(self) -> int:

@@ -1,6 +1,5 @@
 """Jobs: the daily pipeline (every asset over yesterday..today) and the backfill alert digest."""
 
-
 from dagster import AssetSelection, Config, OpExecutionContext, define_asset_job, job, op
 
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
@@ -14,13 +13,14 @@ RANGE_RUN_DESCRIPTION = (
     "cascade extends it to the later dates of the season already built; in strict mode a date whose lookback "
     "window has a gap upstream is BLOCKED (the step fails naming the missing dates and the command that fills "
     "them); then one build per stretch of phases. Its first step logs that plan and attaches it (dates per "
-    "phase, estimated duration from this warehouse's history) as `backfill_plan` metadata.")
+    "phase, estimated duration from this warehouse's history) as `backfill_plan` metadata."
+)
 
 daily_pipeline_job = define_asset_job(
     "daily_pipeline",
     selection=AssetSelection.all(),
     description="Every phase over a window of game dates (the daily schedule: yesterday's results through "
-                "grading, today's context and predictions), one run for the window. " + RANGE_RUN_DESCRIPTION,
+    "grading, today's context and predictions), one run for the window. " + RANGE_RUN_DESCRIPTION,
 )
 
 
@@ -33,8 +33,10 @@ def send_alert_digest(context: OpExecutionContext, config: DigestConfig, pipelin
     warehouse = pipeline.warehouse()
     with writer_lock(warehouse, "dagster send_alert_digest", say=context.log.info), connect_writer(warehouse) as con:
         digest = send_digest(con, config.backfill_id, logger=context.log)
-    context.log.info(f"digest for backfill {config.backfill_id}: "
-                     + (f"{digest.total} alert(s) delivered" if digest else "nothing pending"))
+    context.log.info(
+        f"digest for backfill {config.backfill_id}: "
+        + (f"{digest.total} alert(s) delivered" if digest else "nothing pending")
+    )
 
 
 # its own resources: a sensor's job missing them is copied by Definitions with a Beta parameter (a warning)

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVER_USER = "postgres"          # the system user Debian's package creates
+SERVER_USER = "postgres"  # the system user Debian's package creates
 DATABASE = "dagster"
 START_TIMEOUT_SECONDS = 60
 
@@ -45,8 +45,9 @@ def postgres_bin_dir() -> Path:
         return Path(os.path.realpath(on_path)).parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
     if not candidates:
-        raise PostgresNotInstalled("PostgreSQL is not installed: apt-get install postgresql-15 "
-                                  "(python3 dev.py test installs it)")
+        raise PostgresNotInstalled(
+            "PostgreSQL is not installed: apt-get install postgresql-15 (python3 dev.py test installs it)"
+        )
     return Path(candidates[-1]).parent
 
 
@@ -74,8 +75,13 @@ class LocalPostgres:
 
     def env(self, database: str | None = None) -> dict[str, str]:
         """The settings dagster.postgres.yaml reads (a password is needed only off this machine)."""
-        return {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(self.port), "DAGSTER_PG_USER": self.user,
-                "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": database or self.database}
+        return {
+            "DAGSTER_PG_HOST": "127.0.0.1",
+            "DAGSTER_PG_PORT": str(self.port),
+            "DAGSTER_PG_USER": self.user,
+            "DAGSTER_PG_PASSWORD": "",
+            "DAGSTER_PG_DB": database or self.database,
+        }
 
     def url(self, database: str | None = None) -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database or self.database}"
@@ -99,11 +105,32 @@ class LocalPostgres:
         if os.geteuid() == 0:
             shutil.chown(folder, SERVER_USER, SERVER_USER)
         server = cls(folder=folder, port=_free_port(), bin_dir=bin_dir)
-        server._run("initdb", "-D", str(server.data_dir), "-U", server.user, "--auth=trust",
-                    "-E", "UTF8", "--no-locale", "--no-sync")
+        server._run(
+            "initdb",
+            "-D",
+            str(server.data_dir),
+            "-U",
+            server.user,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
         options = f"-c listen_addresses=127.0.0.1 -p {server.port} -k {folder}"
-        server._run("pg_ctl", "-D", str(server.data_dir), "-l", str(folder / "server.log"), "-o", options,
-                    "-t", str(START_TIMEOUT_SECONDS), "-w", "start")
+        server._run(
+            "pg_ctl",
+            "-D",
+            str(server.data_dir),
+            "-l",
+            str(folder / "server.log"),
+            "-o",
+            options,
+            "-t",
+            str(START_TIMEOUT_SECONDS),
+            "-w",
+            "start",
+        )
         try:
             server.create_database(server.database)
         except BaseException:
@@ -114,8 +141,10 @@ class LocalPostgres:
     def stop(self) -> None:
         """`pg_ctl stop` (fast shutdown) and the cluster's folder removed."""
         if self.data_dir.exists():
-            subprocess.run(_as_server_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast",
-                                            "-w", "stop"]), capture_output=True)
+            subprocess.run(
+                _as_server_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"]),
+                capture_output=True,
+            )
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> LocalPostgres:

@@ -13,11 +13,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from orchestration.run_modes import range_tags  # noqa: F401  (re-exported for the tests and bench)
 from orchestration.paths import PROJECT_ROOT
+from orchestration.run_modes import range_tags  # noqa: F401  (re-exported for the tests and bench)
 
-DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"                     # local: SQLite under DAGSTER_HOME
-DAGSTER_POSTGRES_YAML = PROJECT_ROOT / "dagster.postgres.yaml"   # production: PostgreSQL (DAGSTER_PG_*)
+DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"  # local: SQLite under DAGSTER_HOME
+DAGSTER_POSTGRES_YAML = PROJECT_ROOT / "dagster.postgres.yaml"  # production: PostgreSQL (DAGSTER_PG_*)
 
 
 def prepare_dagster_home(home: Path, settings: Path = DAGSTER_YAML) -> Path:
@@ -35,8 +35,17 @@ def dagster_bin(name: str = "dagster") -> str:
 
 
 def materialize_command(start: date | str, end: date | str, select: str = "*", tags: dict | None = None) -> list[str]:
-    command = [dagster_bin(), "asset", "materialize", "-m", "orchestration.definitions",
-               "--select", select, "--partition-range", f"{start}...{end}"]
+    command = [
+        dagster_bin(),
+        "asset",
+        "materialize",
+        "-m",
+        "orchestration.definitions",
+        "--select",
+        select,
+        "--partition-range",
+        f"{start}...{end}",
+    ]
     if tags:
         import json
 
@@ -46,8 +55,14 @@ def materialize_command(start: date | str, end: date | str, select: str = "*", t
 
 def pipeline_env(home: Path, warehouse: Path, landing: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"DAGSTER_HOME": str(home), "NBA_PIPELINE_DUCKDB": str(warehouse),
-                "NBA_PIPELINE_LANDING": str(landing), "DAGSTER_DISABLE_TELEMETRY": "1"})
+    env.update(
+        {
+            "DAGSTER_HOME": str(home),
+            "NBA_PIPELINE_DUCKDB": str(warehouse),
+            "NBA_PIPELINE_LANDING": str(landing),
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+        }
+    )
     env.update(extra)
     return env
 

@@ -5,8 +5,8 @@ into runs). Wired by `orchestration.definitions`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import duckdb
 
@@ -16,8 +16,8 @@ from orchestration.monitoring.healing import DEFAULT_MAX_AGE_DAYS, healing_reque
 from orchestration.phases import PHASES
 from orchestration.warehouse_lock import WarehouseBusy, connect_writer, writer_lock
 
-
 # ---------------------------------------------------------------- coverage as metadata
+
 
 def coverage_metadata(con: duckdb.DuckDBPyConnection, scan: ScanResult | None = None) -> dict:
     """Dagster metadata: the status table as Markdown, percentages per phase, open gaps.
@@ -36,13 +36,19 @@ def coverage_metadata(con: duckdb.DuckDBPyConnection, scan: ScanResult | None = 
             metadata[f"phase_{number}_dates_missing"] = MetadataValue.int(phase.dates_missing)
             metadata[f"phase_{number}_dates_blocked"] = MetadataValue.int(phase.dates_blocked)
     metadata["open_gaps"] = MetadataValue.int(len(scan.open_gaps if scan is not None else open_gaps(con)))
-    metadata["patterns"] = MetadataValue.md(patterns_report(con).markdown())     # `nba-pipeline report patterns`
+    metadata["patterns"] = MetadataValue.md(patterns_report(con).markdown())  # `nba-pipeline report patterns`
     return metadata
 
 
-def build_coverage_asset(resource_key: str = "pipeline", key: str = "pipeline_coverage",
-                         group_name: str = "monitoring", pool: str | None = None,
-                         partitions_def=None, backfill_policy=None, deps: Sequence = ()):
+def build_coverage_asset(
+    resource_key: str = "pipeline",
+    key: str = "pipeline_coverage",
+    group_name: str = "monitoring",
+    pool: str | None = None,
+    partitions_def=None,
+    backfill_policy=None,
+    deps: Sequence = (),
+):
     """An asset that scans gaps and reports coverage of the WHOLE warehouse as its metadata
     (the web UI shows the table on the asset's page).
 
@@ -55,14 +61,24 @@ def build_coverage_asset(resource_key: str = "pipeline", key: str = "pipeline_co
 
     # a multi-asset of one spec: `@asset(backfill_policy=...)` is a Beta parameter (a warning at every load),
     # the multi-asset's is not
-    spec = AssetSpec(key, group_name=group_name, deps=list(deps),
-                     description="Coverage per season and phase (schedule vs each phase's tables) and the open gaps, "
-                                 "for the whole warehouse, and the pipeline's patterns (`nba-pipeline report "
-                                 "patterns`: durations, skips, breakers, alerts, duplicate processing, gaps, "
-                                 "healing), refreshed by every run that reaches it.")
+    spec = AssetSpec(
+        key,
+        group_name=group_name,
+        deps=list(deps),
+        description="Coverage per season and phase (schedule vs each phase's tables) and the open gaps, "
+        "for the whole warehouse, and the pipeline's patterns (`nba-pipeline report "
+        "patterns`: durations, skips, breakers, alerts, duplicate processing, gaps, "
+        "healing), refreshed by every run that reaches it.",
+    )
 
-    @multi_asset(name=key, specs=[spec], required_resource_keys={resource_key}, pool=pool,
-                 partitions_def=partitions_def, backfill_policy=backfill_policy)
+    @multi_asset(
+        name=key,
+        specs=[spec],
+        required_resource_keys={resource_key},
+        pool=pool,
+        partitions_def=partitions_def,
+        backfill_policy=backfill_policy,
+    )
     def _coverage(context):
         warehouse = getattr(context.resources, resource_key).warehouse()
         with writer_lock(warehouse, f"dagster {key}", say=context.log.info), connect_writer(warehouse) as con:
@@ -101,15 +117,18 @@ def build_gap_healing_sensor(
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=default_status or DefaultSensorStatus.STOPPED,
         asset_selection=target,
-        description=(f"Scans the warehouse for gaps between phases (missing or stale dates) and launches one run "
-                     f"per contiguous range, extended by the forward cascade; gaps older than {max_age_days} days "
-                     f"raise an alert instead."),
+        description=(
+            f"Scans the warehouse for gaps between phases (missing or stale dates) and launches one run "
+            f"per contiguous range, extended by the forward cascade; gaps older than {max_age_days} days "
+            f"raise an alert instead."
+        ),
     )
     def _gap_healing(context):
         try:
-            requests, reason = healing_requests(warehouse, max_age_days=max_age_days,
-                                                retrigger_after_minutes=retrigger_after_minutes)
-        except (WarehouseBusy, duckdb.IOException) as error:      # a writer holds the file: next tick
+            requests, reason = healing_requests(
+                warehouse, max_age_days=max_age_days, retrigger_after_minutes=retrigger_after_minutes
+            )
+        except (WarehouseBusy, duckdb.IOException) as error:  # a writer holds the file: next tick
             return SkipReason(f"warehouse busy: {error}")
         if not requests:
             return SkipReason(reason)
@@ -128,8 +147,12 @@ def build_gap_healing_sensor(
     return _gap_healing
 
 
-def build_warehouse_sync_sensor(keys_by_phase: dict, name: str = "warehouse_sync_sensor",
-                                minimum_interval_seconds: int = 60, warehouse: Path | None = None):
+def build_warehouse_sync_sensor(
+    keys_by_phase: dict,
+    name: str = "warehouse_sync_sensor",
+    minimum_interval_seconds: int = 60,
+    warehouse: Path | None = None,
+):
     """A sensor that keeps the instance's partitions equal to the warehouse's coverage
     (warehouse_sync.py), for builds Dagster did not run: a plain `dbt build`, a command on
     another machine. Running by default; it only reads the warehouse."""
@@ -139,10 +162,13 @@ def build_warehouse_sync_sensor(keys_by_phase: dict, name: str = "warehouse_sync
     from orchestration.paths import warehouse_path
     from orchestration.warehouse_lock import WarehouseUnreadable, reading
 
-    @sensor(name=name, minimum_interval_seconds=minimum_interval_seconds,
-            default_status=DefaultSensorStatus.RUNNING,
-            description="Keeps every asset's materialized partitions equal to the dates the warehouse holds "
-                        "complete (present, fresh, gates passed), whoever built them.")
+    @sensor(
+        name=name,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Keeps every asset's materialized partitions equal to the dates the warehouse holds "
+        "complete (present, fresh, gates passed), whoever built them.",
+    )
     def _warehouse_sync(context):
         path = warehouse or warehouse_path()
         if not path.exists():

@@ -9,7 +9,6 @@ window, in one transaction (a rerun changes nothing; a killed load leaves
 nothing half-written). The registries are upserted by every load.
 """
 
-
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Failure, MaterializeResult, MetadataValue, multi_asset
 
 from orchestration.dagster.checks import RAW_COVERAGE_CHECK, raw_coverage_result
@@ -37,8 +36,14 @@ def raw_key(table: str) -> AssetKey:
 
 
 RAW_SPECS = [
-    AssetSpec(raw_key(table), description=_DESCRIPTIONS[table], group_name=group_name(RAW_PHASE),
-              kinds={"python", "duckdb"}, tags={PHASE_TAG: str(RAW_PHASE)}, skippable=True)
+    AssetSpec(
+        raw_key(table),
+        description=_DESCRIPTIONS[table],
+        group_name=group_name(RAW_PHASE),
+        kinds={"python", "duckdb"},
+        tags={PHASE_TAG: str(RAW_PHASE)},
+        skippable=True,
+    )
     for table in RAW_TABLES
 ]
 
@@ -55,17 +60,22 @@ RAW_SPECS = [
 def nba_raw_landing(context: AssetExecutionContext, pipeline: PipelineResource):
     selected = [table for table in RAW_TABLES if raw_key(table) in context.selected_asset_keys]
     dated = [table for table in selected if table in DATED_RAW_TABLES]
-    targets = [AssetTarget(raw_key(table), RAW_PHASE, f"{RAW_SCHEMA}.{table}" if table in DATED_RAW_TABLES else None)
-               for table in selected]
+    targets = [
+        AssetTarget(raw_key(table), RAW_PHASE, f"{RAW_SCHEMA}.{table}" if table in DATED_RAW_TABLES else None)
+        for table in selected
+    ]
     landing = pipeline.landing()
     step = DagsterStep(context, pipeline, "nba_raw_landing", targets, landing=landing, load_tables=dated)
     with step.held():
         outcome = step.execute(LoadStep(PHASES_BY_NUMBER[RAW_PHASE]), step.start, step.end)
-        coverage = raw_coverage_result(step.run, step.start, step.end) \
-            if RAW_COVERAGE_CHECK.key in context.selected_asset_check_keys else None
+        coverage = (
+            raw_coverage_result(step.run, step.start, step.end)
+            if RAW_COVERAGE_CHECK.key in context.selected_asset_check_keys
+            else None
+        )
     if outcome.failed:
         raise Failure(description=outcome.message)
-    if outcome.status == "skipped":             # an open circuit, an old date in normal mode: nothing loaded
+    if outcome.status == "skipped":  # an open circuit, an old date in normal mode: nothing loaded
         context.log.warning(f"load skipped ({outcome.skip_reason}): {outcome.message}")
         return
     report = outcome.load
@@ -73,8 +83,10 @@ def nba_raw_landing(context: AssetExecutionContext, pipeline: PipelineResource):
         context.log.info(report.summary())
     for table in selected:
         table_report = report.tables.get(table) if report is not None else None
-        metadata = {"landing": MetadataValue.path(str(landing)),
-                    "window": MetadataValue.text(f"{step.start}..{step.end}")}
+        metadata = {
+            "landing": MetadataValue.path(str(landing)),
+            "window": MetadataValue.text(f"{step.start}..{step.end}"),
+        }
         if table_report is not None:
             metadata["rows_loaded"] = MetadataValue.int(table_report.rows_loaded)
             metadata["rows_quarantined"] = MetadataValue.int(table_report.rows_quarantined)

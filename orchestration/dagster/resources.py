@@ -26,10 +26,14 @@ class PipelineResource(ConfigurableResource):
     strict: bool = Field(default=True, description="Strict mode: BLOCK dates whose upstream lookback window has gaps")
     cascade: bool = Field(default=True, description="Forward cascade: rebuild later dates of the season already built")
     backfill_mode: bool | None = Field(
-        default=None, description="None: on for runs of a backfill (tag dagster/backfill); true/false forces it")
+        default=None, description="None: on for runs of a backfill (tag dagster/backfill); true/false forces it"
+    )
     recent_days: int = Field(
-        default=30, description="Normal mode: schedule/sensor runs whose dates are all older than this many days "
-                                "are skipped (the gap healer's age limit)")
+        default=30,
+        description="Normal mode: schedule/sensor runs whose dates are all older than this many days "
+        "are skipped (the gap healer's age limit)",
+    )
+
     def warehouse(self) -> Path:
         return Path(self.duckdb_path).resolve() if self.duckdb_path else warehouse_path()
 

@@ -16,10 +16,10 @@ Here only what is Dagster's own:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterator
 
 from dagster import AssetKey, Failure, MetadataValue
 
@@ -37,7 +37,7 @@ class AssetTarget:
 
     key: AssetKey
     phase: int
-    relation: str | None = None       # "schema.table" with a game_date column; None: nothing to count
+    relation: str | None = None  # "schema.table" with a game_date column; None: nothing to count
 
     @property
     def name(self) -> str:
@@ -59,13 +59,21 @@ class DagsterStep:
         self.context = context
         self.targets = targets
         self.start, self.end = partition_window(context)
-        mode = resolve_mode(dict(context.run.tags), pipeline.strict, pipeline.cascade, pipeline.backfill_mode,
-                            pipeline.recent_days)
-        self.run = PipelineRun(pipeline.warehouse(), mode, run_id=context.run.run_id, runner="dagster",
-                               command=f"dagster run {context.run.job_name}", say=context.log.info,
-                               backfill_id=mode.backfill_id, **run_options)
+        mode = resolve_mode(
+            dict(context.run.tags), pipeline.strict, pipeline.cascade, pipeline.backfill_mode, pipeline.recent_days
+        )
+        self.run = PipelineRun(
+            pipeline.warehouse(),
+            mode,
+            run_id=context.run.run_id,
+            runner="dagster",
+            command=f"dagster run {context.run.job_name}",
+            say=context.log.info,
+            backfill_id=mode.backfill_id,
+            **run_options,
+        )
         context.log.info(f"{source}: {self.start}..{self.end} on {self.run.warehouse} ({mode.describe()})")
-        self.plan_metadata: dict = {}            # the run's plan, on the first planning step's first output
+        self.plan_metadata: dict = {}  # the run's plan, on the first planning step's first output
 
     def preview_run(self) -> None:
         """On the run's first step that plans (after the load, if the run loads): what the whole range run
@@ -76,19 +84,23 @@ class DagsterStep:
         from orchestration.step_history import STEP_RUNS
 
         with self.run.connect() as con:
-            planned_before = con.execute(f"select count(*) from {STEP_RUNS} where run_id = ? and step != 'load'",
-                                         [self.run.run_id]).fetchone()[0]
+            planned_before = con.execute(
+                f"select count(*) from {STEP_RUNS} where run_id = ? and step != 'load'", [self.run.run_id]
+            ).fetchone()[0]
             if planned_before:
                 return
-            preview = preview_backfill(con, self.start, self.end, list(DBT_PHASES), cascade=self.run.mode.cascade,
-                                       strict=self.run.mode.strict)
+            preview = preview_backfill(
+                con, self.start, self.end, list(DBT_PHASES), cascade=self.run.mode.cascade, strict=self.run.mode.strict
+            )
         text = preview.describe().replace("dry run: nothing is written. ", "plan of this run: ", 1)
         self.context.log.info(text)
-        self.plan_metadata = {"backfill_plan": MetadataValue.md(f"```\n{text}\n```"),
-                              "backfill_plan_json": MetadataValue.json(preview.as_dict())}
+        self.plan_metadata = {
+            "backfill_plan": MetadataValue.md(f"```\n{text}\n```"),
+            "backfill_plan_json": MetadataValue.json(preview.as_dict()),
+        }
 
     @contextmanager
-    def held(self) -> Iterator["DagsterStep"]:
+    def held(self) -> Iterator[DagsterStep]:
         """The warehouse held for the step's writes (against `nba-pipeline` and other runs' steps), and
         the Dagster run recorded in pipeline_runs when this is its first step."""
         with self.run.lock():
@@ -105,17 +117,22 @@ class DagsterStep:
             return self.start, plan.end
         blocked_days = sorted({day for blocked in plan.blocked for day in blocked.dates})
         in_run = [day for day in blocked_days if self.start <= day <= self.end]
-        text = "\n".join(f"{blocked.message()}\n  or in Dagster: {blocked.dagster_fix_command(plan.end)}"
-                         for blocked in plan.blocked)
+        text = "\n".join(
+            f"{blocked.message()}\n  or in Dagster: {blocked.dagster_fix_command(plan.end)}" for blocked in plan.blocked
+        )
         if in_run:
             self.run.record_blocked(plan, tables_by_phase(self.targets), skip_others=(self.start, plan.end))
             self.tag_pending_alerts()
-            raise Failure(description=text, metadata={
-                "blocked_dates": MetadataValue.text(", ".join(d.isoformat() for d in in_run)),
-                "missing_upstream": MetadataValue.text(", ".join(
-                    d.isoformat() for b in plan.blocked for d in b.missing_upstream)),
-                "fix": MetadataValue.text("\n".join(b.fix_command for b in plan.blocked)),
-            })
+            raise Failure(
+                description=text,
+                metadata={
+                    "blocked_dates": MetadataValue.text(", ".join(d.isoformat() for d in in_run)),
+                    "missing_upstream": MetadataValue.text(
+                        ", ".join(d.isoformat() for b in plan.blocked for d in b.missing_upstream)
+                    ),
+                    "fix": MetadataValue.text("\n".join(b.fix_command for b in plan.blocked)),
+                },
+            )
         self.run.record_blocked(plan, tables_by_phase(self.targets), severity="warning")
         self.tag_pending_alerts()
         self.context.log.warning("forward cascade stopped, later dates stay stale:\n" + text)

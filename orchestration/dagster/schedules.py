@@ -5,15 +5,13 @@ final results through grading (phases 2-6), today's schedule, context and
 predictions. Normal mode (not a backfill): strict, alerts one by one.
 """
 
-
 from datetime import timedelta
 
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, schedule
 
 from orchestration.dagster.jobs import daily_pipeline_job
-from orchestration.run_modes import range_tags
 from orchestration.dagster.partitions import GAME_DATE_TIMEZONE
-
+from orchestration.run_modes import range_tags
 
 
 def daily_run_request(today) -> RunRequest:

@@ -11,9 +11,15 @@ materialized, its check `<step>_succeeded` fails (warning, not blocking), run
 history records `failed` and an alert is raised.
 """
 
-
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetSpec, MaterializeResult, \
-    MetadataValue, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
 
 from orchestration.dagster.checks import step_check_spec
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
@@ -28,22 +34,32 @@ def run_python_step(context: AssetExecutionContext, pipeline: PipelineResource, 
     step = DagsterStep(context, pipeline, f"step {assets.reference}", targets)
     with step.held():
         start, end = step.plan([assets.phase])
-        outcome = step.run.execute_step(assets.step, start, end)      # recorded under the step's name, as in the CLI
+        outcome = step.run.execute_step(assets.step, start, end)  # recorded under the step's name, as in the CLI
         step.tag_pending_alerts()
     context.log.info(f"step {assets.reference}: {outcome.status} {outcome.message}")
-    if outcome.status == "skipped":             # an open circuit, unchanged inputs, an old date: nothing written
-        yield AssetCheckResult(check_name=f"{assets.name}_succeeded", asset_key=assets.keys[0], passed=True,
-                               severity=AssetCheckSeverity.WARN,
-                               metadata={"skipped": MetadataValue.text(f"{outcome.skip_reason}: {outcome.message}")})
+    if outcome.status == "skipped":  # an open circuit, unchanged inputs, an old date: nothing written
+        yield AssetCheckResult(
+            check_name=f"{assets.name}_succeeded",
+            asset_key=assets.keys[0],
+            passed=True,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"skipped": MetadataValue.text(f"{outcome.skip_reason}: {outcome.message}")},
+        )
         return
-    metadata = {"status": MetadataValue.text(outcome.python.status if outcome.python else outcome.status),
-                "rows_written": MetadataValue.int(outcome.python.rows_written if outcome.python else 0),
-                "window": MetadataValue.text(f"{start}..{end}")}
+    metadata = {
+        "status": MetadataValue.text(outcome.python.status if outcome.python else outcome.status),
+        "rows_written": MetadataValue.int(outcome.python.rows_written if outcome.python else 0),
+        "window": MetadataValue.text(f"{start}..{end}"),
+    }
     for key in assets.keys:
         yield MaterializeResult(asset_key=key, metadata=metadata)
-    yield AssetCheckResult(check_name=f"{assets.name}_succeeded", asset_key=assets.keys[0], passed=not outcome.failed,
-                           severity=AssetCheckSeverity.WARN,
-                           metadata={"message": MetadataValue.text(outcome.message or "")})
+    yield AssetCheckResult(
+        check_name=f"{assets.name}_succeeded",
+        asset_key=assets.keys[0],
+        passed=not outcome.failed,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"message": MetadataValue.text(outcome.message or "")},
+    )
 
 
 def build_step_assets(layout: PipelineLayout) -> list:
@@ -51,12 +67,20 @@ def build_step_assets(layout: PipelineLayout) -> list:
 
 
 def _step_asset(assets: StepAssets):
-    specs = [AssetSpec(key, deps=assets.deps, group_name=group_name(assets.phase.number), kinds={"python", "duckdb"},
-                       tags={PHASE_TAG: str(assets.phase.number)}, skippable=True,
-                       description=f"Written by the Python step {assets.reference} (phases.py), "
-                                   f"between the Phase {assets.phase.number - 1} and Phase {assets.phase.number} "
-                                   "dbt builds.")
-             for key in assets.keys]
+    specs = [
+        AssetSpec(
+            key,
+            deps=assets.deps,
+            group_name=group_name(assets.phase.number),
+            kinds={"python", "duckdb"},
+            tags={PHASE_TAG: str(assets.phase.number)},
+            skippable=True,
+            description=f"Written by the Python step {assets.reference} (phases.py), "
+            f"between the Phase {assets.phase.number - 1} and Phase {assets.phase.number} "
+            "dbt builds.",
+        )
+        for key in assets.keys
+    ]
 
     @multi_asset(
         name=f"step_{assets.name}",

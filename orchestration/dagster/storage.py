@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as db
 from dagster import AssetKey, DagsterEventType, EventLogEntry, Field, StringSource
@@ -115,12 +116,19 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
         planned = event.dagster_event.event_specific_data
         partition_keys = planned.partitions_subset.get_partition_keys() if planned.partitions_subset else []
         with self.index_connection() as conn:
-            conn.execute(AssetCheckExecutionsTable.insert(), dict(
-                asset_key=planned.asset_key.to_string(), check_name=planned.check_name,
-                partition=partition_keys[0] if len(partition_keys) == 1 else None,
-                run_id=event.run_id, execution_status=AssetCheckExecutionRecordStatus.PLANNED.value,
-                evaluation_event=serialize_value(event), evaluation_event_timestamp=self._event_insert_timestamp(event),
-                evaluation_event_storage_id=event_id))
+            conn.execute(
+                AssetCheckExecutionsTable.insert(),
+                {
+                    "asset_key": planned.asset_key.to_string(),
+                    "check_name": planned.check_name,
+                    "partition": partition_keys[0] if len(partition_keys) == 1 else None,
+                    "run_id": event.run_id,
+                    "execution_status": AssetCheckExecutionRecordStatus.PLANNED.value,
+                    "evaluation_event": serialize_value(event),
+                    "evaluation_event_timestamp": self._event_insert_timestamp(event),
+                    "evaluation_event_storage_id": event_id,
+                },
+            )
 
     def _update_asset_check_evaluation(self, event, event_id) -> None:
         """The evaluation settles its run's PLANNED row for the check whatever partition each
@@ -130,21 +138,31 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
         evaluation = event.dagster_event.event_specific_data
         table = AssetCheckExecutionsTable
         with self.index_connection() as conn:
-            settled = conn.execute(table.update().where(
-                table.c.asset_key == evaluation.asset_key.to_string(),
-                table.c.check_name == evaluation.check_name,
-                table.c.run_id == event.run_id,
-                table.c.execution_status == AssetCheckExecutionRecordStatus.PLANNED.value,
-            ).values(
-                execution_status=(AssetCheckExecutionRecordStatus.SUCCEEDED.value if evaluation.passed
-                                  else AssetCheckExecutionRecordStatus.FAILED.value),
-                evaluation_event=serialize_value(event),
-                evaluation_event_timestamp=self._event_insert_timestamp(event),
-                evaluation_event_storage_id=event_id,
-                materialization_event_storage_id=(evaluation.target_materialization_data.storage_id
-                                                  if evaluation.target_materialization_data else None),
-                partition=db.func.coalesce(evaluation.partition, table.c.partition),
-            )).rowcount
+            settled = conn.execute(
+                table.update()
+                .where(
+                    table.c.asset_key == evaluation.asset_key.to_string(),
+                    table.c.check_name == evaluation.check_name,
+                    table.c.run_id == event.run_id,
+                    table.c.execution_status == AssetCheckExecutionRecordStatus.PLANNED.value,
+                )
+                .values(
+                    execution_status=(
+                        AssetCheckExecutionRecordStatus.SUCCEEDED.value
+                        if evaluation.passed
+                        else AssetCheckExecutionRecordStatus.FAILED.value
+                    ),
+                    evaluation_event=serialize_value(event),
+                    evaluation_event_timestamp=self._event_insert_timestamp(event),
+                    evaluation_event_storage_id=event_id,
+                    materialization_event_storage_id=(
+                        evaluation.target_materialization_data.storage_id
+                        if evaluation.target_materialization_data
+                        else None
+                    ),
+                    partition=db.func.coalesce(evaluation.partition, table.c.partition),
+                )
+            ).rowcount
         if not settled:
             super()._update_asset_check_evaluation(event, event_id)
 
@@ -160,8 +178,9 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
         setting = os.getenv(SUBSET_PLANNED_EVENTS)
         return True if setting is None else get_boolean_tag_value(setting)
 
-    def _ranged_planned_events(self, asset_key: AssetKey, after_storage_id: int | None = None,
-                               descending: bool = False) -> list[tuple[int, str, Sequence[str]]]:
+    def _ranged_planned_events(
+        self, asset_key: AssetKey, after_storage_id: int | None = None, descending: bool = False
+    ) -> list[tuple[int, str, Sequence[str]]]:
         """(storage id, run id, partition keys) of the asset's planned events that carry a
         partitions subset (stored with no partition), oldest first unless `descending`."""
         table = SqlEventLogStorageTable
@@ -189,18 +208,24 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
         """Dagster's answer (partitions whose latest planned event, stored per partition, has no
         materialization after it), with the ranged planned events read as one per partition: the
         asset status cache builds failed and in-progress partitions from this."""
-        attempts = dict(super().get_latest_asset_partition_materialization_attempts_without_materializations(
-            asset_key, after_storage_id))
+        attempts = dict(
+            super().get_latest_asset_partition_materialization_attempts_without_materializations(
+                asset_key, after_storage_id
+            )
+        )
         ranged = self._ranged_planned_events(asset_key, after_storage_id)
         if not ranged:
             return attempts
-        latest_planned = dict(self.get_latest_storage_id_by_partition(asset_key, PLANNED, after_cursor=after_storage_id))
+        latest_planned = dict(
+            self.get_latest_storage_id_by_partition(asset_key, PLANNED, after_cursor=after_storage_id)
+        )
         materialized = self.get_latest_storage_id_by_partition(
-            asset_key, DagsterEventType.ASSET_MATERIALIZATION, after_cursor=after_storage_id)
+            asset_key, DagsterEventType.ASSET_MATERIALIZATION, after_cursor=after_storage_id
+        )
         for storage_id, run_id, partition_keys in ranged:
             for partition in partition_keys:
                 if storage_id < latest_planned.get(partition, -1):
-                    continue                        # a later plan for this partition decides
+                    continue  # a later plan for this partition decides
                 latest_planned[partition] = storage_id
                 if storage_id > materialized.get(partition, -1):
                     attempts[partition] = (run_id, storage_id)
@@ -213,7 +238,7 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
     ) -> PlannedMaterializationInfo | None:
         info = super().get_latest_planned_materialization_info(asset_key, partition)
         if partition is None:
-            return info                             # the unfiltered query sees ranged events too
+            return info  # the unfiltered query sees ranged events too
         newer = self._ranged_planned_events(asset_key, info.storage_id if info else None, descending=True)
         for storage_id, run_id, partition_keys in newer:
             if partition in partition_keys:
@@ -237,9 +262,13 @@ class FastSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
                 conn.execute(SqlEventLogStorageTable.insert(), [self._event_to_row(event) for event in events])
                 last_id = conn.exec_driver_sql("select last_insert_rowid()").scalar_one()
                 ids = list(range(last_id - len(events) + 1, last_id + 1))
-                asset_events = [(event, event_id) for event, event_id in zip(events, ids)
-                                if event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS
-                                and event.dagster_event.asset_key]
+                asset_events = [
+                    (event, event_id)
+                    for event, event_id in zip(events, ids)
+                    if event.is_dagster_event
+                    and event.dagster_event_type in ASSET_EVENTS
+                    and event.dagster_event.asset_key
+                ]
                 if asset_events:
                     self._store_asset_event_tags(conn, [e for e, _ in asset_events], [i for _, i in asset_events])
                     last: dict = {}

@@ -16,10 +16,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from dagster import AssetDep, AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
@@ -42,9 +43,9 @@ class StepAssets:
     """A Python step of pipeline_steps.py as assets: what it writes and the models it reads."""
 
     step: PythonStep
-    keys: tuple[AssetKey, ...]           # what the step writes (its assets)
-    relations: dict = field(default_factory=dict, hash=False, compare=False)   # key -> "schema.table"
-    deps: tuple[AssetKey, ...] = ()       # the previous phases' models it reads
+    keys: tuple[AssetKey, ...]  # what the step writes (its assets)
+    relations: dict = field(default_factory=dict, hash=False, compare=False)  # key -> "schema.table"
+    deps: tuple[AssetKey, ...] = ()  # the previous phases' models it reads
 
     @property
     def name(self) -> str:
@@ -80,8 +81,11 @@ class PipelineLayout:
             else:
                 self.node_phase[unique_id] = phase
         if problems:
-            raise ValueError("dbt models without a phase_<n> tag of phases.py would never run under Dagster: "
-                             + ", ".join(problems) + ". Tag their folder in dbt_project.yml.")
+            raise ValueError(
+                "dbt models without a phase_<n> tag of phases.py would never run under Dagster: "
+                + ", ".join(problems)
+                + ". Tag their folder in dbt_project.yml."
+            )
 
     def key_of(self, unique_id: str) -> AssetKey:
         props = self.manifest["nodes"].get(unique_id) or self.manifest["sources"][unique_id]
@@ -105,13 +109,20 @@ class PipelineLayout:
             earlier = [n for n in numbers if n < phase.number]
             previous = next((n for n in reversed(earlier) if self.models_of_phase(n)), None)
             deps = tuple(self.key_of(uid) for uid in self.models_of_phase(previous)) if previous else ()
-            sources = sorted(
-                (uid for uid, source in self.manifest["sources"].items() if source["schema"] == phase.schema),
-            ) if len(phase.python_steps) == 1 and phase.schema != "nba_raw" else []
+            sources = (
+                sorted(
+                    (uid for uid, source in self.manifest["sources"].items() if source["schema"] == phase.schema),
+                )
+                if len(phase.python_steps) == 1 and phase.schema != "nba_raw"
+                else []
+            )
             if sources:
                 keys = tuple(self.key_of(uid) for uid in sources)
-                relations = {self.key_of(uid): f"{self.manifest['sources'][uid]['schema']}."
-                                               f"{self.manifest['sources'][uid]['name']}" for uid in sources}
+                relations = {
+                    self.key_of(uid): f"{self.manifest['sources'][uid]['schema']}."
+                    f"{self.manifest['sources'][uid]['name']}"
+                    for uid in sources
+                }
             else:
                 keys = (AssetKey([phase.schema, step.name]),)
                 relations = {}

@@ -36,15 +36,17 @@ SYNCED_FROM = "warehouse"
 
 @dataclass
 class SyncReport:
-    reported: int = 0               # runless materializations written
+    reported: int = 0  # runless materializations written
     wiped: list[AssetKey] | None = None
     assets: int = 0
 
     def describe(self) -> str:
         wiped = len(self.wiped or [])
-        return (f"Dagster synced with the warehouse: {self.reported} partition(s) reported"
-                + (f", {wiped} asset(s) reset (dates no longer complete)" if wiped else "")
-                + f" over {self.assets} asset(s)")
+        return (
+            f"Dagster synced with the warehouse: {self.reported} partition(s) reported"
+            + (f", {wiped} asset(s) reset (dates no longer complete)" if wiped else "")
+            + f" over {self.assets} asset(s)"
+        )
 
 
 def warehouse_state(con) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
@@ -80,9 +82,11 @@ def sync_partitions(instance: DagsterInstance, con, keys_by_phase: Mapping[int, 
                 report.wiped.append(key)
                 shown = set()
             for partition in sorted(target - shown):
-                instance.report_runless_asset_event(AssetMaterialization(
-                    asset_key=key, partition=partition,
-                    metadata={"synced_from": MetadataValue.text(SYNCED_FROM)}))
+                instance.report_runless_asset_event(
+                    AssetMaterialization(
+                        asset_key=key, partition=partition, metadata={"synced_from": MetadataValue.text(SYNCED_FROM)}
+                    )
+                )
                 report.reported += 1
     return report
 
@@ -108,8 +112,9 @@ def configured_instance() -> DagsterInstance | None:
     return DagsterInstance.get()
 
 
-def sync_warehouse(warehouse: Path, instance: DagsterInstance | None = None,
-                   say: Callable[[str], None] = print) -> SyncReport | None:
+def sync_warehouse(
+    warehouse: Path, instance: DagsterInstance | None = None, say: Callable[[str], None] = print
+) -> SyncReport | None:
     """Sync `instance` (default: the configured one; none: nothing to do) with the warehouse."""
     from orchestration.dagster.dbt_project import ensure_manifest
     from orchestration.dagster.translator import PipelineLayout

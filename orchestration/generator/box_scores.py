@@ -177,7 +177,7 @@ def pick_lineup(
 def _assign_minutes(rng: random.Random, lines: list[PlayerLine], total_seconds: int) -> None:
     playing = [ln for ln in lines if ln.played]
     base = []
-    for i, ln in enumerate(playing):
+    for i in range(len(playing)):
         m = STARTER_MINUTES[i] if i < 5 else BENCH_MINUTES[min(i - 5, len(BENCH_MINUTES) - 1)]
         base.append(m * rng.lognormvariate(0.0, 0.16))
     cap = 45 * 60

@@ -103,9 +103,9 @@ def _try_assign(
     for g in pool:
         remaining[g.home] += 1
         remaining[g.away] += 1
-    last_day: dict[str, date | None] = {t: None for t in remaining}
-    prev_day: dict[str, date | None] = {t: None for t in remaining}
-    b2b = {t: 0 for t in remaining}
+    last_day: dict[str, date | None] = dict.fromkeys(remaining)
+    prev_day: dict[str, date | None] = dict.fromkeys(remaining)
+    b2b = dict.fromkeys(remaining, 0)
     b2b_goal = {t: rng.uniform(*B2B_TARGET) for t in sorted(remaining)}
     last_pair: dict[tuple[str, str], date] = {}
     plan: list[list[Matchup]] = []
@@ -146,7 +146,7 @@ def _try_assign(
         scored.sort(reverse=True)
         busy: set[str] = set()
         today: list[int] = []
-        for s, idx in scored:
+        for _score, idx in scored:
             if len(today) >= target:
                 break
             g = pool[idx]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import gc
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 from orchestration.dataset_manifest import MANIFEST_FILE, generated_manifest, write_manifest
 
@@ -111,8 +111,14 @@ def generate_seasons(
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of small objects and no cycles: the collector only costs time here
     try:
-        return _generate(season_start_years, Path(out_dir), seed, faults or FaultConfig(), played_through,
-                         progress or (lambda message: None))
+        return _generate(
+            season_start_years,
+            Path(out_dir),
+            seed,
+            faults or FaultConfig(),
+            played_through,
+            progress or (lambda message: None),
+        )
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -127,7 +133,7 @@ def _generate(
     say: Callable[[str], None],
 ) -> GenerationSummary:
     started = time.perf_counter()
-    years = sorted(set(int(y) for y in season_start_years))
+    years = sorted({int(y) for y in season_start_years})
     if not years:
         raise ValueError("no seasons to generate")
     for year in years:
@@ -139,8 +145,10 @@ def _generate(
         if year != years[0]:
             advance_offseason(league, random.Random(f"{seed}:{year}:offseason"))
         if year in years:
-            say(f"simulating season {season_label(year)} ({years.index(year) + 1} of {len(years)}, "
-                f"{time.perf_counter() - started:.0f}s elapsed)")
+            say(
+                f"simulating season {season_label(year)} ({years.index(year) + 1} of {len(years)}, "
+                f"{time.perf_counter() - started:.0f}s elapsed)"
+            )
             games = simulate_season(league, year, seed)
             seasons.append(_season_rows(season_label(year), games, game_states(games, played_through), book, year))
     report = apply_faults(seasons, faults, random.Random(f"{seed}:faults"))

@@ -30,8 +30,8 @@ HOME_PATTERN = (True, True, False, False, True, False, True)  # is the higher se
 ROUND_START_SHARE = {2: 16 / 61, 3: 32 / 61, 4: 47 / 61}
 GAME_GAPS = (2, 2, 2, 2, 3, 3, 3)  # days between a series' games, drawn uniformly
 FINALS_GAPS = (2, 3, 3)
-MIN_GAP, MAX_GAP = 2, 3            # nobody plays on consecutive days; a series never pauses longer
-ROUND_REST = (2, 2, 3)             # days from the last feeder game to the next round's game 1
+MIN_GAP, MAX_GAP = 2, 3  # nobody plays on consecutive days; a series never pauses longer
+ROUND_REST = (2, 2, 3)  # days from the last feeder game to the next round's game 1
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class _Series:
     feeders: tuple[_Series, ...] = ()
     games: list[GameRecord] = field(default_factory=list)
     winner: str = ""
-    latest_start: date | None = None   # the latest game 1 that still lets every later round fit
+    latest_start: date | None = None  # the latest game 1 that still lets every later round fit
 
     @property
     def end(self) -> date:
@@ -171,10 +171,13 @@ def play_postseason(
 
     # The bracket, played round by round (series 0-3 East: 1v8, 4v5, 3v6, 2v7; 4-7 West).
     pairs = ((1, 8), (4, 5), (3, 6), (2, 7))
-    bracket = [[
-        _Series(1, 4 * ci + k, final_seeds[conf][hi][0], final_seeds[conf][lo][0])
-        for ci, conf in enumerate(CONFERENCES) for k, (hi, lo) in enumerate(pairs)
-    ]]
+    bracket = [
+        [
+            _Series(1, 4 * ci + k, final_seeds[conf][hi][0], final_seeds[conf][lo][0])
+            for ci, conf in enumerate(CONFERENCES)
+            for k, (hi, lo) in enumerate(pairs)
+        ]
+    ]
     for rnd in (1, 2, 3, 4):
         for s in bracket[-1]:
             _play_series(s, yy, play, dates.playoffs_start)
@@ -204,19 +207,21 @@ def play_postseason(
                 known = max(first_known[s.high], first_known[s.low])
             else:
                 done = max(f.end for f in s.feeders)
-                nominal = dates.playoffs_start + timedelta(days=round(ROUND_START_SHARE[rnd] * window)
-                                                           + rng.randint(0, 1))
+                nominal = dates.playoffs_start + timedelta(
+                    days=round(ROUND_START_SHARE[rnd] * window) + rng.randint(0, 1)
+                )
                 start = max(nominal, done + timedelta(days=rng.choice(ROUND_REST)))
                 known = done
             start = min(start, s.latest_start)
             if rnd == 4:  # the Finals end on the last game: game 1 no earlier than MAX_GAP days a game before
                 start = max(start, dates.last_game - timedelta(days=MAX_GAP * (len(s.games) - 1)))
-            if start < dates.playoffs_start or (rnd > 1 and start < max(f.end for f in s.feeders)
-                                                + timedelta(days=MIN_GAP)):
-                raise ValueError(f"season {start_year}: the playoffs cannot fit between {dates.playoffs_start} "
-                                 f"and {dates.last_game}")
-            _date_series(rng, s, start, FINALS_GAPS if rnd == 4 else GAME_GAPS,
-                         dates.last_game if rnd == 4 else None)
+            if start < dates.playoffs_start or (
+                rnd > 1 and start < max(f.end for f in s.feeders) + timedelta(days=MIN_GAP)
+            ):
+                raise ValueError(
+                    f"season {start_year}: the playoffs cannot fit between {dates.playoffs_start} and {dates.last_game}"
+                )
+            _date_series(rng, s, start, FINALS_GAPS if rnd == 4 else GAME_GAPS, dates.last_game if rnd == 4 else None)
             for rec in s.games:
                 rec.known_after = known
     return out

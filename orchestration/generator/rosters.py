@@ -175,7 +175,7 @@ def advance_offseason(league: League, rng: random.Random) -> None:
     for team in order:
         ids = league.rosters[team.abbreviation]
         while len(ids) < ROSTER_SIZE:
-            counts = {pos: 0 for pos in POSITION_SLOTS}
+            counts = dict.fromkeys(POSITION_SLOTS, 0)
             for pid in ids:
                 counts[league.players[pid].position] += 1
             need = max(POSITION_SLOTS, key=lambda pos: (POSITION_SLOTS[pos] - counts[pos], pos))

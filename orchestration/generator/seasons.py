@@ -95,20 +95,38 @@ def season_dates(start_year: int) -> SeasonDates:
         opening = _weekday_in_range(start_year, 10, 18, 1)
         last = _weekday_in_range(start_year + 1, 4, 8, 6)
         playoffs = last + timedelta(days=6)  # the Saturday after the play-in
-        return SeasonDates(start_year, opening, brk, last, no_games, last + timedelta(days=2), playoffs,
-                           playoffs + timedelta(days=DEFAULT_PLAYOFF_DAYS))
+        return SeasonDates(
+            start_year,
+            opening,
+            brk,
+            last,
+            no_games,
+            last + timedelta(days=2),
+            playoffs,
+            playoffs + timedelta(days=DEFAULT_PLAYOFF_DAYS),
+        )
     length = (calendar.regular_season_end - calendar.regular_season_start).days + 1
     low, high = REGULAR_SEASON_DAYS
     if not low <= length <= high:
         raise ValueError(
             f"season {calendar.season_label}: its regular season ran {length} days "
             f"({calendar.regular_season_start} .. {calendar.regular_season_end} in seeds/season_calendar.csv); "
-            f"the generator imitates standard 82-game seasons of {low}-{high} days and cannot fit one there")
+            f"the generator imitates standard 82-game seasons of {low}-{high} days and cannot fit one there"
+        )
     play_in = calendar.play_in_start
     if play_in is not None and play_in + timedelta(days=3) >= calendar.playoffs_start:
         raise ValueError(
             f"season {calendar.season_label}: the play-in ({play_in}) leaves no room for the generator's three "
-            f"play-in days before the playoffs ({calendar.playoffs_start})")
+            f"play-in days before the playoffs ({calendar.playoffs_start})"
+        )
     last_game = calendar.last_game or calendar.playoffs_start + timedelta(days=DEFAULT_PLAYOFF_DAYS)
-    return SeasonDates(start_year, calendar.regular_season_start, brk, calendar.regular_season_end, no_games,
-                       play_in, calendar.playoffs_start, last_game)
+    return SeasonDates(
+        start_year,
+        calendar.regular_season_start,
+        brk,
+        calendar.regular_season_end,
+        no_games,
+        play_in,
+        calendar.playoffs_start,
+        last_game,
+    )

@@ -44,8 +44,9 @@ def list_files(folder: Path) -> list[Path]:
     """The CSV files of one landing sub-folder, sorted by name; none if the folder is absent."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and (p.name.endswith(".csv") or p.name.endswith(".csv.gz")))
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and (p.name.endswith(".csv") or p.name.endswith(".csv.gz"))
+    )
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class DecodedText:
     """A file's text and, when it was not all UTF-8, which lines were read in which fallback encoding."""
 
     text: str
-    fallback_lines: dict[str, list[int]] = field(default_factory=dict)   # encoding -> 1-based lines
+    fallback_lines: dict[str, list[int]] = field(default_factory=dict)  # encoding -> 1-based lines
 
     def warning(self, path: Path) -> str | None:
         if not self.fallback_lines:
@@ -110,10 +111,10 @@ class MalformedLine:
     """A data line that is not a record of the file's shape."""
 
     file_index: int
-    line: int                      # 1-based, header = line 1
+    line: int  # 1-based, header = line 1
     raw: str
-    rule: str                      # rules.UNTERMINATED_QUOTE | REPEATED_HEADER | WRONG_COLUMN_COUNT
-    fields: list[str] | None       # as far as they could be split (for the game date)
+    rule: str  # rules.UNTERMINATED_QUOTE | REPEATED_HEADER | WRONG_COLUMN_COUNT
+    fields: list[str] | None  # as far as they could be split (for the game date)
 
 
 @dataclass
@@ -127,15 +128,15 @@ class FolderRows:
 
     needed: tuple[str, ...]
     files: list[Path] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)                   # file text, for raw lines
+    texts: list[str] = field(default_factory=list)  # file text, for raw lines
     headers: list[list[str]] = field(default_factory=list)
     malformed: list[MalformedLine] = field(default_factory=list)
-    lines_read: int = 0              # data lines (after the header) of every file, blank ones included
+    lines_read: int = 0  # data lines (after the header) of every file, blank ones included
     blank_lines: int = 0
-    warnings: list[str] = field(default_factory=list)               # e.g. a file that is not UTF-8
+    warnings: list[str] = field(default_factory=list)  # e.g. a file that is not UTF-8
     _chunks: dict[str, list[pa.Array]] = field(default_factory=dict)
-    _file_chunks: list[np.ndarray] = field(default_factory=list)     # file index per row
-    _line_chunks: list[np.ndarray] = field(default_factory=list)     # 1-based line per row
+    _file_chunks: list[np.ndarray] = field(default_factory=list)  # file index per row
+    _line_chunks: list[np.ndarray] = field(default_factory=list)  # 1-based line per row
     _pending: dict[str, list[str]] = field(default_factory=dict)
     _pending_files: list[int] = field(default_factory=list)
     _pending_lines: list[int] = field(default_factory=list)
@@ -216,12 +217,15 @@ def _fast_columns(text: str, header: list[str], wanted: list[str], body_lines: i
             io.BytesIO(text.encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
             parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in wanted},
-                                                 include_columns=wanted, strings_can_be_null=False,
-                                                 quoted_strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in wanted},
+                include_columns=wanted,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowKeyError, ValueError):
-        return None                       # ragged lines: the line reader sets them aside one by one
+        return None  # ragged lines: the line reader sets them aside one by one
     if table.num_rows != body_lines:
         return None
     return {name: table.column(name).combine_chunks() for name in wanted}
@@ -236,9 +240,9 @@ def split_lines(body: list[str]) -> list[list[str] | None]:
     """
     try:
         records = list(csv.reader([*body, ""]))
-        if len(records) == len(body) + 1:        # every record is one line: the usual case
+        if len(records) == len(body) + 1:  # every record is one line: the usual case
             return records[:-1]
-    except csv.Error:                            # e.g. an open quote swallowing past the field size limit
+    except csv.Error:  # e.g. an open quote swallowing past the field size limit
         pass
     out: list[list[str] | None] = []
     while len(out) < len(body):
@@ -247,15 +251,15 @@ def split_lines(body: list[str]) -> list[list[str] | None]:
         consumed = 0
         try:
             for record in reader:
-                if consumed == len(body) - start:    # the sentinel
+                if consumed == len(body) - start:  # the sentinel
                     break
-                if reader.line_num - consumed > 1:   # its quote swallowed the next line(s)
+                if reader.line_num - consumed > 1:  # its quote swallowed the next line(s)
                     out.append(None)
                     break
                 out.append(record)
                 consumed = reader.line_num
         except csv.Error:
-            out.append(None)                     # the record starting on line start + consumed
+            out.append(None)  # the record starting on line start + consumed
     return out
 
 
@@ -289,8 +293,13 @@ def _classify(rows: FolderRows, index: int, body: list[str], header: list[str]) 
 ARROW_MIN_LINES = 2000
 
 
-def read_folder(files: Sequence[Path], required: Sequence[str], optional: Sequence[str],
-                problems: list[FileProblem], progress: Progress | None = None) -> FolderRows:
+def read_folder(
+    files: Sequence[Path],
+    required: Sequence[str],
+    optional: Sequence[str],
+    problems: list[FileProblem],
+    progress: Progress | None = None,
+) -> FolderRows:
     """Read `files`; a file missing `required` columns (or unreadable) becomes a problem, not rows."""
     rows = FolderRows(needed=(*required, *optional))
     for path in files:
@@ -324,8 +333,13 @@ def read_folder(files: Sequence[Path], required: Sequence[str], optional: Sequen
         body_lines = text.count("\n") - (1 if text.endswith("\n") else 0)
         rows.lines_read += body_lines
         fast = None
-        if (not doubled and body_lines >= ARROW_MIN_LINES and '"' not in text and "\n\n" not in text
-                and f"\n{first_line}\n" not in f"{text}\n"):
+        if (
+            not doubled
+            and body_lines >= ARROW_MIN_LINES
+            and '"' not in text
+            and "\n\n" not in text
+            and f"\n{first_line}\n" not in f"{text}\n"
+        ):
             fast = _fast_columns(text, header, wanted, body_lines)
         if fast is not None:
             rows.add_arrow(index, fast, body_lines)

@@ -45,8 +45,8 @@ from orchestration.loading.errors import FileProblem, LandingFileError
 from orchestration.loading.staging import StagedTable
 from orchestration.season_calendar import PLAYOFFS, SEGMENTS
 
-MIXED = "mixed"        # files of both kinds, or markers its player ids contradict: matches only a mixed warehouse
-UNKNOWN = "unknown"    # no markers and no player ids (e.g. a schedule alone): cannot tell, matches any
+MIXED = "mixed"  # files of both kinds, or markers its player ids contradict: matches only a mixed warehouse
+UNKNOWN = "unknown"  # no markers and no player ids (e.g. a schedule alone): cannot tell, matches any
 ALLOW_FLAG = "--allow-other-dataset"
 
 
@@ -57,9 +57,9 @@ class KnownSource:
     dataset_id: str
     description: str
     segments: tuple[str, ...]
-    provenance_mark: str               # text its PROVENANCE.md names
-    file_name: re.Pattern[str]         # names of its box-score / schedule files
-    reference_file: str                # its player list under reference/
+    provenance_mark: str  # text its PROVENANCE.md names
+    file_name: re.Pattern[str]  # names of its box-score / schedule files
+    reference_file: str  # its player list under reference/
 
 
 REAL_PLAYOFFS = KnownSource(
@@ -77,12 +77,12 @@ KNOWN_SOURCES = (REAL_PLAYOFFS,)
 class DatasetIdentity:
     """What a landing (or a warehouse) holds."""
 
-    dataset_id: str                    # e.g. generated:seed-42:from-2021-22; "<kind>:unidentified" if unknown
-    kind: str                          # real | generated (mixed | unknown: see above)
+    dataset_id: str  # e.g. generated:seed-42:from-2021-22; "<kind>:unidentified" if unknown
+    kind: str  # real | generated (mixed | unknown: see above)
     description: str
-    segments: tuple[str, ...]          # season segments the dataset holds (season_calendar.SEGMENTS names)
-    evidence: str                      # how it was recognised
-    identified: bool = True            # False: the kind is known (player ids) but not which dataset
+    segments: tuple[str, ...]  # season segments the dataset holds (season_calendar.SEGMENTS names)
+    evidence: str  # how it was recognised
+    identified: bool = True  # False: the kind is known (player ids) but not which dataset
 
     def describe(self) -> str:
         return f"{self.kind} data: {self.description} (id {self.dataset_id}; recognised by {self.evidence})"
@@ -99,24 +99,33 @@ class DatasetIdentity:
 class DatasetMismatchError(ValueError):
     """A landing of another dataset than the warehouse's; nothing was written."""
 
-    def __init__(self, recorded: list[DatasetIdentity], landing: DatasetIdentity, landing_dir: Path,
-                 warehouse: str, folders: list[str]) -> None:
+    def __init__(
+        self,
+        recorded: list[DatasetIdentity],
+        landing: DatasetIdentity,
+        landing_dir: Path,
+        warehouse: str,
+        folders: list[str],
+    ) -> None:
         self.recorded, self.landing, self.landing_dir, self.folders = recorded, landing, landing_dir, folders
         super().__init__(self.message(warehouse))
 
     def message(self, warehouse: str) -> str:
         held = "; ".join(r.describe() for r in self.recorded)
         where = f", loaded from {', '.join(self.folders)}" if self.folders else ""
-        return (f"load refused: the warehouse {warehouse} holds {held}{where}. The landing {self.landing_dir} is "
-                f"{self.landing.describe()}. Loading it would mix two datasets in one warehouse, so nothing was "
-                f"written. Load it into a warehouse of its own (e.g. NBA_PIPELINE_DUCKDB=warehouse/other.duckdb "
-                f"nba-pipeline load {self.landing_dir}), or pass {ALLOW_FLAG} to load it into this one anyway.")
+        return (
+            f"load refused: the warehouse {warehouse} holds {held}{where}. The landing {self.landing_dir} is "
+            f"{self.landing.describe()}. Loading it would mix two datasets in one warehouse, so nothing was "
+            f"written. Load it into a warehouse of its own (e.g. NBA_PIPELINE_DUCKDB=warehouse/other.duckdb "
+            f"nba-pipeline load {self.landing_dir}), or pass {ALLOW_FLAG} to load it into this one anyway."
+        )
 
     def for_warehouse(self, warehouse: str) -> DatasetMismatchError:
         return DatasetMismatchError(self.recorded, self.landing, self.landing_dir, warehouse, self.folders)
 
 
 # -- what a landing is ------------------------------------------------------------------------------------------
+
 
 def id_kind(real: int, synthetic: int) -> str | None:
     """The kind of most of a file's player rows; None without any (ids outside both ranges count for neither)."""
@@ -180,9 +189,17 @@ def identify_landing(landing_dir: Path, staged: list[StagedTable]) -> DatasetIde
     declared: DatasetIdentity | None = None
     if manifest is not None:
         seasons = manifest.seasons
-        described = manifest.source + (f", seed {manifest.seed}" if manifest.seed is not None else "") + (
-            "" if not seasons else f", season {seasons[0]}" if len(seasons) == 1
-            else f", seasons {seasons[0]}..{seasons[-1]}")
+        described = (
+            manifest.source
+            + (f", seed {manifest.seed}" if manifest.seed is not None else "")
+            + (
+                ""
+                if not seasons
+                else f", season {seasons[0]}"
+                if len(seasons) == 1
+                else f", seasons {seasons[0]}..{seasons[-1]}"
+            )
+        )
         declared = DatasetIdentity(manifest.dataset_id, manifest.kind, described, manifest.segments, MANIFEST_FILE)
     elif (known := _known_source(landing_dir, staged)) is not None:
         source, evidence = known
@@ -190,26 +207,46 @@ def identify_landing(landing_dir: Path, staged: list[StagedTable]) -> DatasetIde
 
     if len(kinds) > 1 or MIXED in kinds:
         parts = "; ".join(f"{kind} player ids in {_names(paths)}" for kind, paths in sorted(kinds.items()))
-        return DatasetIdentity(f"{MIXED}:unidentified", MIXED, f"files of both kinds ({parts})",
-                               _segments_in(staged), "its player ids", identified=False)
+        return DatasetIdentity(
+            f"{MIXED}:unidentified",
+            MIXED,
+            f"files of both kinds ({parts})",
+            _segments_in(staged),
+            "its player ids",
+            identified=False,
+        )
     content = next(iter(kinds), None)
     if declared is not None and content in (None, declared.kind):
         return declared
     if declared is not None:
-        return DatasetIdentity(f"{MIXED}:unidentified", MIXED,
-                               f"{declared.evidence} says {declared.kind} data, its player ids say {content} "
-                               f"({_names(kinds[content])})", _segments_in(staged),
-                               f"{declared.evidence} and its player ids", identified=False)
+        return DatasetIdentity(
+            f"{MIXED}:unidentified",
+            MIXED,
+            f"{declared.evidence} says {declared.kind} data, its player ids say {content} ({_names(kinds[content])})",
+            _segments_in(staged),
+            f"{declared.evidence} and its player ids",
+            identified=False,
+        )
     if content is not None:
-        description = {REAL: "box scores of real nba.com players",
-                       GENERATED: f"box scores of synthetic players ({GENERATOR_SOURCE})"}[content]
-        return DatasetIdentity(f"{content}:unidentified", content, description, _segments_in(staged),
-                               "its player ids", identified=False)
-    return DatasetIdentity(f"{UNKNOWN}:unidentified", UNKNOWN, "a landing without box scores or markers",
-                           _segments_in(staged), "nothing (no manifest, markers or player ids)", identified=False)
+        description = {
+            REAL: "box scores of real nba.com players",
+            GENERATED: f"box scores of synthetic players ({GENERATOR_SOURCE})",
+        }[content]
+        return DatasetIdentity(
+            f"{content}:unidentified", content, description, _segments_in(staged), "its player ids", identified=False
+        )
+    return DatasetIdentity(
+        f"{UNKNOWN}:unidentified",
+        UNKNOWN,
+        "a landing without box scores or markers",
+        _segments_in(staged),
+        "nothing (no manifest, markers or player ids)",
+        identified=False,
+    )
 
 
 # -- what a warehouse holds --------------------------------------------------------------------------------------
+
 
 def recorded_datasets(con: duckdb.DuckDBPyConnection) -> list[DatasetIdentity]:
     """The datasets recorded for the warehouse; for a warehouse loaded before this record existed, the kind
@@ -218,23 +255,35 @@ def recorded_datasets(con: duckdb.DuckDBPyConnection) -> list[DatasetIdentity]:
         select dataset_id, kind, description, segments, evidence, identified
         from nba_raw.landing_datasets order by first_loaded_at, dataset_id""").fetchall()
     if rows:
-        return [DatasetIdentity(r[0], r[1], r[2], tuple(r[3].split(",")) if r[3] else (), r[4], r[5])
-                for r in rows]
-    real, synthetic = con.execute("""
+        return [DatasetIdentity(r[0], r[1], r[2], tuple(r[3].split(",")) if r[3] else (), r[4], r[5]) for r in rows]
+    real, synthetic = con.execute(
+        """
         select count(*) filter (where player_id < ?), count(*) filter (where player_id >= ? and player_id < ?)
-        from nba_raw.nbac_player_boxscore""", [SYNTHETIC_PLAYER_IDS.start, SYNTHETIC_PLAYER_IDS.start,
-                                               SYNTHETIC_PLAYER_IDS.stop]).fetchone()
+        from nba_raw.nbac_player_boxscore""",
+        [SYNTHETIC_PLAYER_IDS.start, SYNTHETIC_PLAYER_IDS.start, SYNTHETIC_PLAYER_IDS.stop],
+    ).fetchone()
     kind = id_kind(real, synthetic)
     if kind is None:
         return []
-    return [DatasetIdentity(f"{kind}:unidentified", kind, "rows loaded before datasets were recorded", (),
-                            "its loaded player ids", identified=False)]
+    return [
+        DatasetIdentity(
+            f"{kind}:unidentified",
+            kind,
+            "rows loaded before datasets were recorded",
+            (),
+            "its loaded player ids",
+            identified=False,
+        )
+    ]
 
 
 def _folders(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The folders loaded into the warehouse, most recent first (three at most)."""
-    return [r[0] for r in con.execute("""select landing_dir from nba_raw.landing_folders group by landing_dir
-                                         order by max(loaded_at) desc limit 3""").fetchall()]
+    return [
+        r[0]
+        for r in con.execute("""select landing_dir from nba_raw.landing_folders group by landing_dir
+                                         order by max(loaded_at) desc limit 3""").fetchall()
+    ]
 
 
 def _warehouse_name(con: duckdb.DuckDBPyConnection) -> str:
@@ -242,8 +291,14 @@ def _warehouse_name(con: duckdb.DuckDBPyConnection) -> str:
     return path[0] if path and path[0] else "(in memory)"
 
 
-def check_and_record(con: duckdb.DuckDBPyConnection, landing: DatasetIdentity, landing_dir: Path,
-                     staged: list[StagedTable], loaded_at: datetime, allow_other_dataset: bool = False) -> str:
+def check_and_record(
+    con: duckdb.DuckDBPyConnection,
+    landing: DatasetIdentity,
+    landing_dir: Path,
+    staged: list[StagedTable],
+    loaded_at: datetime,
+    allow_other_dataset: bool = False,
+) -> str:
     """Refuse a landing of another dataset (before any write), else record it; inside the load's transaction.
 
     Returns the dataset id the load is recorded under.
@@ -254,20 +309,33 @@ def check_and_record(con: duckdb.DuckDBPyConnection, landing: DatasetIdentity, l
         raise DatasetMismatchError(recorded, landing, landing_dir, _warehouse_name(con), _folders(con))
     # A folder of unknown provenance that matches an identified dataset counts as that dataset.
     owner = next((r for r in matching if r.identified), landing) if not landing.identified else landing
-    con.execute("""
+    con.execute(
+        """
         insert into nba_raw.landing_datasets
             (dataset_id, kind, description, segments, evidence, identified, first_loaded_at, loaded_at)
         values (?, ?, ?, ?, ?, ?, ?, ?)
         on conflict (dataset_id) do update set loaded_at = excluded.loaded_at""",
-                [owner.dataset_id, owner.kind, owner.description, ",".join(owner.segments), owner.evidence,
-                 owner.identified, loaded_at, loaded_at])
+        [
+            owner.dataset_id,
+            owner.kind,
+            owner.description,
+            ",".join(owner.segments),
+            owner.evidence,
+            owner.identified,
+            loaded_at,
+            loaded_at,
+        ],
+    )
     dates = sorted({d for s in staged for d in s.file_dates})
     folder = str(Path(landing_dir).resolve())
     con.execute("delete from nba_raw.landing_folders where landing_dir = ?", [folder])
     with registered(con, _folder_dates=pa.table({"d": pa.array(dates, pa.date32())})):
-        con.execute("""
+        con.execute(
+            """
             insert into nba_raw.landing_folders (landing_dir, dataset_id, file_game_date, loaded_at)
-            select ?, ?, d, ? from _folder_dates""", [folder, owner.dataset_id, loaded_at])
+            select ?, ?, d, ? from _folder_dates""",
+            [folder, owner.dataset_id, loaded_at],
+        )
     return owner.dataset_id
 
 
@@ -284,9 +352,12 @@ def recorded_landing(con: duckdb.DuckDBPyConnection, day: date | None = None) ->
     if not exists:
         return None
     if day is not None:
-        row = con.execute("""
+        row = con.execute(
+            """
             select landing_dir from nba_raw.landing_folders where file_game_date = ?
-            order by loaded_at desc limit 1""", [day]).fetchone()
+            order by loaded_at desc limit 1""",
+            [day],
+        ).fetchone()
     else:
         row = con.execute("""
             select landing_dir from nba_raw.landing_folders group by landing_dir

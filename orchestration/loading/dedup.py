@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -13,8 +13,8 @@ IGNORED = ("source_file", "source_line")
 
 @dataclass(frozen=True)
 class Duplicates:
-    identical: np.ndarray   # row positions repeating an earlier row's key and values: drop
-    conflicts: np.ndarray   # row positions repeating an earlier row's key with other values: quarantine
+    identical: np.ndarray  # row positions repeating an earlier row's key and values: drop
+    conflicts: np.ndarray  # row positions repeating an earlier row's key with other values: quarantine
 
 
 def find_duplicates(rows: pa.Table, key: Sequence[str]) -> Duplicates:

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.loading.csvfiles import list_files, read_folder
-from orchestration.loading.duck import scalar
 from orchestration.loading.dataset import check_and_record, identify_landing
+from orchestration.loading.duck import scalar
 from orchestration.loading.errors import FileProblem, LandingFileError
 from orchestration.loading.formats import FORMATS
 from orchestration.loading.quarantine import QuarantineRows, QuarantineScope, replace_quarantine
@@ -75,8 +75,10 @@ def load_landing(
             staged.append(stage(fmt, rows, start, end))
             if progress:
                 s = staged[-1]
-                progress(f"checked {name}: {s.rows_loaded:,} rows to load, {len(s.quarantine):,} quarantined, "
-                         f"{len(s.dates):,} dates")
+                progress(
+                    f"checked {name}: {s.rows_loaded:,} rows to load, {len(s.quarantine):,} quarantined, "
+                    f"{len(s.dates):,} dates"
+                )
     registries = read_registries(landing_dir, problems, progress)
     if problems:
         raise LandingFileError(problems)
@@ -94,8 +96,9 @@ def load_landing(
     # 3. One transaction for the whole load.
     own = con is None
     con = con if con is not None else connect()
-    report = LoadReport(landing_dir=landing_dir, start=start, end=end, quarantine_scope=scope,
-                        dataset=identity.describe())
+    report = LoadReport(
+        landing_dir=landing_dir, start=start, end=end, quarantine_scope=scope, dataset=identity.describe()
+    )
     loaded_at = datetime.now()
     try:
         with DuckDBSession(con).transaction():
@@ -133,6 +136,8 @@ def load_landing(
     report.registry_quarantined = len(registries.quarantine)
     report.seconds = time.perf_counter() - began
     if progress:
-        progress(f"done: {report.rows_loaded:,} rows loaded, {report.rows_quarantined:,} quarantined "
-                 f"in {report.seconds:.2f} s")
+        progress(
+            f"done: {report.rows_loaded:,} rows loaded, {report.rows_quarantined:,} quarantined "
+            f"in {report.seconds:.2f} s"
+        )
     return report

@@ -43,14 +43,16 @@ class QuarantineRows:
         return len(self.line_number)
 
     def to_arrow(self) -> pa.Table:
-        return pa.table({
-            "target_table": pa.array(self.target_table, pa.string()),
-            "source_file": pa.array(self.source_file, pa.string()),
-            "line_number": pa.array(self.line_number, pa.int32()),
-            "rule": pa.array(self.rule, pa.string()),
-            "raw_text": pa.array(self.raw_text, pa.string()),
-            "game_date": pa.array(self.game_date, pa.date32()),
-        })
+        return pa.table(
+            {
+                "target_table": pa.array(self.target_table, pa.string()),
+                "source_file": pa.array(self.source_file, pa.string()),
+                "line_number": pa.array(self.line_number, pa.int32()),
+                "rule": pa.array(self.rule, pa.string()),
+                "raw_text": pa.array(self.raw_text, pa.string()),
+                "game_date": pa.array(self.game_date, pa.date32()),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -61,21 +63,33 @@ class QuarantineScope:
     files: list[tuple[str, str]]
 
 
-def replace_quarantine(con: duckdb.DuckDBPyConnection, scope: QuarantineScope, rows: QuarantineRows,
-                       quarantined_at: datetime) -> None:
+def replace_quarantine(
+    con: duckdb.DuckDBPyConnection, scope: QuarantineScope, rows: QuarantineRows, quarantined_at: datetime
+) -> None:
     """Delete the scope's quarantined rows and insert `rows` (inside the caller's transaction)."""
-    dates = pa.table({"t": pa.array([t for t, _ in scope.dates], pa.string()),
-                      "d": pa.array([d for _, d in scope.dates], pa.date32())})
-    files = pa.table({"t": pa.array([t for t, _ in scope.files], pa.string()),
-                      "f": pa.array([f for _, f in scope.files], pa.string())})
+    dates = pa.table(
+        {
+            "t": pa.array([t for t, _ in scope.dates], pa.string()),
+            "d": pa.array([d for _, d in scope.dates], pa.date32()),
+        }
+    )
+    files = pa.table(
+        {
+            "t": pa.array([t for t, _ in scope.files], pa.string()),
+            "f": pa.array([f for _, f in scope.files], pa.string()),
+        }
+    )
     with registered(con, _q_dates=dates, _q_files=files, _q_rows=rows.to_arrow()):
         con.execute("""
             delete from nba_raw.load_quarantine q
             where exists (select 1 from _q_dates s where s.t = q.target_table and s.d = q.game_date)
                or (q.game_date is null
                    and exists (select 1 from _q_files s where s.t = q.target_table and s.f = q.source_file))""")
-        con.execute("""
+        con.execute(
+            """
             insert into nba_raw.load_quarantine
                 (target_table, source_file, line_number, rule, raw_text, game_date, quarantined_at)
             select target_table, source_file, line_number, rule, raw_text, game_date, ?::timestamp
-            from _q_rows""", [quarantined_at])
+            from _q_rows""",
+            [quarantined_at],
+        )

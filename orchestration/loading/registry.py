@@ -8,10 +8,10 @@ in `source`. Box-score players missing from the registry are listed in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import numpy as np
@@ -35,12 +35,14 @@ TEAM_REQUIRED = ("id", "full_name", "abbreviation")
 @cache
 def _nba_api_players() -> tuple[tuple[int, str, bool | None], ...]:
     from nba_api.stats.static import players
+
     return tuple((int(p["id"]), str(p["full_name"]), p.get("is_active")) for p in players.get_players())
 
 
 @cache
 def _nba_api_teams() -> tuple[tuple[int, str, str], ...]:
     from nba_api.stats.static import teams
+
     return tuple((int(t["id"]), str(t["abbreviation"]), str(t["full_name"])) for t in teams.get_teams())
 
 
@@ -48,10 +50,10 @@ def _nba_api_teams() -> tuple[tuple[int, str, str], ...]:
 class Registries:
     """The registry rows to upsert, the reference files read and their bad rows."""
 
-    players: dict[int, tuple[str, bool | None, str]] = field(default_factory=dict)   # id -> name, active, source
-    teams: dict[int, tuple[str, str, str]] = field(default_factory=dict)             # id -> abbr, name, source
-    files: list[tuple[str, str]] = field(default_factory=list)                       # (registry table, path)
-    warnings: list[str] = field(default_factory=list)                                # e.g. a file not in UTF-8
+    players: dict[int, tuple[str, bool | None, str]] = field(default_factory=dict)  # id -> name, active, source
+    teams: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # id -> abbr, name, source
+    files: list[tuple[str, str]] = field(default_factory=list)  # (registry table, path)
+    warnings: list[str] = field(default_factory=list)  # e.g. a file not in UTF-8
     quarantine: QuarantineRows = field(default_factory=QuarantineRows)
 
 
@@ -72,8 +74,13 @@ def _quarantine_bad(reg: Registries, table: str, rows: FolderRows, checks: rules
         reg.quarantine.add(table, str(rows.files[f]), line, checks.rule[i], rows.raw(f, line), None)
 
 
-def _overlay(reg: Registries, registry: dict[int, tuple], table: str, rows: FolderRows,
-             value_columns: Callable[[dict[str, pa.Array], rules.RowChecks], list[list]]) -> None:
+def _overlay(
+    reg: Registries,
+    registry: dict[int, tuple],
+    table: str,
+    rows: FolderRows,
+    value_columns: Callable[[dict[str, pa.Array], rules.RowChecks], list[list]],
+) -> None:
     """The reference rows over nba_api's: an id's values from a file win (named in `source`);
     bad rows are quarantined with their file, line and rule."""
     checks = rules.RowChecks(rows.n)
@@ -84,7 +91,7 @@ def _overlay(reg: Registries, registry: dict[int, tuple], table: str, rows: Fold
     for i in np.nonzero(checks.ok)[0].tolist():
         row = tuple(column[i] for column in values)
         current = registry.get(int(ids[i]))
-        if current is None or current[:len(row)] != row:
+        if current is None or current[: len(row)] != row:
             registry[int(ids[i])] = (*row, _source(rows.files[rows.file_index[i]]))
 
 
@@ -101,13 +108,27 @@ def read_registries(landing_dir: Path, problems: list[FileProblem], progress: Pr
     team_files = [p for p in files if "teams" in p.name]
 
     players = read_folder(player_files, PLAYER_REQUIRED, PLAYER_OPTIONAL, problems, progress)
-    _overlay(reg, reg.players, "player_registry", players, lambda cols, checks: [
-        rules.text(cols["full_name"], checks, required=True).to_pylist(),
-        rules.boolean(cols["is_active"], checks).to_pylist()])
+    _overlay(
+        reg,
+        reg.players,
+        "player_registry",
+        players,
+        lambda cols, checks: [
+            rules.text(cols["full_name"], checks, required=True).to_pylist(),
+            rules.boolean(cols["is_active"], checks).to_pylist(),
+        ],
+    )
     teams = read_folder(team_files, TEAM_REQUIRED, (), problems, progress)
-    _overlay(reg, reg.teams, "team_registry", teams, lambda cols, checks: [
-        rules.text(cols["abbreviation"], checks, required=True).to_pylist(),
-        rules.text(cols["full_name"], checks, required=True).to_pylist()])
+    _overlay(
+        reg,
+        reg.teams,
+        "team_registry",
+        teams,
+        lambda cols, checks: [
+            rules.text(cols["abbreviation"], checks, required=True).to_pylist(),
+            rules.text(cols["full_name"], checks, required=True).to_pylist(),
+        ],
+    )
 
     reg.files = [("player_registry", str(p)) for p in players.files] + [("team_registry", str(p)) for p in teams.files]
     reg.warnings = players.warnings + teams.warnings
@@ -116,18 +137,22 @@ def read_registries(landing_dir: Path, problems: list[FileProblem], progress: Pr
 
 def write_registries(con: duckdb.DuckDBPyConnection, reg: Registries) -> None:
     """Upsert both registries (inside the caller's transaction); rows that did not change are untouched."""
-    players = pa.table({
-        "player_id": pa.array(list(reg.players), pa.int64()),
-        "player_name": pa.array([v[0] for v in reg.players.values()], pa.string()),
-        "is_active": pa.array([v[1] for v in reg.players.values()], pa.bool_()),
-        "source": pa.array([v[2] for v in reg.players.values()], pa.string()),
-    })
-    teams = pa.table({
-        "team_id": pa.array(list(reg.teams), pa.int64()),
-        "team_abbr": pa.array([v[0] for v in reg.teams.values()], pa.string()),
-        "team_name": pa.array([v[1] for v in reg.teams.values()], pa.string()),
-        "source": pa.array([v[2] for v in reg.teams.values()], pa.string()),
-    })
+    players = pa.table(
+        {
+            "player_id": pa.array(list(reg.players), pa.int64()),
+            "player_name": pa.array([v[0] for v in reg.players.values()], pa.string()),
+            "is_active": pa.array([v[1] for v in reg.players.values()], pa.bool_()),
+            "source": pa.array([v[2] for v in reg.players.values()], pa.string()),
+        }
+    )
+    teams = pa.table(
+        {
+            "team_id": pa.array(list(reg.teams), pa.int64()),
+            "team_abbr": pa.array([v[0] for v in reg.teams.values()], pa.string()),
+            "team_name": pa.array([v[1] for v in reg.teams.values()], pa.string()),
+            "source": pa.array([v[2] for v in reg.teams.values()], pa.string()),
+        }
+    )
     for table, key, data in (("player_registry", "player_id", players), ("team_registry", "team_id", teams)):
         cols = data.column_names
         others = [c for c in cols if c != key]

@@ -17,43 +17,60 @@ import pyarrow.compute as pc
 from orchestration.season_calendar import SEGMENTS
 
 # Rule names written to nba_raw.load_quarantine.rule.
-WRONG_COLUMN_COUNT = "wrong_column_count"      # line has more/fewer fields than the header (ragged, extra columns)
-UNTERMINATED_QUOTE = "unterminated_quote"      # a quote opened on the line never closes on it
-REPEATED_HEADER = "repeated_header"            # the header line again, mid-file (e.g. files concatenated)
-MISSING_VALUE = "missing_value"                # required field empty
-BAD_NUMBER = "bad_number"                      # not a (whole) number where one is required
-BAD_DATE = "bad_date"                          # not YYYY-MM-DD[T00:00:00] or not a calendar date
-BAD_GAME_ID = "bad_game_id"                    # not 00[1-6]NNNNNNN (player box: leading zeros may be stripped)
-BAD_SEASON = "bad_season"                      # not YYYY-YY (consecutive years) or YYYY
-UNKNOWN_SEASON_TYPE = "unknown_season_type"    # not Regular Season | PlayIn | Playoffs
-BAD_MINUTES = "bad_minutes"                    # player minutes not M:SS
-BAD_MATCHUP = "bad_matchup"                    # MATCHUP not "AAA vs. BBB"/"AAA @ BBB" of this team; schedule home == away
-BAD_GAME_STATUS = "bad_game_status"            # schedule game_status not 1, 2 or 3
-INCOMPLETE_SCORE = "incomplete_score"          # one of home/away points missing, or final without points
-BAD_BOOLEAN = "bad_boolean"                    # reference is_active not True/False
-UNKNOWN_MARKET = "unknown_market"              # props market other than player_points
-NEGATIVE_STAT = "negative_stat"                # counting stat < 0
-MADE_GT_ATTEMPTED = "made_gt_attempted"        # fgm>fga, fg3m>fg3a, ftm>fta or fg3m>fgm
-REB_MISMATCH = "reb_mismatch"                  # reb != oreb + dreb
-POINTS_MISMATCH = "points_mismatch"            # points != 2*fgm + fg3m + ftm
-DNP_WITH_STATS = "dnp_with_stats"              # no minutes but a non-zero stat
+WRONG_COLUMN_COUNT = "wrong_column_count"  # line has more/fewer fields than the header (ragged, extra columns)
+UNTERMINATED_QUOTE = "unterminated_quote"  # a quote opened on the line never closes on it
+REPEATED_HEADER = "repeated_header"  # the header line again, mid-file (e.g. files concatenated)
+MISSING_VALUE = "missing_value"  # required field empty
+BAD_NUMBER = "bad_number"  # not a (whole) number where one is required
+BAD_DATE = "bad_date"  # not YYYY-MM-DD[T00:00:00] or not a calendar date
+BAD_GAME_ID = "bad_game_id"  # not 00[1-6]NNNNNNN (player box: leading zeros may be stripped)
+BAD_SEASON = "bad_season"  # not YYYY-YY (consecutive years) or YYYY
+UNKNOWN_SEASON_TYPE = "unknown_season_type"  # not Regular Season | PlayIn | Playoffs
+BAD_MINUTES = "bad_minutes"  # player minutes not M:SS
+BAD_MATCHUP = "bad_matchup"  # MATCHUP not "AAA vs. BBB"/"AAA @ BBB" of this team; schedule home == away
+BAD_GAME_STATUS = "bad_game_status"  # schedule game_status not 1, 2 or 3
+INCOMPLETE_SCORE = "incomplete_score"  # one of home/away points missing, or final without points
+BAD_BOOLEAN = "bad_boolean"  # reference is_active not True/False
+UNKNOWN_MARKET = "unknown_market"  # props market other than player_points
+NEGATIVE_STAT = "negative_stat"  # counting stat < 0
+MADE_GT_ATTEMPTED = "made_gt_attempted"  # fgm>fga, fg3m>fg3a, ftm>fta or fg3m>fgm
+REB_MISMATCH = "reb_mismatch"  # reb != oreb + dreb
+POINTS_MISMATCH = "points_mismatch"  # points != 2*fgm + fg3m + ftm
+DNP_WITH_STATS = "dnp_with_stats"  # no minutes but a non-zero stat
 DUPLICATE_KEY_CONFLICT = "duplicate_key_conflict"  # key seen earlier in this load with different values
 
 ALL_RULES = (
-    WRONG_COLUMN_COUNT, UNTERMINATED_QUOTE, REPEATED_HEADER, MISSING_VALUE, BAD_NUMBER, BAD_DATE, BAD_GAME_ID, BAD_SEASON,
-    UNKNOWN_SEASON_TYPE, BAD_MINUTES, BAD_MATCHUP, BAD_GAME_STATUS, INCOMPLETE_SCORE,
-    BAD_BOOLEAN, UNKNOWN_MARKET, NEGATIVE_STAT, MADE_GT_ATTEMPTED, REB_MISMATCH,
-    POINTS_MISMATCH, DNP_WITH_STATS, DUPLICATE_KEY_CONFLICT,
+    WRONG_COLUMN_COUNT,
+    UNTERMINATED_QUOTE,
+    REPEATED_HEADER,
+    MISSING_VALUE,
+    BAD_NUMBER,
+    BAD_DATE,
+    BAD_GAME_ID,
+    BAD_SEASON,
+    UNKNOWN_SEASON_TYPE,
+    BAD_MINUTES,
+    BAD_MATCHUP,
+    BAD_GAME_STATUS,
+    INCOMPLETE_SCORE,
+    BAD_BOOLEAN,
+    UNKNOWN_MARKET,
+    NEGATIVE_STAT,
+    MADE_GT_ATTEMPTED,
+    REB_MISMATCH,
+    POINTS_MISMATCH,
+    DNP_WITH_STATS,
+    DUPLICATE_KEY_CONFLICT,
 )
 
 SEASON_TYPES = tuple(segment.season_type for segment in SEGMENTS)
 
-_INT = r"^[+-]?[0-9]{1,9}(\.0*)?$"          # `9.0` is a whole number (team box TOV, PLUS_MINUS)
+_INT = r"^[+-]?[0-9]{1,9}(\.0*)?$"  # `9.0` is a whole number (team box TOV, PLUS_MINUS)
 _ID = r"^[0-9]{1,18}$"
 _DECIMAL = r"^[0-9]{1,4}(\.[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T00:00:00)?$"
 _GAME_ID = r"^00[1-6][0-9]{7}$"
-_MINUTES = r"^(?P<m>[0-9]{1,3}):(?P<s>[0-5][0-9]|60)$"   # real data has `32:60` (rounding artefact)
+_MINUTES = r"^(?P<m>[0-9]{1,3}):(?P<s>[0-5][0-9]|60)$"  # real data has `32:60` (rounding artefact)
 _SEASON = r"^(?P<y>[0-9]{4})(?P<yy>-[0-9]{2})?$"
 
 
@@ -110,8 +127,9 @@ def text(col: pa.Array, checks: RowChecks, *, required: bool) -> pa.Array:
     return pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), col)
 
 
-def integer(col: pa.Array, checks: RowChecks, *, required: bool = True, nonnegative: bool = False,
-            pattern: str = _INT) -> tuple[np.ndarray, np.ndarray]:
+def integer(
+    col: pa.Array, checks: RowChecks, *, required: bool = True, nonnegative: bool = False, pattern: str = _INT
+) -> tuple[np.ndarray, np.ndarray]:
     """Whole numbers (`9`, `-3`, `+120`, `9.0`): values (0 where invalid/empty) and a present mask."""
     empty = _empty(col)
     ok = _matches(col, pattern)
@@ -144,8 +162,9 @@ def game_date(col: pa.Array, checks: RowChecks) -> pa.Array:
     empty = _empty(col)
     day = pc.utf8_slice_codeunits(col, 0, 10)
     shaped = _matches(col, _DATE)
-    stamp = pc.strptime(pc.if_else(pa.array(shaped), day, "1970-01-01"), format="%Y-%m-%d", unit="s",
-                        error_is_null=True)
+    stamp = pc.strptime(
+        pc.if_else(pa.array(shaped), day, "1970-01-01"), format="%Y-%m-%d", unit="s", error_is_null=True
+    )
     # strptime rolls 2023-02-30 over to 03-02: require the round trip to give the same text.
     valid = shaped & as_mask(pc.equal(pc.strftime(stamp, format="%Y-%m-%d"), day))
     checks.flag(MISSING_VALUE, empty)
@@ -210,8 +229,12 @@ def boolean(col: pa.Array, checks: RowChecks) -> pa.Array:
 
 def box_score_consistency(stats: dict[str, np.ndarray], checks: RowChecks) -> None:
     """Made <= attempted, rebounds add up, points = 2*fgm + fg3m + ftm."""
-    made_gt = ((stats["fgm"] > stats["fga"]) | (stats["fg3m"] > stats["fg3a"])
-               | (stats["ftm"] > stats["fta"]) | (stats["fg3m"] > stats["fgm"]))
+    made_gt = (
+        (stats["fgm"] > stats["fga"])
+        | (stats["fg3m"] > stats["fg3a"])
+        | (stats["ftm"] > stats["fta"])
+        | (stats["fg3m"] > stats["fgm"])
+    )
     checks.flag(MADE_GT_ATTEMPTED, made_gt)
     checks.flag(REB_MISMATCH, stats["reb"] != stats["oreb"] + stats["dreb"])
     checks.flag(POINTS_MISMATCH, stats["points"] != 2 * stats["fgm"] + stats["fg3m"] + stats["ftm"])

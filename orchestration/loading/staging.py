@@ -30,15 +30,15 @@ class StagedTable:
 
     fmt: LandingFormat
     files: list[Path]
-    rows: pa.Table                      # valid, in range, de-duplicated; + source_file, source_line
-    dates: list[date]                   # game dates replaced (all in-range dates seen, valid or not)
+    rows: pa.Table  # valid, in range, de-duplicated; + source_file, source_line
+    dates: list[date]  # game dates replaced (all in-range dates seen, valid or not)
     quarantine: QuarantineRows = field(default_factory=QuarantineRows)
-    rows_read: int = 0                  # data lines of the files (after the header, blank ones included)
+    rows_read: int = 0  # data lines of the files (after the header, blank ones included)
     rows_deduplicated: int = 0
     rows_out_of_range: int = 0
     blank_lines: int = 0
-    whole_seasons: list[int] = field(default_factory=list)   # seasons a ranged load took in full
-    file_dates: list[date] = field(default_factory=list)    # every valid game date in the files (any range)
+    whole_seasons: list[int] = field(default_factory=list)  # seasons a ranged load took in full
+    file_dates: list[date] = field(default_factory=list)  # every valid game date in the files (any range)
     # Per file: the valid player ids of its rows (any range), for telling real data from generated.
     player_ids: dict[Path, np.ndarray] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -59,7 +59,8 @@ class StagedTable:
                 f"internal error: {self.fmt.table}: {self.rows_read:,} data lines read but {self.rows_loaded:,} "
                 f"loaded + {len(self.quarantine):,} quarantined + {self.rows_deduplicated:,} deduplicated + "
                 f"{self.rows_skipped:,} skipped = {accounted:,}; nothing was written (files: "
-                f"{', '.join(str(p) for p in self.files)})")
+                f"{', '.join(str(p) for p in self.files)})"
+            )
 
 
 def _in_range(d: date, start: date | None, end: date | None) -> bool:
@@ -70,8 +71,9 @@ def _day_of(d: int) -> date:
     return EPOCH + timedelta(days=int(d))
 
 
-def _whole_seasons(parsed: pa.Table, valid: np.ndarray, days: np.ndarray, start: date | None,
-                   end: date | None) -> tuple[date | None, date | None, list[int]]:
+def _whole_seasons(
+    parsed: pa.Table, valid: np.ndarray, days: np.ndarray, start: date | None, end: date | None
+) -> tuple[date | None, date | None, list[int]]:
     """[start, end] widened to every season with a valid row in it (reference data is loaded by season)."""
     seasons = np.asarray(parsed.column("season_year").to_numpy(zero_copy_only=False), dtype=np.int64)
     in_range = valid.copy()
@@ -84,8 +86,11 @@ def _whole_seasons(parsed: pa.Table, valid: np.ndarray, days: np.ndarray, start:
         return start, end, []
     season_days = days[valid & np.isin(seasons, touched)]
     first, last = _day_of(season_days.min()), _day_of(season_days.max())
-    return (None if start is None else min(start, first), None if end is None else max(end, last),
-            [int(s) for s in touched])
+    return (
+        None if start is None else min(start, first),
+        None if end is None else max(end, last),
+        [int(s) for s in touched],
+    )
 
 
 def stage(fmt: LandingFormat, folder: FolderRows, start: date | None, end: date | None) -> StagedTable:
@@ -110,8 +115,9 @@ def stage(fmt: LandingFormat, folder: FolderRows, start: date | None, end: date 
     paths = [str(p) for p in folder.files]
     file_index = folder.file_index
     line_number = folder.line_number
-    table = parsed.append_column("source_file", pa.array(paths, pa.string()).take(pa.array(file_index))
-                                 if paths else pa.array([], pa.string()))
+    table = parsed.append_column(
+        "source_file", pa.array(paths, pa.string()).take(pa.array(file_index)) if paths else pa.array([], pa.string())
+    )
     table = table.append_column("source_line", pa.array(line_number, pa.int32()))
 
     quarantine = QuarantineRows()

@@ -35,10 +35,13 @@ def load_landing_into_target(
 
     if is_bigquery_target():
         from orchestration.bigquery.writer import load_landing_bigquery
-        return load_landing_bigquery(Path(landing_dir), start, end, progress=progress,
-                                     allow_other_dataset=allow_other_dataset)
+
+        return load_landing_bigquery(
+            Path(landing_dir), start, end, progress=progress, allow_other_dataset=allow_other_dataset
+        )
     warehouse = warehouse_path()
     say = progress or print
     with writer_lock(warehouse, command, say=say), connect_writer(warehouse, say=say) as con:
-        return load_landing(Path(landing_dir), start, end, con=con, progress=progress,
-                            allow_other_dataset=allow_other_dataset)
+        return load_landing(
+            Path(landing_dir), start, end, con=con, progress=progress, allow_other_dataset=allow_other_dataset
+        )

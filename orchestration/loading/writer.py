@@ -35,32 +35,43 @@ def replace_dates(con: duckdb.DuckDBPyConnection, staged: StagedTable, loaded_at
     versions = content_versions(staged.rows, staged.dates)
     db = DuckDBSession(con)
     changed = changed_dates(db, f"{RAW_SCHEMA}.{table}", versions)
-    with registered(con, _load_dates=_dates_table(staged.dates), _changed_dates=_dates_table(changed),
-                    _load_rows=staged.rows):
+    with registered(
+        con, _load_dates=_dates_table(staged.dates), _changed_dates=_dates_table(changed), _load_rows=staged.rows
+    ):
         con.execute(f"delete from nba_raw.{table} where game_date in (select d from _changed_dates)")
-        con.execute(f"""
+        con.execute(
+            f"""
             insert into nba_raw.{table} ({", ".join(names)}, loaded_at)
             select {", ".join(exprs)}, ?::timestamp from _load_rows
-            where game_date in (select d from _changed_dates)""", [loaded_at])
+            where game_date in (select d from _changed_dates)""",
+            [loaded_at],
+        )
         record_versions(db, {f"{RAW_SCHEMA}.{table}": {day: versions[day] for day in changed}}, loaded_at)
         if table != PLAYER_BOX:
             return 0
         con.execute("delete from nba_raw.unresolved_players where game_date in (select d from _load_dates)")
-        con.execute("""
+        con.execute(
+            """
             insert into nba_raw.unresolved_players
                 (player_id, player_name, team_abbr, game_id, game_date, source_file, source_line, detected_at)
             select b.player_id, b.player_name, b.team_abbr, b.game_id, b.game_date, b.source_file, b.source_line,
                    ?::timestamp
             from _load_rows b
             where not exists (select 1 from nba_raw.player_registry r where r.player_id = b.player_id)""",
-                    [loaded_at])
-        return scalar(con, "select count(*) from nba_raw.unresolved_players where game_date in (select d from _load_dates)")
+            [loaded_at],
+        )
+        return scalar(
+            con, "select count(*) from nba_raw.unresolved_players where game_date in (select d from _load_dates)"
+        )
 
 
 def unresolved_names(con: duckdb.DuckDBPyConnection, staged: StagedTable, limit: int = 20) -> list[tuple[int, str]]:
     """Distinct (player_id, player_name) of the staged dates' unresolved players (after `replace_dates`)."""
     with registered(con, _load_dates=_dates_table(staged.dates)):
-        return [tuple(r) for r in con.execute(f"""
+        return [
+            tuple(r)
+            for r in con.execute(f"""
             select distinct player_id, player_name from nba_raw.unresolved_players
             where game_date in (select d from _load_dates)
-            order by 1 limit {int(limit)}""").fetchall()]
+            order by 1 limit {int(limit)}""").fetchall()
+        ]

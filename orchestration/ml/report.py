@@ -29,7 +29,8 @@ def accuracy_report(con: Session | duckdb.DuckDBPyConnection, season: int | None
         return []
     season_filter = "season_year = ?" if season is not None else "true"
     params = [season] if season is not None else []
-    rows = db.execute(f"""
+    rows = db.execute(
+        f"""
         with accuracy as (
             select * from {ACCURACY_TABLE} where {season_filter}
         ),
@@ -57,17 +58,22 @@ def accuracy_report(con: Session | duckdb.DuckDBPyConnection, season: int | None
         left join baseline using (game_id, player_id)
         group by accuracy.system_id
         order by mae nulls last, system_id
-    """, params)
+    """,
+        params,
+    )
     report = []
     for item in rows.dicts():
         for key in ("mae", "bias", "within_3_pct", "baseline_mae"):
             item[key] = None if item[key] is None else round(float(item[key]), 4)
         for key in ("predictions", "graded", "recommendations", "wins", "losses", "pushes"):
-            item[key] = item[key] or 0     # the BigQuery emulator's COUNTIF of no row is null (BigQuery's is 0)
+            item[key] = item[key] or 0  # the BigQuery emulator's COUNTIF of no row is null (BigQuery's is 0)
         decided = item["wins"] + item["losses"]
         item["hit_rate"] = round(item["wins"] / decided, 4) if decided else None
         item["mae_vs_moving_average"] = (
-            None if item["mae"] is None or item["baseline_mae"] is None else round(item["mae"] - item["baseline_mae"], 4))
+            None
+            if item["mae"] is None or item["baseline_mae"] is None
+            else round(item["mae"] - item["baseline_mae"], 4)
+        )
         report.append(item)
     return report
 
@@ -77,8 +83,10 @@ def format_accuracy_report(report: list[dict], season: int | None = None) -> str
     scope = f"season {season}" if season is not None else "all seasons"
     if not report:
         return f"no graded predictions ({scope}): build phases 5 and 6 first"
-    header = (f"{'system':<24}{'seasons':>12}{'graded':>8}{'MAE':>8}{'bias':>8}{'<=3pts':>8}{'bets':>7}"
-              f"{'hit rate':>10}{'MA same rows':>14}{'vs MA':>8}")
+    header = (
+        f"{'system':<24}{'seasons':>12}{'graded':>8}{'MAE':>8}{'bias':>8}{'<=3pts':>8}{'bets':>7}"
+        f"{'hit rate':>10}{'MA same rows':>14}{'vs MA':>8}"
+    )
     lines = [f"prediction accuracy, {scope}", header, "-" * len(header)]
     for r in report:
         hit = f"{r['hit_rate']:.1%}" if r["hit_rate"] is not None else "n/a"
@@ -86,9 +94,12 @@ def format_accuracy_report(report: list[dict], season: int | None = None) -> str
         lines.append(
             f"{r['system_id']:<24}{_seasons(r['seasons']):>12}{r['graded']:>8}{fmt(r['mae'], '8.3f')}{fmt(r['bias'], '8.2f')}"
             f"{fmt(r['within_3_pct'], '8.1%')}{r['recommendations']:>7}{hit:>10}"
-            f"{fmt(r['baseline_mae'], '14.3f')}{fmt(r['mae_vs_moving_average'], '+8.3f')}")
-    lines.append("MAE in points over graded predictions; hit rate: OVER/UNDER bets against the prop line, pushes "
-                 "excluded (n/a: no lines or no bets); MA same rows: the moving_average baseline on the same player-games.")
+            f"{fmt(r['baseline_mae'], '14.3f')}{fmt(r['mae_vs_moving_average'], '+8.3f')}"
+        )
+    lines.append(
+        "MAE in points over graded predictions; hit rate: OVER/UNDER bets against the prop line, pushes "
+        "excluded (n/a: no lines or no bets); MA same rows: the moving_average baseline on the same player-games."
+    )
     return "\n".join(lines)
 
 

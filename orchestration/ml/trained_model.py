@@ -52,7 +52,7 @@ FEATURE_STORE = "nba_precompute.ml_feature_store"
 RANDOM_SEED = 20240601
 # Chosen before looking at any test-season result; not tuned on the graded data.
 HYPERPARAMETERS = {
-    "loss": "absolute_error",       # the systems are graded on mean absolute error
+    "loss": "absolute_error",  # the systems are graded on mean absolute error
     "learning_rate": 0.1,
     "max_iter": 150,
     "max_leaf_nodes": 15,
@@ -67,7 +67,7 @@ MIN_TRAINING_ROWS = 200
 @dataclass
 class SeasonOutcome:
     season_year: int
-    status: str           # trained | reused | skipped
+    status: str  # trained | reused | skipped
     rows_written: int
     detail: str
 
@@ -93,8 +93,12 @@ def run_trained_model_step(con: duckdb.DuckDBPyConnection, start: date | None, e
 
 def _run(con: duckdb.DuckDBPyConnection, start: date | None, end: date | None) -> list[SeasonOutcome]:
     range_filter, params = _range_filter(start, end)
-    seasons = [row[0] for row in con.execute(
-        f"select distinct season_year from {FEATURE_STORE} where {range_filter} order by 1", params).fetchall()]
+    seasons = [
+        row[0]
+        for row in con.execute(
+            f"select distinct season_year from {FEATURE_STORE} where {range_filter} order by 1", params
+        ).fetchall()
+    ]
     outcomes: list[SeasonOutcome] = []
     with DuckDBSession(con).transaction():
         touched = _dates(con, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
@@ -121,8 +125,11 @@ def _run_season(con, season: int, range_filter: str, params: list) -> SeasonOutc
         training = _training_rows(con, season)
         training_rows = len(training)
         if len(training) < MIN_TRAINING_ROWS:
-            reason = (f"no earlier season to train on" if training.empty
-                      else f"only {len(training)} training rows from earlier seasons (minimum {MIN_TRAINING_ROWS})")
+            reason = (
+                "no earlier season to train on"
+                if training.empty
+                else f"only {len(training)} training rows from earlier seasons (minimum {MIN_TRAINING_ROWS})"
+            )
             _write_registry(con, _skipped_row(model_id, season, reason, training))
             return SeasonOutcome(season, "skipped", 0, reason)
         fingerprint = _fingerprint(training)
@@ -136,15 +143,23 @@ def _run_season(con, season: int, range_filter: str, params: list) -> SeasonOutc
     rows = con.execute(
         f"select game_id, game_date, season_year, player_id, {', '.join(FEATURES_V1)} from {FEATURE_STORE} "
         f"where season_year = ? and games_last_10 > 0 and {range_filter} order by game_date, game_id, player_id",
-        [season, *params]).df()
+        [season, *params],
+    ).df()
     if rows.empty:
         return SeasonOutcome(season, status, 0, f"{model_id}, no rows to predict")
     predicted = _predict(model, rows)
-    output = pd.DataFrame({
-        "game_id": rows["game_id"], "game_date": rows["game_date"], "season_year": rows["season_year"],
-        "player_id": rows["player_id"], "system_id": SYSTEM_ID, "system_version": SYSTEM_VERSION,
-        "model_id": model_id, "predicted_points": predicted,
-    })
+    output = pd.DataFrame(
+        {
+            "game_id": rows["game_id"],
+            "game_date": rows["game_date"],
+            "season_year": rows["season_year"],
+            "player_id": rows["player_id"],
+            "system_id": SYSTEM_ID,
+            "system_version": SYSTEM_VERSION,
+            "model_id": model_id,
+            "predicted_points": predicted,
+        }
+    )
     con.register("ml_step_output", output)
     try:
         con.execute(f"""
@@ -155,8 +170,9 @@ def _run_season(con, season: int, range_filter: str, params: list) -> SeasonOutc
     finally:
         con.unregister("ml_step_output")
     if training_rows is None:
-        training_rows = con.execute(f"select training_rows from {REGISTRY_TABLE} where model_id = ?",
-                                    [model_id]).fetchone()[0]
+        training_rows = con.execute(
+            f"select training_rows from {REGISTRY_TABLE} where model_id = ?", [model_id]
+        ).fetchone()[0]
     return SeasonOutcome(season, status, len(output), f"{model_id}, {training_rows} training rows")
 
 
@@ -164,7 +180,9 @@ def _training_rows(con, season: int) -> pd.DataFrame:
     return con.execute(
         f"select season_year, game_date, game_id, player_id, {', '.join(FEATURES_V1)}, {TARGET} "
         f"from {FEATURE_STORE} where season_year < ? and can_use_for_ml_training "
-        f"order by game_date, game_id, player_id", [season]).df()
+        f"order by game_date, game_id, player_id",
+        [season],
+    ).df()
 
 
 def _matrix(frame: pd.DataFrame) -> np.ndarray:
@@ -196,8 +214,15 @@ def _train(training: pd.DataFrame, season: int, model_id: str, fingerprint: str,
             checker = _fit(_matrix(validation_fit), validation_fit[TARGET])
         predicted = _predict(checker, validation_rows)
         actual = validation_rows[TARGET].astype("float64").to_numpy()
-        baseline = (0.5 * validation_rows["points_avg_last_5"] + 0.3 * validation_rows["points_avg_last_10"]
-                    + 0.2 * validation_rows["points_avg_season"]).astype("float64").to_numpy()
+        baseline = (
+            (
+                0.5 * validation_rows["points_avg_last_5"]
+                + 0.3 * validation_rows["points_avg_last_10"]
+                + 0.2 * validation_rows["points_avg_season"]
+            )
+            .astype("float64")
+            .to_numpy()
+        )
         metrics = {
             "validation_mae": round(float(np.mean(np.abs(predicted - actual))), 4),
             "validation_baseline_mae": round(float(np.mean(np.abs(np.round(baseline, 2) - actual))), 4),
@@ -209,16 +234,25 @@ def _train(training: pd.DataFrame, season: int, model_id: str, fingerprint: str,
     model = _fit(_matrix(training), training[TARGET])
     seasons = sorted(int(s) for s in training["season_year"].unique())
     row = {
-        "model_id": model_id, "system_id": SYSTEM_ID, "system_version": SYSTEM_VERSION, "season_year": season,
-        "status": "trained", "status_reason": None, "feature_version": FEATURE_VERSION,
-        "feature_count": len(FEATURES_V1), "training_seasons": ",".join(str(s) for s in seasons),
+        "model_id": model_id,
+        "system_id": SYSTEM_ID,
+        "system_version": SYSTEM_VERSION,
+        "season_year": season,
+        "status": "trained",
+        "status_reason": None,
+        "feature_version": FEATURE_VERSION,
+        "feature_count": len(FEATURES_V1),
+        "training_seasons": ",".join(str(s) for s in seasons),
         "training_start_date": _as_date(training["game_date"].min()),
         "training_end_date": _as_date(training["game_date"].max()),
-        "training_rows": len(training), "validation_strategy": strategy,
+        "training_rows": len(training),
+        "validation_strategy": strategy,
         "validation_rows": len(validation_rows) if validation_rows is not None else 0,
         **metrics,
-        "random_seed": RANDOM_SEED, "hyperparameters": json.dumps(HYPERPARAMETERS, sort_keys=True),
-        "library_version": f"scikit-learn {sklearn.__version__}", "data_fingerprint": fingerprint,
+        "random_seed": RANDOM_SEED,
+        "hyperparameters": json.dumps(HYPERPARAMETERS, sort_keys=True),
+        "library_version": f"scikit-learn {sklearn.__version__}",
+        "data_fingerprint": fingerprint,
         "artifact_path": str(artifact.relative_to(_warehouse_folder(con))),
     }
     return model, row
@@ -235,15 +269,25 @@ def _validation_split(con, training: pd.DataFrame):
     if len(seasons) >= 2:
         last = seasons[-1]
         fit_rows = training[training["season_year"] < last].reset_index(drop=True)
-        previous = _reuse(con, f"{SYSTEM_ID}_{last}", _fingerprint(fit_rows), _artifact_path(con, f"{SYSTEM_ID}_{last}"))
-        return (fit_rows, training[training["season_year"] == last],
-                f"fit on seasons before {last}, validated on season {last}", previous)
+        previous = _reuse(
+            con, f"{SYSTEM_ID}_{last}", _fingerprint(fit_rows), _artifact_path(con, f"{SYSTEM_ID}_{last}")
+        )
+        return (
+            fit_rows,
+            training[training["season_year"] == last],
+            f"fit on seasons before {last}, validated on season {last}",
+            previous,
+        )
     dates = sorted(training["game_date"].unique())
     if len(dates) < 5:
         return None, None, "none", None
     cut = dates[int(len(dates) * 0.8)]
-    return (training[training["game_date"] < cut], training[training["game_date"] >= cut],
-            f"fit on dates before {_as_date(cut)}, validated on the rest of season {seasons[0]}", None)
+    return (
+        training[training["game_date"] < cut],
+        training[training["game_date"] >= cut],
+        f"fit on dates before {_as_date(cut)}, validated on the rest of season {seasons[0]}",
+        None,
+    )
 
 
 def _reuse(con, model_id: str, fingerprint: str, artifact: Path):
@@ -265,7 +309,9 @@ def _reuse_unrebuilt(con, model_id: str, artifact: Path, builds: str | None):
 
 def _stored(con, model_id: str, artifact: Path) -> dict | None:
     """The artifact of a model the registry records as trained, with that registry fingerprint."""
-    row = con.execute(f"select data_fingerprint, status from {REGISTRY_TABLE} where model_id = ?", [model_id]).fetchone()
+    row = con.execute(
+        f"select data_fingerprint, status from {REGISTRY_TABLE} where model_id = ?", [model_id]
+    ).fetchone()
     if not row or row[1] != "trained" or not artifact.exists():
         return None
     try:
@@ -277,8 +323,16 @@ def _stored(con, model_id: str, artifact: Path) -> dict | None:
 
 def _save_artifact(artifact: Path, model, model_id: str, fingerprint: str, builds: str | None) -> None:
     artifact.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"model": model, "model_id": model_id, "features": list(FEATURES_V1),
-                 "data_fingerprint": fingerprint, "training_builds": builds}, artifact)
+    joblib.dump(
+        {
+            "model": model,
+            "model_id": model_id,
+            "features": list(FEATURES_V1),
+            "data_fingerprint": fingerprint,
+            "training_builds": builds,
+        },
+        artifact,
+    )
 
 
 def _training_builds(con, season: int) -> str | None:
@@ -289,9 +343,13 @@ def _training_builds(con, season: int) -> str | None:
     dates = con.execute(
         f"select game_date, count(*), count(input_version), min(input_version), max(input_version), "
         f"min(build_id), max(build_id) from {FEATURE_STORE} "
-        f"where season_year < ? and can_use_for_ml_training group by 1 order by 1", [season]).fetchall()
-    if not dates or any(count != versioned or low != high or first != last or first is None
-                        for _, count, versioned, low, high, first, last in dates):
+        f"where season_year < ? and can_use_for_ml_training group by 1 order by 1",
+        [season],
+    ).fetchall()
+    if not dates or any(
+        count != versioned or low != high or first != last or first is None
+        for _, count, versioned, low, high, first, last in dates
+    ):
         return None
     digest = hashlib.sha256(_settings_json().encode())
     for day, count, _, version, _, build, _ in dates:
@@ -300,8 +358,16 @@ def _training_builds(con, season: int) -> str | None:
 
 
 def _settings_json() -> str:
-    return json.dumps({"features": FEATURES_V1, "target": TARGET, "params": HYPERPARAMETERS,
-                       "seed": RANDOM_SEED, "sklearn": sklearn.__version__}, sort_keys=True)
+    return json.dumps(
+        {
+            "features": FEATURES_V1,
+            "target": TARGET,
+            "params": HYPERPARAMETERS,
+            "seed": RANDOM_SEED,
+            "sklearn": sklearn.__version__,
+        },
+        sort_keys=True,
+    )
 
 
 def _fingerprint(training: pd.DataFrame) -> str:
@@ -312,32 +378,64 @@ def _fingerprint(training: pd.DataFrame) -> str:
 
 def _skipped_row(model_id: str, season: int, reason: str, training: pd.DataFrame) -> dict:
     return {
-        "model_id": model_id, "system_id": SYSTEM_ID, "system_version": SYSTEM_VERSION, "season_year": season,
-        "status": "skipped", "status_reason": reason, "feature_version": FEATURE_VERSION,
+        "model_id": model_id,
+        "system_id": SYSTEM_ID,
+        "system_version": SYSTEM_VERSION,
+        "season_year": season,
+        "status": "skipped",
+        "status_reason": reason,
+        "feature_version": FEATURE_VERSION,
         "feature_count": len(FEATURES_V1),
         "training_seasons": ",".join(str(int(s)) for s in sorted(training["season_year"].unique())) or None,
         "training_start_date": _as_date(training["game_date"].min()) if len(training) else None,
         "training_end_date": _as_date(training["game_date"].max()) if len(training) else None,
-        "training_rows": len(training), "validation_strategy": None, "validation_rows": None,
-        "validation_mae": None, "validation_baseline_mae": None, "validation_rmse": None,
-        "random_seed": RANDOM_SEED, "hyperparameters": json.dumps(HYPERPARAMETERS, sort_keys=True),
-        "library_version": f"scikit-learn {sklearn.__version__}", "data_fingerprint": None, "artifact_path": None,
+        "training_rows": len(training),
+        "validation_strategy": None,
+        "validation_rows": None,
+        "validation_mae": None,
+        "validation_baseline_mae": None,
+        "validation_rmse": None,
+        "random_seed": RANDOM_SEED,
+        "hyperparameters": json.dumps(HYPERPARAMETERS, sort_keys=True),
+        "library_version": f"scikit-learn {sklearn.__version__}",
+        "data_fingerprint": None,
+        "artifact_path": None,
     }
 
 
 _REGISTRY_COLUMNS = (
-    "model_id", "system_id", "system_version", "season_year", "status", "status_reason", "feature_version",
-    "feature_count", "training_seasons", "training_start_date", "training_end_date", "training_rows",
-    "validation_strategy", "validation_rows", "validation_mae", "validation_baseline_mae", "validation_rmse",
-    "random_seed", "hyperparameters", "library_version", "data_fingerprint", "artifact_path",
+    "model_id",
+    "system_id",
+    "system_version",
+    "season_year",
+    "status",
+    "status_reason",
+    "feature_version",
+    "feature_count",
+    "training_seasons",
+    "training_start_date",
+    "training_end_date",
+    "training_rows",
+    "validation_strategy",
+    "validation_rows",
+    "validation_mae",
+    "validation_baseline_mae",
+    "validation_rmse",
+    "random_seed",
+    "hyperparameters",
+    "library_version",
+    "data_fingerprint",
+    "artifact_path",
 )
 
 
 def _write_registry(con, row: dict) -> None:
     con.execute(f"delete from {REGISTRY_TABLE} where model_id = ?", [row["model_id"]])
     placeholders = ", ".join("?" for _ in _REGISTRY_COLUMNS)
-    con.execute(f"insert into {REGISTRY_TABLE} ({', '.join(_REGISTRY_COLUMNS)}) values ({placeholders})",
-                [row[column] for column in _REGISTRY_COLUMNS])
+    con.execute(
+        f"insert into {REGISTRY_TABLE} ({', '.join(_REGISTRY_COLUMNS)}) values ({placeholders})",
+        [row[column] for column in _REGISTRY_COLUMNS],
+    )
 
 
 def _range_filter(start: date | None, end: date | None) -> tuple[str, list]:
@@ -349,6 +447,7 @@ def _warehouse_folder(con) -> Path:
     if row and row[0]:
         return Path(row[0]).resolve().parent
     from orchestration.paths import warehouse_path
+
     return warehouse_path().parent
 
 
@@ -377,8 +476,7 @@ def _clear_range_after_failure(con, start: date | None, end: date | None) -> Non
         range_filter, params = _range_filter(start, end)
         with DuckDBSession(con).transaction():
             touched = _dates(con, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
-            con.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}",
-                        [SYSTEM_ID, *params])
+            con.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
             record_table_versions(DuckDBSession(con), PREDICTIONS_TABLE, sorted(touched), datetime.now())
     except Exception:
         _rollback(con)

@@ -27,11 +27,11 @@ import os
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import duckdb
 
@@ -51,16 +51,46 @@ def ensure_alerts_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ALERT_DETAILS_DDL)
 
 
-def _insert(con, alert_id, created_at, severity, source, start_date, end_date, message, run_id, backfill_id,
-            delivery, digest_id, delivered_at, category, context, webhook_status) -> None:
+def _insert(
+    con,
+    alert_id,
+    created_at,
+    severity,
+    source,
+    start_date,
+    end_date,
+    message,
+    run_id,
+    backfill_id,
+    delivery,
+    digest_id,
+    delivered_at,
+    category,
+    context,
+    webhook_status,
+) -> None:
     con.execute(
         """insert into nba_orchestration.alerts
            (alert_id, created_at, severity, source, start_date, end_date, message, run_id, backfill_id,
             delivery, digest_id, delivered_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [alert_id, created_at, severity, source, start_date, end_date, message, run_id, backfill_id,
-         delivery, digest_id, delivered_at])
-    con.execute("insert into nba_orchestration.alert_details values (?, ?, ?, ?)",
-                [alert_id, category, context, webhook_status])
+        [
+            alert_id,
+            created_at,
+            severity,
+            source,
+            start_date,
+            end_date,
+            message,
+            run_id,
+            backfill_id,
+            delivery,
+            digest_id,
+            delivered_at,
+        ],
+    )
+    con.execute(
+        "insert into nba_orchestration.alert_details values (?, ?, ?, ?)", [alert_id, category, context, webhook_status]
+    )
 
 
 @dataclass(frozen=True)
@@ -121,8 +151,16 @@ class Digest:
             "total": self.total,
             "severity": self.severity,
             "categories": {
-                category: [{"message": e.message, "severity": e.severity, "count": e.count,
-                            "first_at": e.first_at.isoformat(), "last_at": e.last_at.isoformat()} for e in entries]
+                category: [
+                    {
+                        "message": e.message,
+                        "severity": e.severity,
+                        "count": e.count,
+                        "first_at": e.first_at.isoformat(),
+                        "last_at": e.last_at.isoformat(),
+                    }
+                    for e in entries
+                ]
                 for category, entries in self.by_category().items()
             },
             "text": self.text(),
@@ -144,8 +182,8 @@ def post_webhook(url: str | None, payload: dict, timeout: float = 5.0) -> str:
     if not url.startswith(("http://", "https://")):
         return f"failed: not an http(s) URL: {url!r}"
     request = urllib.request.Request(
-        url, data=json.dumps(payload, default=str).encode(), headers={"Content-Type": "application/json"},
-        method="POST")
+        url, data=json.dumps(payload, default=str).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return "sent" if 200 <= response.status < 300 else f"failed: HTTP {response.status}"
@@ -177,14 +215,14 @@ class Alerter:
     ):
         self._con = con
         self._warehouse = warehouse
-        self.warehouse = warehouse              # the file it writes to, when given (commands in alerts name it)
+        self.warehouse = warehouse  # the file it writes to, when given (commands in alerts name it)
         self.webhook_url = webhook_url if webhook_url is not None else webhook_from_env()
         self.clock = clock
         self.log = logger
         self.source = source
         self.backfill_id: str | None = None
         self.last_digest: Digest | None = None
-        self.kept_for_digest = 0            # alerts this alerter kept for a backfill's digest
+        self.kept_for_digest = 0  # alerts this alerter kept for a backfill's digest
 
     @contextmanager
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -216,28 +254,62 @@ class Alerter:
             raise ValueError(f"severity {severity!r} is not one of {SEVERITIES}")
         batch = backfill_id or self.backfill_id
         immediate = batch is None or severity == "critical"
-        alert = Alert(uuid.uuid4().hex[:16], self.clock(), severity, category, message, source or self.source,
-                      context or {}, batch, "immediate" if immediate else "pending_digest")
+        alert = Alert(
+            uuid.uuid4().hex[:16],
+            self.clock(),
+            severity,
+            category,
+            message,
+            source or self.source,
+            context or {},
+            batch,
+            "immediate" if immediate else "pending_digest",
+        )
         webhook_status = None
         delivered_at = None
         if immediate:
             self.log.log(_level(severity), "ALERT [%s] %s: %s", severity, category, message)
-            webhook_status = post_webhook(self.webhook_url, {
-                "type": "alert", "alert_id": alert.alert_id, "severity": severity, "category": category,
-                "source": alert.source, "message": message, "context": alert.context, "backfill_id": batch,
-                "created_at": alert.created_at.isoformat()})
+            webhook_status = post_webhook(
+                self.webhook_url,
+                {
+                    "type": "alert",
+                    "alert_id": alert.alert_id,
+                    "severity": severity,
+                    "category": category,
+                    "source": alert.source,
+                    "message": message,
+                    "context": alert.context,
+                    "backfill_id": batch,
+                    "created_at": alert.created_at.isoformat(),
+                },
+            )
             delivered_at = self.clock()
         else:
             self.kept_for_digest += 1
             self.log.debug("alert kept for the digest of backfill %s: [%s] %s: %s", batch, severity, category, message)
         with self._connection() as con:
-            _insert(con, alert.alert_id, alert.created_at, severity, alert.source, start_date, end_date, message,
-                    run_id, batch, alert.delivery, None, delivered_at, category,
-                    json.dumps(alert.context, default=str), webhook_status)
+            _insert(
+                con,
+                alert.alert_id,
+                alert.created_at,
+                severity,
+                alert.source,
+                start_date,
+                end_date,
+                message,
+                run_id,
+                batch,
+                alert.delivery,
+                None,
+                delivered_at,
+                category,
+                json.dumps(alert.context, default=str),
+                webhook_status,
+            )
         return alert
 
     @contextmanager
-    def backfill(self, backfill_id: str | None = None) -> Iterator["Alerter"]:
+    def backfill(self, backfill_id: str | None = None) -> Iterator[Alerter]:
         """Batch non-critical alerts until the block ends, then send one digest."""
         previous = self.backfill_id
         self.backfill_id = backfill_id or f"backfill-{uuid.uuid4().hex[:12]}"
@@ -291,9 +363,24 @@ def send_digest(
             "where backfill_id = ? and delivery = 'pending_digest' and delivered_at is null",
             [digest.digest_id, now, backfill_id],
         )
-        _insert(con, digest.digest_id, now, digest.severity, "backfill_digest", None, None, digest.text(), None,
-                backfill_id, "digest", digest.digest_id, now, "digest",
-                json.dumps(digest.payload()["categories"], default=str), status)
+        _insert(
+            con,
+            digest.digest_id,
+            now,
+            digest.severity,
+            "backfill_digest",
+            None,
+            None,
+            digest.text(),
+            None,
+            backfill_id,
+            "digest",
+            digest.digest_id,
+            now,
+            "digest",
+            json.dumps(digest.payload()["categories"], default=str),
+            status,
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")

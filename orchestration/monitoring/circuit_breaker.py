@@ -12,9 +12,10 @@ Opening a circuit raises a critical alert, sent at once even inside a backfill.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import duckdb
 
@@ -101,7 +102,8 @@ class CircuitBreaker:
     # ---- state
     def load(self) -> BreakerState:
         row = self.con.execute(
-            "select * from nba_orchestration.circuit_breaker_state where breaker_key = ?", [self.key]).fetchone()
+            "select * from nba_orchestration.circuit_breaker_state where breaker_key = ?", [self.key]
+        ).fetchone()
         if row is None:
             return BreakerState(self.key, self.kind, CLOSED, 0, None, None, None, None, None, self.clock())
         return BreakerState(*row)
@@ -110,8 +112,18 @@ class CircuitBreaker:
         state.updated_at = self.clock()
         self.con.execute(
             "insert or replace into nba_orchestration.circuit_breaker_state values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [state.breaker_key, state.kind, state.state, state.consecutive_failures, state.opened_at,
-             state.half_opened_at, state.last_failure_at, state.last_success_at, state.last_error, state.updated_at],
+            [
+                state.breaker_key,
+                state.kind,
+                state.state,
+                state.consecutive_failures,
+                state.opened_at,
+                state.half_opened_at,
+                state.last_failure_at,
+                state.last_success_at,
+                state.last_error,
+                state.updated_at,
+            ],
         )
 
     @property
@@ -126,9 +138,13 @@ class CircuitBreaker:
             retry_at = (state.opened_at or self.clock()) + timedelta(seconds=self.policy.cooldown_seconds)
             if self.clock() < retry_at:
                 return BreakerDecision(
-                    False, OPEN, SKIP_REASON, retry_at,
+                    False,
+                    OPEN,
+                    SKIP_REASON,
+                    retry_at,
                     f"circuit {self.key} is OPEN after {state.consecutive_failures} consecutive failures "
-                    f"(last: {state.last_error}); retry after {retry_at:%Y-%m-%d %H:%M:%S}")
+                    f"(last: {state.last_error}); retry after {retry_at:%Y-%m-%d %H:%M:%S}",
+                )
             state.state = HALF_OPEN
             state.half_opened_at = self.clock()
             self._save(state)
@@ -145,8 +161,12 @@ class CircuitBreaker:
         state.last_success_at = self.clock()
         self._save(state)
         if was_open and self.alerter is not None:
-            self.alerter.alert("circuit_closed", f"circuit {self.key} closed again after a successful trial run",
-                               severity="info", context={"breaker": self.key})
+            self.alerter.alert(
+                "circuit_closed",
+                f"circuit {self.key} closed again after a successful trial run",
+                severity="info",
+                context={"breaker": self.key},
+            )
         return state
 
     def record_failure(self, error: str = "") -> BreakerState:
@@ -156,7 +176,8 @@ class CircuitBreaker:
         state.last_failure_at = now
         state.last_error = (error or "")[:2000] or None
         opens = state.state == HALF_OPEN or (
-            state.state == CLOSED and state.consecutive_failures >= self.policy.failure_threshold)
+            state.state == CLOSED and state.consecutive_failures >= self.policy.failure_threshold
+        )
         if opens:
             reopened = state.state == HALF_OPEN
             state.state = OPEN
@@ -164,15 +185,21 @@ class CircuitBreaker:
             state.half_opened_at = None
         self._save(state)
         if opens and self.alerter is not None:
-            what = "re-opened: its trial run failed" if reopened else (
-                f"opened after {state.consecutive_failures} consecutive failures")
+            what = (
+                "re-opened: its trial run failed"
+                if reopened
+                else (f"opened after {state.consecutive_failures} consecutive failures")
+            )
             self.alerter.alert(
                 "circuit_open",
                 f"circuit {self.key} {what}; runs are skipped (circuit_open) for "
                 f"{self.policy.cooldown_seconds:.0f} s. Last error: {state.last_error}",
                 severity="critical",
-                context={"breaker": self.key, "failures": state.consecutive_failures,
-                         "backfill_mode": self.backfill_mode},
+                context={
+                    "breaker": self.key,
+                    "failures": state.consecutive_failures,
+                    "backfill_mode": self.backfill_mode,
+                },
             )
         return state
 
@@ -237,6 +264,10 @@ def record_step_results(
         if outcome.status == "skipped":
             continue
         system_id = outcome.name.split(":", 1)[-1]
-        breaker = CircuitBreaker(con, prediction_system_key(system_id), PREDICTION_SYSTEM, backfill_mode, clock, alerter)
-        states.append(breaker.record_success() if outcome.status == "success" else breaker.record_failure(outcome.message))
+        breaker = CircuitBreaker(
+            con, prediction_system_key(system_id), PREDICTION_SYSTEM, backfill_mode, clock, alerter
+        )
+        states.append(
+            breaker.record_success() if outcome.status == "success" else breaker.record_failure(outcome.message)
+        )
     return states

@@ -19,8 +19,16 @@ from datetime import date
 
 import duckdb
 
-from orchestration.completeness import (COMPLETE, MISSING, PARTIAL, PARTIAL_SEASON, STALE, UNVERIFIED,
-                                        coverage_by_date, partial_seasons)
+from orchestration.completeness import (
+    COMPLETE,
+    MISSING,
+    PARTIAL,
+    PARTIAL_SEASON,
+    STALE,
+    UNVERIFIED,
+    coverage_by_date,
+    partial_seasons,
+)
 from orchestration.dates import season_label
 from orchestration.monitoring.run_state import latest_runs
 from orchestration.phases import PHASES, Phase
@@ -52,7 +60,7 @@ def coverage_grid(con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PH
     cells = []
     for c in coverage_by_date(con, phases):
         state, note = c.state, ""
-        if state == PARTIAL_SEASON:           # strict mode blocks it until the season's start is loaded
+        if state == PARTIAL_SEASON:  # strict mode blocks it until the season's start is loaded
             state, note = BLOCKED, partial[c.season_year].describe()
         elif state == STALE:
             note = "built from inputs that changed since: " + ", ".join(c.stale_tables)
@@ -106,7 +114,7 @@ class PhaseCoverage:
 
 @dataclass
 class SeasonPhaseCoverage:
-    season_year: int | None          # None: the totals over every season
+    season_year: int | None  # None: the totals over every season
     first_date: date | None
     last_date: date | None
     phases: dict[int, PhaseCoverage] = field(default_factory=dict)
@@ -133,7 +141,9 @@ def summarize(cells: list[CoverageCell], phases: tuple[Phase, ...] = PHASES) -> 
 
 def _summary(season_year: int | None, cells: list[CoverageCell], phases: tuple[Phase, ...]) -> SeasonPhaseCoverage:
     dates = [cell.game_date for cell in cells]
-    summary = SeasonPhaseCoverage(season_year, min(dates), max(dates), {p.number: PhaseCoverage(p.number) for p in phases})
+    summary = SeasonPhaseCoverage(
+        season_year, min(dates), max(dates), {p.number: PhaseCoverage(p.number) for p in phases}
+    )
     for cell in cells:
         if cell.phase in summary.phases:
             summary.phases[cell.phase].add(cell)
@@ -145,19 +155,41 @@ def _rows(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, ...]) -> li
     for summary in summaries:
         for index, phase in enumerate(phases):
             p = summary.phases[phase.number]
-            rows.append([
-                summary.label if index == 0 else "",
-                f"{phase.number} {phase.name}",
-                str(p.dates), str(p.dates_complete), str(p.dates_stale), str(p.dates_unverified),
-                str(p.dates_missing), str(p.dates_blocked),
-                str(p.games), str(p.games_complete), str(p.games_missing), str(p.games_blocked),
-                f"{p.percent_games:.1f}%",
-            ])
+            rows.append(
+                [
+                    summary.label if index == 0 else "",
+                    f"{phase.number} {phase.name}",
+                    str(p.dates),
+                    str(p.dates_complete),
+                    str(p.dates_stale),
+                    str(p.dates_unverified),
+                    str(p.dates_missing),
+                    str(p.dates_blocked),
+                    str(p.games),
+                    str(p.games_complete),
+                    str(p.games_missing),
+                    str(p.games_blocked),
+                    f"{p.percent_games:.1f}%",
+                ]
+            )
     return rows
 
 
-HEADER = ["season", "phase", "dates", "complete", "stale", "unverified", "missing", "blocked",
-          "games", "complete", "missing", "blocked", "% games"]
+HEADER = [
+    "season",
+    "phase",
+    "dates",
+    "complete",
+    "stale",
+    "unverified",
+    "missing",
+    "blocked",
+    "games",
+    "complete",
+    "missing",
+    "blocked",
+    "% games",
+]
 
 
 def format_table(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, ...] = PHASES) -> str:
@@ -173,8 +205,11 @@ def format_table(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, ...]
     group = " " * (widths[0] + widths[1] + 4)
     dates_width = sum(widths[2:8]) + 10
     games_width = sum(widths[8:12]) + 6
-    lines = [group + "game dates".center(dates_width, "-") + "  " + "final games".center(games_width, "-"),
-             line(HEADER), line(["-" * w for w in widths])]
+    lines = [
+        group + "game dates".center(dates_width, "-") + "  " + "final games".center(games_width, "-"),
+        line(HEADER),
+        line(["-" * w for w in widths]),
+    ]
     for index, row in enumerate(rows):
         if row[0] and index:
             lines.append("")
@@ -186,8 +221,21 @@ def format_markdown(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, .
     """The same table as Markdown (Dagster metadata renders it in the asset's page)."""
     if not summaries:
         return "_no schedule loaded_"
-    header = ["season", "phase", "dates", "dates complete", "dates stale", "dates unverified", "dates missing",
-              "dates blocked", "games", "games complete", "games missing", "games blocked", "% games complete"]
+    header = [
+        "season",
+        "phase",
+        "dates",
+        "dates complete",
+        "dates stale",
+        "dates unverified",
+        "dates missing",
+        "dates blocked",
+        "games",
+        "games complete",
+        "games missing",
+        "games blocked",
+        "% games complete",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
     for row in _rows(summaries, phases):
         lines.append("| " + " | ".join(cell or " " for cell in row) + " |")

@@ -117,8 +117,9 @@ def _month_ticks(first: date, last: date, label_width: int, cell_w: int) -> list
     return ticks
 
 
-def heatmap(cells: list[CoverageCell], phases: tuple[Phase, ...] = PHASES, max_width: int = 1120,
-            cell_h: int = 18) -> Heatmap:
+def heatmap(
+    cells: list[CoverageCell], phases: tuple[Phase, ...] = PHASES, max_width: int = 1120, cell_h: int = 18
+) -> Heatmap:
     """One season's strip: columns are calendar days first..last game date, rows are phases."""
     by_key = {(c.phase, c.game_date): c for c in cells}
     first, last = min(c.game_date for c in cells), max(c.game_date for c in cells)
@@ -136,18 +137,35 @@ def heatmap(cells: list[CoverageCell], phases: tuple[Phase, ...] = PHASES, max_w
             cell = by_key.get((phase.number, current))
             x = label_width + offset * cell_w
             if cell is None:
-                row_cells.append(HeatmapCell(x, y + cell_h // 2 - 2, width, 4, False, COLORS["no_games"],
-                                             f"{current:%a %Y-%m-%d}: no final games"))
+                row_cells.append(
+                    HeatmapCell(
+                        x,
+                        y + cell_h // 2 - 2,
+                        width,
+                        4,
+                        False,
+                        COLORS["no_games"],
+                        f"{current:%a %Y-%m-%d}: no final games",
+                    )
+                )
                 continue
-            title = (f"{current:%a %Y-%m-%d} phase {phase.number}: {cell.state}, "
-                     f"{cell.complete_games}/{cell.final_games} games complete")
+            title = (
+                f"{current:%a %Y-%m-%d} phase {phase.number}: {cell.state}, "
+                f"{cell.complete_games}/{cell.final_games} games complete"
+            )
             if cell.note:
                 title += f" - {cell.note[:200]}"
             row_cells.append(HeatmapCell(x, y, width, cell_h, True, COLORS[cell.state], title))
         rows.append(HeatmapRow(_phase_label(phase), y + cell_h / 2 + font / 2 - 1, font, row_cells))
-    return Heatmap(first, last, width=label_width + days * cell_w + 8,
-                   height=top + len(phases) * (cell_h + gap) + 4, top=top,
-                   month_ticks=_month_ticks(first, last, label_width, cell_w), rows=rows)
+    return Heatmap(
+        first,
+        last,
+        width=label_width + days * cell_w + 8,
+        height=top + len(phases) * (cell_h + gap) + 4,
+        top=top,
+        month_ticks=_month_ticks(first, last, label_width, cell_w),
+        rows=rows,
+    )
 
 
 @dataclass(frozen=True)
@@ -183,7 +201,8 @@ def _attention(season_cells: list[CoverageCell]) -> str:
     return "; ".join(
         f"{sum(1 for c in season_cells if c.state == state)} {state} "
         f"(phase{'s' if len(phases) > 1 else ''} {', '.join(str(p) for p in sorted(phases))})"
-        for state, phases in sorted(phases_by_state.items(), key=lambda kv: CELL_ORDER.index(kv[0])))
+        for state, phases in sorted(phases_by_state.items(), key=lambda kv: CELL_ORDER.index(kv[0]))
+    )
 
 
 def render_coverage_html(
@@ -203,23 +222,31 @@ def render_coverage_html(
     for season in sorted(by_season):
         season_cells = by_season[season]
         incomplete = sum(1 for c in season_cells if c.state != "complete")
-        strips.append({
-            "season_year": season,
-            "label": season_label(season),
-            "first": min(c.game_date for c in season_cells),
-            "last": max(c.game_date for c in season_cells),
-            "game_dates": len({c.game_date for c in season_cells}),
-            "status": f"{incomplete} date-phase cell(s) not complete" if incomplete else "all complete",
-            "heatmap": heatmap(season_cells, phases, cell_h=cell_h),
-        })
+        strips.append(
+            {
+                "season_year": season,
+                "label": season_label(season),
+                "first": min(c.game_date for c in season_cells),
+                "last": max(c.game_date for c in season_cells),
+                "game_dates": len({c.game_date for c in season_cells}),
+                "status": f"{incomplete} date-phase cell(s) not complete" if incomplete else "all complete",
+                "heatmap": heatmap(season_cells, phases, cell_h=cell_h),
+            }
+        )
         if incomplete:
-            attention.append({"season_year": season, "label": season_label(season),
-                              "summary": _attention(season_cells)})
+            attention.append(
+                {"season_year": season, "label": season_label(season), "summary": _attention(season_cells)}
+            )
     table_rows = [
-        {"coverage": summary.phases[phase.number], "phase_label": _phase_label(phase),
-         "season_label": summary.label if index == 0 else "",
-         "classes": [name for name, on in (("total", summary.season_year is None), ("first", index == 0)) if on]}
-        for summary in summaries for index, phase in enumerate(phases)]
+        {
+            "coverage": summary.phases[phase.number],
+            "phase_label": _phase_label(phase),
+            "season_label": summary.label if index == 0 else "",
+            "classes": [name for name, on in (("total", summary.season_year is None), ("first", index == 0)) if on],
+        }
+        for summary in summaries
+        for index, phase in enumerate(phases)
+    ]
     return TEMPLATES.get_template("coverage.html").render(
         warehouse=warehouse,
         generated_at=generated_at or datetime.now(),
@@ -233,8 +260,9 @@ def render_coverage_html(
     )
 
 
-def write_coverage_html(path: Path, con, warehouse: str = "", today: date | None = None,
-                        gaps: list | None = None) -> Path:
+def write_coverage_html(
+    path: Path, con, warehouse: str = "", today: date | None = None, gaps: list | None = None
+) -> Path:
     """Compute coverage and the gaps the data shows now (with their recorded healing status) and write the page.
     `gaps`: `find_gaps(con)` when the caller already has it."""
     from orchestration.monitoring.coverage import coverage_report

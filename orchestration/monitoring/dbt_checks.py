@@ -22,19 +22,22 @@ class DbtDateChecks:
     game_date: date
     tests: list[DbtNodeResult] = field(default_factory=list)
     freshness: list[DbtNodeResult] = field(default_factory=list)
-    error: str | None = None           # dbt could not run (e.g. the warehouse has no build yet)
+    error: str | None = None  # dbt could not run (e.g. the warehouse has no build yet)
 
 
 def run_date_checks(warehouse: Path, day: date) -> DbtDateChecks:
     project = DbtProject(warehouse)
     try:
         project.manifest()
-    except RuntimeError as error:           # the project does not parse here: the report says so, cleanly
+    except RuntimeError as error:  # the project does not parse here: the report says so, cleanly
         return DbtDateChecks(day, error=str(error))
-    silent = ["--log-level", "none"]        # the results are the report; dbt's own lines would interleave it
+    silent = ["--log-level", "none"]  # the results are the report; dbt's own lines would interleave it
     tests = project.invoke(["test", "--exclude-resource-type", "unit_test", *silent], day, day, read_only=True)
     freshness = project.invoke(["source", "freshness", *silent], read_only=True)
     errors = [result.error for result in (tests, freshness) if result.error]
-    return DbtDateChecks(day, [node for node in tests.nodes if node.resource_type == "test"],
-                         [node for node in freshness.nodes if node.resource_type == "source"],
-                         "; ".join(errors) or None)
+    return DbtDateChecks(
+        day,
+        [node for node in tests.nodes if node.resource_type == "test"],
+        [node for node in freshness.nodes if node.resource_type == "source"],
+        "; ".join(errors) or None,
+    )

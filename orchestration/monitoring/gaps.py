@@ -25,13 +25,24 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from orchestration.completeness import (MISSING, PARTIAL, PARTIAL_SEASON, STALE, UNVERIFIED, DateCoverage,
-                                        coverage_by_date, existing_tables, partial_seasons, season_bounds, season_of)
+from orchestration.completeness import (
+    MISSING,
+    PARTIAL,
+    PARTIAL_SEASON,
+    STALE,
+    UNVERIFIED,
+    DateCoverage,
+    coverage_by_date,
+    existing_tables,
+    partial_seasons,
+    season_bounds,
+    season_of,
+)
 from orchestration.dates import format_date_ranges
 from orchestration.phases import PHASES, Phase
 from orchestration.warehouse.schema import ORCHESTRATION_TABLES
 
-SCHEDULE_PHASE = 1          # phase_from of schedule->2: the schedule of the landing files (phase 1)
+SCHEDULE_PHASE = 1  # phase_from of schedule->2: the schedule of the landing files (phase 1)
 OPEN_STATUSES = ("pending", "triggered", "failed")
 HEALING_STATUSES = ("pending", "triggered", "complete", "failed", "ignored")
 GAP_KINDS = ("missing", "stale", "unverified")
@@ -132,6 +143,7 @@ class ScanResult:
 
 # ---------------------------------------------------------------- finding
 
+
 def _index(coverage: list[DateCoverage]) -> dict[int, dict[date, DateCoverage]]:
     by_phase: dict[int, dict[date, DateCoverage]] = {}
     for item in coverage:
@@ -154,12 +166,23 @@ def find_gaps(
     is one gap, not one per later phase and date whose window reads it."""
     coverage = _index(coverage if coverage is not None else coverage_by_date(con, phases))
     bounds = season_bounds(con)
-    in_range = lambda day: (start is None or day >= start) and (end is None or day <= end)
+
+    def in_range(day):
+        return (start is None or day >= start) and (end is None or day <= end)
+
     gaps: list[Gap] = []
-    for season in partial_seasons(con).values():      # a season loaded in part: its start is the gap
+    for season in partial_seasons(con).values():  # a season loaded in part: its start is the gap
         if in_range(season.calendar_start):
-            gaps.append(Gap(SCHEDULE_PHASE, phase_pairs(phases)[0].downstream, season.calendar_start,
-                            season.season_year, "missing", season.describe()))
+            gaps.append(
+                Gap(
+                    SCHEDULE_PHASE,
+                    phase_pairs(phases)[0].downstream,
+                    season.calendar_start,
+                    season.season_year,
+                    "missing",
+                    season.describe(),
+                )
+            )
     for pair in phase_pairs(phases):
         downstream = coverage.get(pair.downstream, {})
         upstream = coverage.get(pair.upstream, {})
@@ -170,25 +193,32 @@ def find_gaps(
             down = downstream[day]
             season = season_of(day, bounds)
             upstream_window_complete = pair.upstream == SCHEDULE_PHASE or not (
-                season in first_upstream_gap and first_upstream_gap[season] <= day)
+                season in first_upstream_gap and first_upstream_gap[season] <= day
+            )
             if down.state == PARTIAL_SEASON:
-                continue                              # the season's start gap (above) stands for it
+                continue  # the season's start gap (above) stands for it
             if down.state in (MISSING, PARTIAL):
                 if pair.upstream != SCHEDULE_PHASE and not (day in upstream and upstream[day].is_complete):
-                    continue                          # the upstream pair's gap: healed from there
+                    continue  # the upstream pair's gap: healed from there
                 source = "the schedule" if pair.upstream == SCHEDULE_PHASE else f"phase {pair.upstream}"
-                detail = (f"{down.present_games} of {down.final_games} final games present in phase "
-                          f"{pair.downstream}; {source} has them all")
+                detail = (
+                    f"{down.present_games} of {down.final_games} final games present in phase "
+                    f"{pair.downstream}; {source} has them all"
+                )
                 gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "missing", detail))
             elif not upstream_window_complete:
-                continue                              # stale or unverified because of an upstream gap
+                continue  # stale or unverified because of an upstream gap
             elif down.state == UNVERIFIED:
-                detail = (f"built, not verified: the build that wrote {', '.join(down.unverified_tables)} "
-                          "did not pass its gates (killed before its tests, or a test failed)")
+                detail = (
+                    f"built, not verified: the build that wrote {', '.join(down.unverified_tables)} "
+                    "did not pass its gates (killed before its tests, or a test failed)"
+                )
                 gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "unverified", detail))
             elif down.state == STALE:
-                detail = (f"stale: {', '.join(down.stale_tables)} recorded input versions that differ from "
-                          "their inputs now (an upstream date of the window changed since it was built)")
+                detail = (
+                    f"stale: {', '.join(down.stale_tables)} recorded input versions that differ from "
+                    "their inputs now (an upstream date of the window changed since it was built)"
+                )
                 gaps.append(Gap(pair.upstream, pair.downstream, day, down.season_year, "stale", detail))
     return sorted(gaps, key=lambda gap: gap.key)
 
@@ -207,17 +237,30 @@ def _first_incomplete_per_season(cells: dict[date, DateCoverage], bounds) -> dic
 # ---------------------------------------------------------------- recording
 
 _COLUMNS = [
-    "gap_id", "detected_at", "phase_from", "phase_to", "game_date", "gap_kind", "gap_age_days",
-    "healing_status", "healed_at", "last_seen_at", "heal_run_id", "triggered_at", "alerted_at", "detail",
+    "gap_id",
+    "detected_at",
+    "phase_from",
+    "phase_to",
+    "game_date",
+    "gap_kind",
+    "gap_age_days",
+    "healing_status",
+    "healed_at",
+    "last_seen_at",
+    "heal_run_id",
+    "triggered_at",
+    "alerted_at",
+    "detail",
 ]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, where: str, params: list | None = None) -> list[GapRecord]:
     if "nba_orchestration.data_gaps" not in existing_tables(con):
-        return []                          # nothing recorded yet (and a read-only connection cannot create it)
+        return []  # nothing recorded yet (and a read-only connection cannot create it)
     rows = con.execute(
         f"select {', '.join(_COLUMNS)} from nba_orchestration.data_gaps where {where} "
-        "order by phase_from, phase_to, game_date", params or []
+        "order by phase_from, phase_to, game_date",
+        params or [],
     ).fetchall()
     return [GapRecord(*row) for row in rows]
 
@@ -259,11 +302,28 @@ def record_gaps(
     today = today or date.today()
     now = now or datetime.now()
     merge = _merge(con, found)
-    inserts = [(uuid.uuid4().hex[:16], now, gap.phase_from, gap.phase_to, gap.game_date, gap.kind,
-                (today - gap.game_date).days, "pending", None, now, None, None, None, gap.detail)
-               for gap in merge.new]
-    refreshed = [(gap.kind, (today - gap.game_date).days, now, gap.detail, record.gap_id)
-                 for record, gap in merge.refreshed]
+    inserts = [
+        (
+            uuid.uuid4().hex[:16],
+            now,
+            gap.phase_from,
+            gap.phase_to,
+            gap.game_date,
+            gap.kind,
+            (today - gap.game_date).days,
+            "pending",
+            None,
+            now,
+            None,
+            None,
+            None,
+            gap.detail,
+        )
+        for gap in merge.new
+    ]
+    refreshed = [
+        (gap.kind, (today - gap.game_date).days, now, gap.detail, record.gap_id) for record, gap in merge.refreshed
+    ]
     closed = [record.gap_id for record in merge.closed]
 
     con.execute("begin transaction")
@@ -280,11 +340,14 @@ def record_gaps(
         if refreshed:
             con.executemany(
                 "update nba_orchestration.data_gaps set gap_kind = ?, gap_age_days = ?, last_seen_at = ?, detail = ? "
-                "where gap_id = ?", refreshed)
+                "where gap_id = ?",
+                refreshed,
+            )
         if closed:
             con.executemany(
                 "update nba_orchestration.data_gaps set healing_status = 'complete', healed_at = ? where gap_id = ?",
-                [(now, gap_id) for gap_id in closed])
+                [(now, gap_id) for gap_id in closed],
+            )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -318,11 +381,31 @@ def current_gaps(
     now = now or datetime.now()
     found = found if found is not None else find_gaps(con, phases)
     merge = _merge(con, found)
-    current = [replace(record, gap_kind=gap.kind, gap_age_days=(today - gap.game_date).days, last_seen_at=now,
-                       detail=gap.detail) for record, gap in merge.refreshed]
-    current += [GapRecord(None, now, gap.phase_from, gap.phase_to, gap.game_date, gap.kind,
-                          (today - gap.game_date).days, "pending", None, now, None, None, None, gap.detail)
-                for gap in merge.new]
+    current = [
+        replace(
+            record, gap_kind=gap.kind, gap_age_days=(today - gap.game_date).days, last_seen_at=now, detail=gap.detail
+        )
+        for record, gap in merge.refreshed
+    ]
+    current += [
+        GapRecord(
+            None,
+            now,
+            gap.phase_from,
+            gap.phase_to,
+            gap.game_date,
+            gap.kind,
+            (today - gap.game_date).days,
+            "pending",
+            None,
+            now,
+            None,
+            None,
+            None,
+            gap.detail,
+        )
+        for gap in merge.new
+    ]
     current.sort(key=lambda record: record.key)
     return ScanResult(found, current, len(merge.new), len(merge.closed))
 
@@ -353,8 +436,10 @@ def set_gap_status(
 
 def mark_alerted(con: duckdb.DuckDBPyConnection, gap_ids: list[str], now: datetime | None = None) -> None:
     if gap_ids:
-        con.executemany("update nba_orchestration.data_gaps set alerted_at = ? where gap_id = ?",
-                        [(now or datetime.now(), gap_id) for gap_id in gap_ids])
+        con.executemany(
+            "update nba_orchestration.data_gaps set alerted_at = ? where gap_id = ?",
+            [(now or datetime.now(), gap_id) for gap_id in gap_ids],
+        )
 
 
 def ignore_gaps(con: duckdb.DuckDBPyConnection, phase_to: int, dates: list[date]) -> int:
@@ -370,8 +455,10 @@ def gaps_json(gaps: list[GapRecord]) -> str:
 
 def format_gaps(result: ScanResult, limit_per_pair: int = 12) -> str:
     """The text `nba-pipeline gaps` prints: per phase pair, the open gaps grouped into date ranges."""
-    lines = [f"scan: {len(result.found)} gap(s) found, {result.new} new, {result.closed} closed since the last "
-             f"recorded scan (heal and the Dagster sensor record them)"]
+    lines = [
+        f"scan: {len(result.found)} gap(s) found, {result.new} new, {result.closed} closed since the last "
+        f"recorded scan (heal and the Dagster sensor record them)"
+    ]
     grouped = result.by_pair()
     for pair in phase_pairs():
         gaps = grouped.get(pair.label, [])

@@ -26,16 +26,14 @@ ranges into run requests instead.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
 from orchestration.backfill import warehouse_prefix
-from orchestration.runner import BackfillResult, run_backfill
-from orchestration.run_modes import HEAL_TAG, MODE_TAG, range_tags
 from orchestration.dates import format_date_ranges
 from orchestration.monitoring.alerts import Alerter
 from orchestration.monitoring.circuit_breaker import CircuitBreaker, processor_key
@@ -51,6 +49,8 @@ from orchestration.monitoring.gaps import (
 )
 from orchestration.phases import PHASES, PHASES_BY_NUMBER, Phase
 from orchestration.run_history import RunRecord, record_runs
+from orchestration.run_modes import HEAL_TAG, MODE_TAG, range_tags
+from orchestration.runner import BackfillResult, run_backfill
 from orchestration.warehouse_lock import connect_writer, reading, writer_lock
 
 DEFAULT_MAX_AGE_DAYS = 30
@@ -84,9 +84,9 @@ class HealRange:
 
 @dataclass
 class HealPlan:
-    ranges: list[HealRange]             # every healable range, per pair in phase order
+    ranges: list[HealRange]  # every healable range, per pair in phase order
     too_old: list[GapRecord]
-    waiting: list[GapRecord]            # triggered earlier, their run not finished
+    waiting: list[GapRecord]  # triggered earlier, their run not finished
 
     def next_runs(self) -> list[HealRange]:
         """The runs to start now: for the first phase pair (in phase order) with healable gaps,
@@ -109,7 +109,7 @@ class HealPlan:
         for r in self.ranges:
             if r.pair != first:
                 continue
-            if r.season_year is None:                 # not a final game date any more: on its own
+            if r.season_year is None:  # not a final game date any more: on its own
                 runs.append(HealRange(r.pair, None, r.start, r.end, list(r.gaps)))
                 continue
             if r.season_year in by_season:
@@ -132,17 +132,21 @@ class HealPlan:
 class HealRun:
     range: HealRange
     run_id: str
-    status: str                         # success | failed | blocked | skipped
+    status: str  # success | failed | blocked | skipped
     message: str = ""
     cascaded_end: date | None = None
     duration_seconds: float = 0.0
 
     def describe(self) -> str:
-        cascade = f" (cascade to {self.cascaded_end})" if self.cascaded_end and self.cascaded_end > self.range.end else ""
+        cascade = (
+            f" (cascade to {self.cascaded_end})" if self.cascaded_end and self.cascaded_end > self.range.end else ""
+        )
         phases = ",".join(str(p.number) for p in self.range.phases)
         load = "load + " if self.range.pair.upstream == SCHEDULE_PHASE else ""
-        return (f"{self.range.describe()}{cascade}: {load}phases {phases}: {self.status}"
-                f" in {self.duration_seconds:.1f}s" + (f" - {self.message}" if self.message else ""))
+        return (
+            f"{self.range.describe()}{cascade}: {load}phases {phases}: {self.status}"
+            f" in {self.duration_seconds:.1f}s" + (f" - {self.message}" if self.message else "")
+        )
 
 
 @dataclass
@@ -161,17 +165,22 @@ class HealReport:
     def summary(self) -> str:
         if not self.runs and not self.too_old and not self.remaining:
             return "heal: no gaps: nothing to do"
-        lines = [f"heal: {len(self.runs)} run(s), {self.healed} gap(s) healed, {len(self.remaining)} still open"
-                 + (f" ({len(self.failed)} failed)" if self.failed else "")]
+        lines = [
+            f"heal: {len(self.runs)} run(s), {self.healed} gap(s) healed, {len(self.remaining)} still open"
+            + (f" ({len(self.failed)} failed)" if self.failed else "")
+        ]
         lines.extend(f"  run {index}: {run.describe()}" for index, run in enumerate(self.runs, 1))
         if self.too_old:
             pairs = sorted({gap.pair for gap in self.too_old})
-            lines.append(f"  {len(self.too_old)} gap(s) older than the age limit, not healed ({', '.join(pairs)})"
-                         + (f"; {self.alerted_old} newly alerted" if self.alerted_old else "; already alerted"))
+            lines.append(
+                f"  {len(self.too_old)} gap(s) older than the age limit, not healed ({', '.join(pairs)})"
+                + (f"; {self.alerted_old} newly alerted" if self.alerted_old else "; already alerted")
+            )
         return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- planning
+
 
 def season_game_dates(con: duckdb.DuckDBPyConnection) -> dict[int, list[date]]:
     from orchestration.completeness import existing_tables
@@ -187,7 +196,9 @@ def season_game_dates(con: duckdb.DuckDBPyConnection) -> dict[int, list[date]]:
     return result
 
 
-def group_ranges(gaps: list[GapRecord], game_dates: dict[int, list[date]]) -> list[tuple[int | None, date, date, list[GapRecord]]]:
+def group_ranges(
+    gaps: list[GapRecord], game_dates: dict[int, list[date]]
+) -> list[tuple[int | None, date, date, list[GapRecord]]]:
     """Contiguous runs of gap dates over each season's game dates: (season, start, end, gaps)."""
     position: dict[date, tuple[int, int]] = {}
     for season, dates in game_dates.items():
@@ -197,7 +208,7 @@ def group_ranges(gaps: list[GapRecord], game_dates: dict[int, list[date]]) -> li
     last_key: tuple[int, int] | None = None
     for gap in sorted(gaps, key=lambda g: g.game_date):
         key = position.get(gap.game_date)
-        if key is None:           # not a final game date any more: its own range (calendar contiguity)
+        if key is None:  # not a final game date any more: its own range (calendar contiguity)
             groups.append((None, gap.game_date, gap.game_date, [gap]))
             last_key = None
             continue
@@ -232,8 +243,9 @@ def plan_healing(
     return HealPlan(ranges, too_old, waiting)
 
 
-def alert_old_gaps(con: duckdb.DuckDBPyConnection, too_old: list[GapRecord], alerter: Alerter,
-                   max_age_days: int) -> int:
+def alert_old_gaps(
+    con: duckdb.DuckDBPyConnection, too_old: list[GapRecord], alerter: Alerter, max_age_days: int
+) -> int:
     """One alert per phase pair for old gaps not alerted yet; returns how many gaps it covered."""
     fresh = [g for g in too_old if g.alerted_at is None]
     by_pair: dict[str, list[GapRecord]] = {}
@@ -246,15 +258,18 @@ def alert_old_gaps(con: duckdb.DuckDBPyConnection, too_old: list[GapRecord], ale
             "gap_too_old",
             f"{len(gaps)} gap date(s) {pair} older than {max_age_days} days are not healed automatically: {shown}. "
             f"Heal them with: {warehouse_prefix(alerter.warehouse)}nba-pipeline heal --max-age-days {oldest}",
-            severity="warning", source="healer",
+            severity="warning",
+            source="healer",
             context={"pair": pair, "dates": [g.game_date.isoformat() for g in gaps], "oldest_days": oldest},
-            start_date=min(g.game_date for g in gaps), end_date=max(g.game_date for g in gaps),
+            start_date=min(g.game_date for g in gaps),
+            end_date=max(g.game_date for g in gaps),
         )
     mark_alerted(con, [g.gap_id for g in fresh])
     return len(fresh)
 
 
 # ---------------------------------------------------------------- running
+
 
 def heal(
     warehouse: Path | None = None,
@@ -279,18 +294,27 @@ def heal(
             scan = current_gaps(con, today)
             plan = plan_healing(con, scan.open_gaps, today, max_age_days)
         say(f"scan: {len(scan.open_gaps)} open gap(s), {len(plan.too_old)} older than {max_age_days} days")
-        return HealReport(runs=[HealRun(r, "", "planned") for r in plan.next_runs()], too_old=plan.too_old,
-                          remaining=scan.open_gaps)
+        return HealReport(
+            runs=[HealRun(r, "", "planned") for r in plan.next_runs()], too_old=plan.too_old, remaining=scan.open_gaps
+        )
     with writer_lock(warehouse, "nba-pipeline heal", say=say):
         return _heal(warehouse, max_age_days, today, landing, trigger, alerter, say, clock)
 
 
-def _heal(warehouse: Path, max_age_days: int, today: date, landing: Path | None, trigger: str,
-          alerter: Alerter | None, say: Progress, clock: Callable[[], datetime]) -> HealReport:
+def _heal(
+    warehouse: Path,
+    max_age_days: int,
+    today: date,
+    landing: Path | None,
+    trigger: str,
+    alerter: Alerter | None,
+    say: Progress,
+    clock: Callable[[], datetime],
+) -> HealReport:
     alerter = alerter or Alerter(warehouse=warehouse, source="healer")
     report = HealReport()
     attempted: set[str] = set()
-    covered: list[tuple[date, date, int]] = []      # (start, cascaded end, first phase) of runs done
+    covered: list[tuple[date, date, int]] = []  # (start, cascaded end, first phase) of runs done
 
     with _connect(warehouse) as con:
         scan = scan_gaps(con, today)
@@ -300,8 +324,8 @@ def _heal(warehouse: Path, max_age_days: int, today: date, landing: Path | None,
         report.alerted_old = alert_old_gaps(con, plan.too_old, alerter, max_age_days)
     say(f"scan: {len(scan.open_gaps)} open gap(s), {len(plan.too_old)} older than {max_age_days} days")
 
-    held_back: set[str] = set()                      # skipped (open circuit): left pending, not failed
-    runs = plan.next_runs()                          # the first pass: the scan above, nothing attempted yet
+    held_back: set[str] = set()  # skipped (open circuit): left pending, not failed
+    runs = plan.next_runs()  # the first pass: the scan above, nothing attempted yet
     passes = 0
     while runs:
         passes += 1
@@ -317,7 +341,7 @@ def _heal(warehouse: Path, max_age_days: int, today: date, landing: Path | None,
             (held_back if run.status == "skipped" else attempted).update(g.gap_id for g in heal_range.gaps)
             if run.status == "success":
                 covered.append((heal_range.start, run.cascaded_end or heal_range.end, heal_range.pair.downstream))
-        with _connect(warehouse) as con:             # what the runs left: the next pass
+        with _connect(warehouse) as con:  # what the runs left: the next pass
             scan = scan_gaps(con, today)
             fresh = [g for g in scan.open_gaps if g.gap_id not in attempted | held_back]
             runs = plan_healing(con, fresh, today, max_age_days).next_runs()
@@ -349,8 +373,10 @@ def _connect(warehouse: Path | None):
 
 
 def _covered(heal_range: HealRange, covered: list[tuple[date, date, int]]) -> bool:
-    return any(start <= heal_range.start and heal_range.end <= end and first <= heal_range.pair.downstream
-               for start, end, first in covered)
+    return any(
+        start <= heal_range.start and heal_range.end <= end and first <= heal_range.pair.downstream
+        for start, end, first in covered
+    )
 
 
 def _heal_range(
@@ -390,9 +416,18 @@ def _heal_range(
             where = f"the recorded landing {folder} is gone" if folder else "no landing is recorded for this warehouse"
             ok, message = False, f"{where}: cannot reload Phase 2 (nba-pipeline heal --landing DIR)"
     if ok and phases:
-        result = run_backfill(heal_range.start, heal_range.end, phases, warehouse=warehouse,
-                              trigger=trigger, is_backfill=False, run_id=run_id, progress=say,
-                              command=f"nba-pipeline heal ({heal_range.describe()})", landing=folder)
+        result = run_backfill(
+            heal_range.start,
+            heal_range.end,
+            phases,
+            warehouse=warehouse,
+            trigger=trigger,
+            is_backfill=False,
+            run_id=run_id,
+            progress=say,
+            command=f"nba-pipeline heal ({heal_range.describe()})",
+            landing=folder,
+        )
         if result.blocked:
             ok = False
             message = "; ".join(b.message() for b in result.plan.blocked)
@@ -409,14 +444,33 @@ def _heal_range(
             breaker.record_failure(message)
             set_gap_status(con, gap_ids, "failed", run_id, f"heal run {run_id} {status}: {message[:500]}")
     if status == "blocked":
-        alerter.alert("phase_blocked", f"healing {heal_range.describe()} was BLOCKED: {message}", severity="critical",
-                      source="healer", run_id=run_id, start_date=heal_range.start, end_date=heal_range.end)
+        alerter.alert(
+            "phase_blocked",
+            f"healing {heal_range.describe()} was BLOCKED: {message}",
+            severity="critical",
+            source="healer",
+            run_id=run_id,
+            start_date=heal_range.start,
+            end_date=heal_range.end,
+        )
     elif status == "failed":
-        alerter.alert("heal_failed", f"healing {heal_range.describe()} failed: {message}", severity="error",
-                      source="healer", run_id=run_id, start_date=heal_range.start, end_date=heal_range.end)
-    return HealRun(heal_range, run_id, status, message if not ok else "",
-                   result.plan.end if result is not None else heal_range.end,
-                   (datetime.now() - started).total_seconds())
+        alerter.alert(
+            "heal_failed",
+            f"healing {heal_range.describe()} failed: {message}",
+            severity="error",
+            source="healer",
+            run_id=run_id,
+            start_date=heal_range.start,
+            end_date=heal_range.end,
+        )
+    return HealRun(
+        heal_range,
+        run_id,
+        status,
+        message if not ok else "",
+        result.plan.end if result is not None else heal_range.end,
+        (datetime.now() - started).total_seconds(),
+    )
 
 
 def _record_circuit_skip(con, heal_range: HealRange, run_id: str, trigger: str, message: str) -> None:
@@ -424,18 +478,24 @@ def _record_circuit_skip(con, heal_range: HealRange, run_id: str, trigger: str, 
     phase = heal_range.phases[0] if heal_range.phases else None
     number = phase.number if phase else heal_range.pair.downstream
     name = phase.name if phase else "raw"
-    record_runs(con, [RunRecord(run_id, name, number, day, "skipped", "circuit_open", 0, now, now, 0.0, False,
-                                trigger, message) for day in heal_range.dates])
+    record_runs(
+        con,
+        [
+            RunRecord(run_id, name, number, day, "skipped", "circuit_open", 0, now, now, 0.0, False, trigger, message)
+            for day in heal_range.dates
+        ],
+    )
 
 
 # ---------------------------------------------------------------- requests for a scheduler (the Dagster sensor)
+
 
 @dataclass
 class HealRequest:
     pair: str
     start: date
-    end: date                 # after the forward cascade
-    phases: list[int]         # phases the run must materialize (2 = the raw load from landing)
+    end: date  # after the forward cascade
+    phases: list[int]  # phases the run must materialize (2 = the raw load from landing)
     gap_ids: list[str]
     run_key: str
     tags: dict = field(default_factory=dict)
@@ -466,14 +526,21 @@ def healing_requests(
     # a sensor tick must not wait behind a long build: a busy warehouse is the next tick's
     with writer_lock(warehouse, "gap_healing_sensor", timeout=SENSOR_LOCK_WAIT_SECONDS), _connect(warehouse) as con:
         scan = scan_gaps(con, today, now)
-        overdue = [g for g in scan.open_gaps if g.healing_status == "triggered" and g.triggered_at is not None
-                   and now - g.triggered_at > timedelta(minutes=retrigger_after_minutes)]
+        overdue = [
+            g
+            for g in scan.open_gaps
+            if g.healing_status == "triggered"
+            and g.triggered_at is not None
+            and now - g.triggered_at > timedelta(minutes=retrigger_after_minutes)
+        ]
         for phase_to in sorted({g.phase_to for g in overdue}):
             CircuitBreaker(con, processor_key(phase_to), alerter=alerter).record_failure(
-                f"healing run did not close its gaps within {retrigger_after_minutes} minutes")
+                f"healing run did not close its gaps within {retrigger_after_minutes} minutes"
+            )
         set_gap_status(con, [g.gap_id for g in overdue], "failed", now=now)
         open_now = [g for g in scan.open_gaps if g.gap_id not in {o.gap_id for o in overdue}] + [
-            _with_status(g, "failed") for g in overdue]
+            _with_status(g, "failed") for g in overdue
+        ]
         plan = plan_healing(con, open_now, today, max_age_days)
         alert_old_gaps(con, plan.too_old, alerter, max_age_days)
         runs = plan.next_runs()
@@ -489,14 +556,27 @@ def healing_requests(
         for heal_range in runs:
             phases = [p for p in PHASES if p.number >= heal_range.pair.downstream]
             dbt_like = [p for p in phases if p.dbt_selector or p.python_steps]
-            end = plan_backfill(con, heal_range.start, heal_range.end, dbt_like, cascade=True, strict=False).end \
-                if dbt_like else heal_range.end
+            end = (
+                plan_backfill(con, heal_range.start, heal_range.end, dbt_like, cascade=True, strict=False).end
+                if dbt_like
+                else heal_range.end
+            )
             run_key = f"heal-{heal_range.pair.label}-{heal_range.start}-{end}-{uuid.uuid4().hex[:8]}"
-            requests.append(HealRequest(
-                heal_range.pair.label, heal_range.start, end, [p.number for p in phases],
-                [g.gap_id for g in heal_range.gaps], run_key,
-                {**range_tags(heal_range.start.isoformat(), end.isoformat()),
-                 HEAL_TAG: heal_range.pair.label, MODE_TAG: "normal"}))
+            requests.append(
+                HealRequest(
+                    heal_range.pair.label,
+                    heal_range.start,
+                    end,
+                    [p.number for p in phases],
+                    [g.gap_id for g in heal_range.gaps],
+                    run_key,
+                    {
+                        **range_tags(heal_range.start.isoformat(), end.isoformat()),
+                        HEAL_TAG: heal_range.pair.label,
+                        MODE_TAG: "normal",
+                    },
+                )
+            )
             set_gap_status(con, requests[-1].gap_ids, "triggered", run_key, now=now)
     return requests, ""
 

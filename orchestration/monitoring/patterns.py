@@ -76,9 +76,15 @@ class PatternsReport:
         for table in self.tables:
             parts.append(f"**{table.title}**" + (f"  \n{table.note}" if table.note else ""))
             if table.rows:
-                parts.append("\n".join(["| " + " | ".join(table.header) + " |",
-                                        "|" + "|".join("---" for _ in table.header) + "|",
-                                        *("| " + " | ".join(row) + " |" for row in table.cells())]))
+                parts.append(
+                    "\n".join(
+                        [
+                            "| " + " | ".join(table.header) + " |",
+                            "|" + "|".join("---" for _ in table.header) + "|",
+                            *("| " + " | ".join(row) + " |" for row in table.cells()),
+                        ]
+                    )
+                )
             else:
                 parts.append("_nothing recorded_")
         return "\n\n".join(parts)
@@ -96,26 +102,33 @@ def _plain(table: Table) -> str:
 
 # ---------------------------------------------------------------- the queries
 
+
 def patterns_report(con, since: date | None = None, now: datetime | None = None) -> PatternsReport:
     tables = existing_tables(con)
     now = now or datetime.now()
     since_at = datetime.combine(since, datetime.min.time()) if since else datetime.min
-    return PatternsReport(since, [
-        _runs(con, since_at),
-        _phases(con, tables, since_at),
-        _models(con, tables, since_at),
-        _skips(con, tables, since_at),
-        _breakers(con, tables, since_at, now),
-        _alerts(con, tables, since_at),
-        _duplicates(con, tables, since_at),
-        _gaps(con, tables, since_at),
-        _healing(con, tables, since_at),
-    ])
+    return PatternsReport(
+        since,
+        [
+            _runs(con, since_at),
+            _phases(con, tables, since_at),
+            _models(con, tables, since_at),
+            _skips(con, tables, since_at),
+            _breakers(con, tables, since_at, now),
+            _alerts(con, tables, since_at),
+            _duplicates(con, tables, since_at),
+            _gaps(con, tables, since_at),
+            _healing(con, tables, since_at),
+        ],
+    )
 
 
 def _runs(con, since_at: datetime) -> Table:
-    table = Table("runs", "Runs per runner and status", ["runner", "runs", "success", "partial", "failed",
-                                                         "blocked", "nothing_to_do", "interrupted", "running"])
+    table = Table(
+        "runs",
+        "Runs per runner and status",
+        ["runner", "runs", "success", "partial", "failed", "blocked", "nothing_to_do", "interrupted", "running"],
+    )
     counts: dict[str, dict[str, int]] = {}
     for run in recent_runs(con, limit=1_000_000):
         if run.started_at >= since_at:
@@ -127,11 +140,17 @@ def _runs(con, since_at: datetime) -> Table:
 
 
 def _phases(con, tables: set[str], since_at: datetime) -> Table:
-    table = Table("phases", "Steps per phase: runs, failures, duration (s) of the steps that built it",
-                  ["phase", "step", "steps run", "failed", "skipped", "p50 s", "p95 s", "max s", "game dates built"])
+    table = Table(
+        "phases",
+        "Steps per phase: runs, failures, duration (s) of the steps that built it",
+        ["phase", "step", "steps run", "failed", "skipped", "p50 s", "p95 s", "max s", "game dates built"],
+    )
     if STEP_RUNS not in tables:
         return table
-    table.rows = [list(row) for row in con.execute(f"""
+    table.rows = [
+        list(row)
+        for row in con.execute(
+            f"""
         with steps as (
             select *, cast(unnest(string_split(phases, ',')) as integer) as phase
             from {STEP_RUNS} where started_at >= ?
@@ -143,39 +162,59 @@ def _phases(con, tables: set[str], since_at: datetime) -> Table:
                quantile_cont(duration_seconds, 0.95) filter (where status = 'success' and game_dates > 0),
                max(duration_seconds) filter (where status = 'success'),
                cast(coalesce(sum(game_dates) filter (where status = 'success'), 0) as integer)
-        from steps group by phase, kind order by phase, kind""", [since_at]).fetchall()]
+        from steps group by phase, kind order by phase, kind""",
+            [since_at],
+        ).fetchall()
+    ]
     return table
 
 
 def _models(con, tables: set[str], since_at: datetime) -> Table:
-    table = Table("models", "dbt models, slowest first (dbt's execution time per build, s)",
-                  ["model", "phase", "builds", "failed", "p50 s", "p95 s", "total s"])
+    table = Table(
+        "models",
+        "dbt models, slowest first (dbt's execution time per build, s)",
+        ["model", "phase", "builds", "failed", "p50 s", "p95 s", "total s"],
+    )
     if NODE_TIMINGS not in tables:
         return table
-    table.rows = [list(row) for row in con.execute(f"""
+    table.rows = [
+        list(row)
+        for row in con.execute(
+            f"""
         select relation, phase, count(*), count(*) filter (where status in ('error', 'runtime error')),
                quantile_cont(execution_seconds, 0.5), quantile_cont(execution_seconds, 0.95), sum(execution_seconds)
         from {NODE_TIMINGS}
         where resource_type = 'model' and status != 'skipped' and started_at >= ?
-        group by relation, phase order by 6 desc, 7 desc, 1""", [since_at]).fetchall()]
+        group by relation, phase order by 6 desc, 7 desc, 1""",
+            [since_at],
+        ).fetchall()
+    ]
     return table
 
 
 def _skips(con, tables: set[str], since_at: datetime) -> Table:
-    table = Table("skips", "Skips per reason (rows of run history: a table or phase and a date)",
-                  ["reason", "rows", "share of rows", "runs"],
-                  note=f"smart skip = {SMART_SKIP}; early exit = {EARLY_EXIT} (normal mode leaves old dates "
-                       "to backfills); circuit_open = an open breaker")
+    table = Table(
+        "skips",
+        "Skips per reason (rows of run history: a table or phase and a date)",
+        ["reason", "rows", "share of rows", "runs"],
+        note=f"smart skip = {SMART_SKIP}; early exit = {EARLY_EXIT} (normal mode leaves old dates "
+        "to backfills); circuit_open = an open breaker",
+    )
     if RUN_HISTORY not in tables:
         return table
     total = con.execute(f"select count(*) from {RUN_HISTORY} where started_at >= ?", [since_at]).fetchone()[0]
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         select skip_reason, count(*), count(distinct run_id) from {RUN_HISTORY}
-        where started_at >= ? and skip_reason is not null group by 1 order by 2 desc, 1""", [since_at]).fetchall()
+        where started_at >= ? and skip_reason is not null group by 1 order by 2 desc, 1""",
+        [since_at],
+    ).fetchall()
     table.rows = [[reason, count, f"{100.0 * count / total:.1f}%", runs] for reason, count, runs in rows]
     skipped = {reason: count for reason, count, _ in rows}
-    table.note = (f"{total:,} rows; smart-skip rate {_share(skipped.get(SMART_SKIP, 0), total)}, "
-                  f"early exits {_share(skipped.get(EARLY_EXIT, 0), total)}. " + table.note)
+    table.note = (
+        f"{total:,} rows; smart-skip rate {_share(skipped.get(SMART_SKIP, 0), total)}, "
+        f"early exits {_share(skipped.get(EARLY_EXIT, 0), total)}. " + table.note
+    )
     return table
 
 
@@ -192,15 +231,16 @@ def _alert_rows(con, tables: set[str], since_at: datetime, categories: tuple[str
     join = f"left join {ALERT_DETAILS} d using (alert_id)" if details else ""
     context = "d.context" if details else "null"
     filters = f" and {category} in ({', '.join('?' * len(categories))})" if categories else ""
-    return con.execute(f"""
+    return con.execute(
+        f"""
         select {category}, a.severity, a.created_at, {context} from {ALERTS} a {join}
         where a.delivery != 'digest' and a.created_at >= ?{filters} order by a.created_at""",
-                       [since_at, *(categories or ())]).fetchall()
+        [since_at, *(categories or ())],
+    ).fetchall()
 
 
 def _breakers(con, tables: set[str], since_at: datetime, now: datetime) -> Table:
-    table = Table("breakers", "Circuit breakers: trips and time open",
-                  ["breaker", "trips", "time open", "state now"])
+    table = Table("breakers", "Circuit breakers: trips and time open", ["breaker", "trips", "time open", "state now"])
     opened: dict[str, datetime | None] = {}
     trips: dict[str, int] = {}
     seconds_open: dict[str, float] = {}
@@ -215,7 +255,7 @@ def _breakers(con, tables: set[str], since_at: datetime, now: datetime) -> Table
             opened[key] = None
     states = dict(con.execute(f"select breaker_key, state from {BREAKERS}").fetchall()) if BREAKERS in tables else {}
     for key, since_open in opened.items():
-        if since_open is not None and states.get(key, "OPEN") != "CLOSED":      # still open now
+        if since_open is not None and states.get(key, "OPEN") != "CLOSED":  # still open now
             seconds_open[key] = seconds_open.get(key, 0.0) + (now - since_open).total_seconds()
     for key in sorted(set(trips) | {k for k, s in states.items() if s != "CLOSED"}):
         table.rows.append([key, trips.get(key, 0), _duration(seconds_open.get(key, 0.0)), states.get(key, "-")])
@@ -242,19 +282,28 @@ def _alerts(con, tables: set[str], since_at: datetime) -> Table:
 
 
 def _duplicates(con, tables: set[str], since_at: datetime) -> Table:
-    table = Table("duplicates", "Duplicate processing: dates built again from unchanged inputs",
-                  ["phase", "dates rebuilt unchanged", "extra table builds", "table-dates built", "share wasted"],
-                  note="a table and date built by several runs from the same input version (date_build_inputs)")
+    table = Table(
+        "duplicates",
+        "Duplicate processing: dates built again from unchanged inputs",
+        ["phase", "dates rebuilt unchanged", "extra table builds", "table-dates built", "share wasted"],
+        note="a table and date built by several runs from the same input version (date_build_inputs)",
+    )
     if BUILD_INPUTS not in tables:
         return table
-    table.rows = [[phase, dates, extra, built, _share(extra, built)] for phase, dates, extra, built in con.execute(f"""
+    table.rows = [
+        [phase, dates, extra, built, _share(extra, built)]
+        for phase, dates, extra, built in con.execute(
+            f"""
         with builds as (
             select phase, relation, game_date, input_version, count(distinct run_id) as runs
             from {BUILD_INPUTS} where recorded_at >= ? and input_version is not null group by all
         )
         select phase, count(distinct game_date) filter (where runs > 1),
                cast(sum(runs - 1) as integer), cast(sum(runs) as integer)
-        from builds group by phase order by phase""", [since_at]).fetchall()]
+        from builds group by phase order by phase""",
+            [since_at],
+        ).fetchall()
+    ]
     return table
 
 
@@ -265,28 +314,41 @@ def _gaps(con, tables: set[str], since_at: datetime) -> Table:
         return table
     buckets = ", ".join(
         f"count(*) filter (where gap_age_days >= {low}" + (f" and gap_age_days <= {high})" if high else ")")
-        for low, high, _ in AGE_BUCKETS)
-    table.rows = [list(row) for row in con.execute(f"""
+        for low, high, _ in AGE_BUCKETS
+    )
+    table.rows = [
+        list(row)
+        for row in con.execute(
+            f"""
         select phase_to, gap_kind, count(*), {buckets} from {GAPS}
-        where detected_at >= ? group by 1, 2 order by 1, 2""", [since_at]).fetchall()]
+        where detected_at >= ? group by 1, 2 order by 1, 2""",
+            [since_at],
+        ).fetchall()
+    ]
     return table
 
 
 def _healing(con, tables: set[str], since_at: datetime) -> Table:
-    table = Table("healing", "Healing: gaps a heal run was launched for",
-                  ["phase", "gaps", "healed", "failed", "in progress", "success rate"])
+    table = Table(
+        "healing",
+        "Healing: gaps a heal run was launched for",
+        ["phase", "gaps", "healed", "failed", "in progress", "success rate"],
+    )
     if GAPS not in tables:
         return table
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         select phase_to, count(*), count(*) filter (where healing_status = 'complete'),
                count(*) filter (where healing_status = 'failed'),
                count(*) filter (where healing_status in ('pending', 'triggered'))
         from {GAPS} where heal_run_id is not null and detected_at >= ? group by 1 order by 1""",
-                       [since_at]).fetchall()
-    table.rows = [[phase, gaps, healed, failed, waiting, _share(healed, healed + failed)]
-                  for phase, gaps, healed, failed, waiting in rows]
+        [since_at],
+    ).fetchall()
+    table.rows = [
+        [phase, gaps, healed, failed, waiting, _share(healed, healed + failed)]
+        for phase, gaps, healed, failed, waiting in rows
+    ]
     if rows:
         healed, failed = sum(r[2] for r in rows), sum(r[3] for r in rows)
         table.note = f"heal success rate {_share(healed, healed + failed)} ({healed} healed, {failed} failed)"
     return table
-

@@ -107,24 +107,31 @@ def gaps_chart(table: Table) -> str | None:
     return _svg_uri(figure)
 
 
-CHARTS = (("phases", phase_duration_chart), ("models", slowest_models_chart), ("skips", skips_chart),
-          ("gaps", gaps_chart))
+CHARTS = (
+    ("phases", phase_duration_chart),
+    ("models", slowest_models_chart),
+    ("skips", skips_chart),
+    ("gaps", gaps_chart),
+)
 
 
 def _table_html(table: Table) -> str:
     note = f'<p class="meta">{html.escape(table.note)}</p>' if table.note else ""
     if not table.rows:
-        return f"<h2>{html.escape(table.title)}</h2>{note}<p class=\"meta\">nothing recorded</p>"
+        return f'<h2>{html.escape(table.title)}</h2>{note}<p class="meta">nothing recorded</p>'
     head = "".join(f"<th>{html.escape(h)}</th>" for h in table.header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table.cells())
-    return (f'<h2>{html.escape(table.title)}</h2>{note}'
-            f'<table class="patterns" id="table-{table.key}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+    return (
+        f"<h2>{html.escape(table.title)}</h2>{note}"
+        f'<table class="patterns" id="table-{table.key}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
 
 
 def render_patterns_html(report: PatternsReport, warehouse: str = "") -> str:
     charts = {key: draw(report.table(key)) for key, draw in CHARTS}
-    images = "".join(f'<img class="chart" id="chart-{key}" alt="{key} chart" src="{uri}">'
-                     for key, uri in charts.items() if uri)
+    images = "".join(
+        f'<img class="chart" id="chart-{key}" alt="{key} chart" src="{uri}">' for key, uri in charts.items() if uri
+    )
     sections = "".join(_table_html(table) for table in report.tables)
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")
     return f"""<!doctype html>
@@ -137,7 +144,7 @@ table.patterns td:first-child, table.patterns th:first-child {{ text-align: left
 table.patterns td, table.patterns th {{ padding: 3px 9px; border-bottom: 1px solid #eceff3; }}
 </style></head>
 <body><h1>Pipeline patterns</h1>
-<div class="meta">{html.escape(warehouse)} &middot; since {report.since or 'the first run'} &middot; generated {generated}</div>
+<div class="meta">{html.escape(warehouse)} &middot; since {report.since or "the first run"} &middot; generated {generated}</div>
 <div class="charts">{images or '<p class="meta">no runs recorded yet: nothing to chart</p>'}</div>
 {sections}
 {RENDERED_SCRIPT}

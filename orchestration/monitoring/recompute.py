@@ -20,7 +20,7 @@ import pandas as pd
 def round_half_away(value: float | None, digits: int) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    factor = 10 ** digits
+    factor = 10**digits
     return math.copysign(math.floor(abs(value) * factor + 0.5) / factor, value)
 
 
@@ -33,8 +33,9 @@ def season_of_date(con: duckdb.DuckDBPyConnection, day: date) -> int | None:
     return row[0] if row else None
 
 
-def played_player_games(con: duckdb.DuckDBPyConnection, season_year: int, through: date,
-                        player_ids: list[int]) -> pd.DataFrame:
+def played_player_games(
+    con: duckdb.DuckDBPyConnection, season_year: int, through: date, player_ids: list[int]
+) -> pd.DataFrame:
     """Games the players actually played (seconds > 0, not DNP) in the season up to `through`, from nba_raw."""
     if not player_ids:
         return pd.DataFrame(columns=["player_id", "game_date", "game_id", "points", "seconds_played"])
@@ -44,7 +45,7 @@ def played_player_games(con: duckdb.DuckDBPyConnection, season_year: int, throug
         from nba_raw.nbac_player_boxscore as b
         join nba_raw.nbac_schedule as s on s.game_id = b.game_id
         where s.season_year = ? and b.game_date <= ? and b.seconds_played > 0 and not b.is_dnp
-          and b.player_id in ({', '.join(str(int(p)) for p in player_ids)})
+          and b.player_id in ({", ".join(str(int(p)) for p in player_ids)})
         """,
         [season_year, through],
     ).fetchdf()
@@ -102,18 +103,41 @@ def team_games(con: duckdb.DuckDBPyConnection, season_year: int, through: date) 
     for r in frame.itertuples(index=False):
         oreb_share = ratio(r.oreb, r.oreb + r.opp_dreb) or 0.0
         opp_oreb_share = ratio(r.opp_oreb, r.opp_oreb + r.dreb) or 0.0
-        possessions = round_half_away(0.5 * (
-            (r.fga + 0.4 * r.fta - 1.07 * oreb_share * (r.fga - r.fgm) + r.tov)
-            + (r.opp_fga + 0.4 * r.opp_fta - 1.07 * opp_oreb_share * (r.opp_fga - r.opp_fgm) + r.opp_tov)), 2)
-        rows.append({
-            "game_id": r.game_id, "game_date": r.game_date, "team_abbr": r.team_abbr,
-            "points": int(r.points), "opp_points": int(r.opp_points), "possessions": possessions,
-            "pace": round_half_away(ratio(possessions * 48, float(r.game_minutes)), 2),
-            "offensive_rating": round_half_away(ratio(100 * r.points, possessions), 2),
-            "defensive_rating": round_half_away(ratio(100 * r.opp_points, possessions), 2),
-        })
-    return pd.DataFrame(rows, columns=["game_id", "game_date", "team_abbr", "points", "opp_points", "possessions",
-                                       "pace", "offensive_rating", "defensive_rating"])
+        possessions = round_half_away(
+            0.5
+            * (
+                (r.fga + 0.4 * r.fta - 1.07 * oreb_share * (r.fga - r.fgm) + r.tov)
+                + (r.opp_fga + 0.4 * r.opp_fta - 1.07 * opp_oreb_share * (r.opp_fga - r.opp_fgm) + r.opp_tov)
+            ),
+            2,
+        )
+        rows.append(
+            {
+                "game_id": r.game_id,
+                "game_date": r.game_date,
+                "team_abbr": r.team_abbr,
+                "points": int(r.points),
+                "opp_points": int(r.opp_points),
+                "possessions": possessions,
+                "pace": round_half_away(ratio(possessions * 48, float(r.game_minutes)), 2),
+                "offensive_rating": round_half_away(ratio(100 * r.points, possessions), 2),
+                "defensive_rating": round_half_away(ratio(100 * r.opp_points, possessions), 2),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "game_id",
+            "game_date",
+            "team_abbr",
+            "points",
+            "opp_points",
+            "possessions",
+            "pace",
+            "offensive_rating",
+            "defensive_rating",
+        ],
+    )
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,13 @@ from orchestration.monitoring import recompute
 from orchestration.monitoring.dbt_checks import DbtDateChecks
 from orchestration.monitoring.gaps import find_gaps, pair_label
 from orchestration.monitoring.run_state import latest_runs
-from orchestration.source_versions import VERSIONS_TABLE
 from orchestration.phases import PHASES
+from orchestration.source_versions import VERSIONS_TABLE
 
 LEVELS = ("execution", "volume", "quality", "dependencies", "business")
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 _RANK = {PASS: 0, WARN: 1, FAIL: 2}
-TOLERANCE = 0.0101              # one unit in the second decimal (rates are stored rounded to 2 decimals)
+TOLERANCE = 0.0101  # one unit in the second decimal (rates are stored rounded to 2 decimals)
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,14 @@ class ValidationReport:
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     schema, name = table.split(".")
-    return [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "order by ordinal_position", [schema, name]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+    ]
 
 
 def _scalar(con, sql: str, params=None):
@@ -105,12 +110,16 @@ def _scalar(con, sql: str, params=None):
 
 # ---------------------------------------------------------------- execution
 
+
 def _loaded_at(con, day: date):
     """When the date's raw rows were last written (their content version), None if never."""
     if VERSIONS_TABLE not in existing_tables(con):
         return None
-    return _scalar(con, f"select max(written_at) from {VERSIONS_TABLE} where game_date = ? "
-                        "and source_table like 'nba_raw.%'", [day])
+    return _scalar(
+        con,
+        f"select max(written_at) from {VERSIONS_TABLE} where game_date = ? and source_table like 'nba_raw.%'",
+        [day],
+    )
 
 
 _GOOD_SKIPS = {"no_games", "unchanged_inputs"}
@@ -125,9 +134,15 @@ def _freshness_checks(checks: DbtDateChecks, today: date) -> list[Check]:
     historical = checks.game_date < today - timedelta(days=CURRENT_DAYS)
     found = []
     for source in checks.freshness:
-        if source.age_seconds is None:      # no rows at all (a source this dataset does not hold, e.g. props)
-            found.append(Check("execution", f"freshness {source.relation}", PASS,
-                               "no rows loaded: no freshness to judge (volume and dependencies check the data)"))
+        if source.age_seconds is None:  # no rows at all (a source this dataset does not hold, e.g. props)
+            found.append(
+                Check(
+                    "execution",
+                    f"freshness {source.relation}",
+                    PASS,
+                    "no rows loaded: no freshness to judge (volume and dependencies check the data)",
+                )
+            )
             continue
         age = f"last loaded {source.age_seconds / 3600:.1f} h ago"
         if source.status == "pass":
@@ -142,8 +157,9 @@ def _freshness_checks(checks: DbtDateChecks, today: date) -> list[Check]:
     return found
 
 
-def check_execution(con, day: date, final_games: int, checks: DbtDateChecks | None = None,
-                    today: date | None = None) -> LevelResult:
+def check_execution(
+    con, day: date, final_games: int, checks: DbtDateChecks | None = None, today: date | None = None
+) -> LevelResult:
     result = LevelResult("execution")
     if checks is not None:
         result.checks.extend(_freshness_checks(checks, today or date.today()))
@@ -178,43 +194,58 @@ def check_execution(con, day: date, final_games: int, checks: DbtDateChecks | No
 
 # ---------------------------------------------------------------- volume
 
+
 def _final_filter(alias: str = "t") -> str:
-    return (f"{alias}.game_id in (select game_id from nba_raw.nbac_schedule "
-            f"where game_date = $day and game_status = 3)")
+    return f"{alias}.game_id in (select game_id from nba_raw.nbac_schedule where game_date = $day and game_status = 3)"
 
 
 def check_volume(con, day: date, final_games: int) -> LevelResult:
     result = LevelResult("volume")
     tables = existing_tables(con)
-    add = lambda name, status, message: result.checks.append(Check("volume", name, status, message))
+
+    def add(name, status, message):
+        return result.checks.append(Check("volume", name, status, message))
+
     params = {"day": day}
     team_games = 2 * final_games
 
     def count(table: str, extra: str = "") -> int:
-        return _scalar(con, f"select count(*) from {table} as t where t.game_date = $day and {_final_filter()} {extra}",
-                       params)
+        return _scalar(
+            con, f"select count(*) from {table} as t where t.game_date = $day and {_final_filter()} {extra}", params
+        )
 
     if "nba_raw.nbac_team_boxscore" not in tables:
         add("nba_raw", FAIL, "no Phase 2 tables")
         return result
     raw_team = count("nba_raw.nbac_team_boxscore")
-    add("nba_raw.nbac_team_boxscore", PASS if raw_team == team_games else FAIL,
-        f"{raw_team} team rows, the schedule implies {team_games}")
+    add(
+        "nba_raw.nbac_team_boxscore",
+        PASS if raw_team == team_games else FAIL,
+        f"{raw_team} team rows, the schedule implies {team_games}",
+    )
     raw_players = count("nba_raw.nbac_player_boxscore")
     played = count("nba_raw.nbac_player_boxscore", "and t.seconds_played > 0 and not t.is_dnp")
     thin = con.execute(
-        f"""select s.game_id, team, coalesce(n, 0) from
+        """select s.game_id, team, coalesce(n, 0) from
               (select game_id, home_team_abbr as team from nba_raw.nbac_schedule where game_date = $day and game_status = 3
                union all
                select game_id, away_team_abbr from nba_raw.nbac_schedule where game_date = $day and game_status = 3) as s
             left join (select game_id, team_abbr, count(*) as n from nba_raw.nbac_player_boxscore
                        where game_date = $day and seconds_played > 0 group by all) as p
               on p.game_id = s.game_id and p.team_abbr = s.team
-            where coalesce(n, 0) < 5""", params).fetchall()
-    add("nba_raw.nbac_player_boxscore", FAIL if thin else PASS,
-        f"{raw_players} player rows, {played} who played" + (
+            where coalesce(n, 0) < 5""",
+        params,
+    ).fetchall()
+    add(
+        "nba_raw.nbac_player_boxscore",
+        FAIL if thin else PASS,
+        f"{raw_players} player rows, {played} who played"
+        + (
             f"; {len(thin)} team-game(s) with fewer than 5 players who played, e.g. {thin[0][0]} {thin[0][1]}: {thin[0][2]}"
-            if thin else "; every team-game has at least 5 players who played"))
+            if thin
+            else "; every team-game has at least 5 players who played"
+        ),
+    )
 
     expected = {
         "nba_analytics.player_game_summary": (raw_players, "one per player box row"),
@@ -242,10 +273,17 @@ def check_volume(con, day: date, final_games: int) -> LevelResult:
             elif table in expected:
                 want, why = expected[table]
             else:
-                covered = _scalar(con, f"select count(distinct (game_id, team_abbr)) from {table} as t "
-                                       f"where t.game_date = $day and {_final_filter()}", params)
-                add(table, PASS if covered == team_games else FAIL,
-                    f"{rows} rows covering {covered} of {team_games} team-games")
+                covered = _scalar(
+                    con,
+                    f"select count(distinct (game_id, team_abbr)) from {table} as t "
+                    f"where t.game_date = $day and {_final_filter()}",
+                    params,
+                )
+                add(
+                    table,
+                    PASS if covered == team_games else FAIL,
+                    f"{rows} rows covering {covered} of {team_games} team-games",
+                )
                 continue
             add(table, PASS if rows == want else FAIL, f"{rows} rows, expected {want} ({why})")
     return result
@@ -257,7 +295,9 @@ def _check_predictions(con, params: dict, played: int, add) -> None:
     table = "nba_predictions.player_prop_predictions"
     per_system = con.execute(
         f"select system_id, count(*), count(distinct player_id) from {table} as t "
-        f"where t.game_date = $day and {_final_filter()} group by 1 order by 1", params).fetchall()
+        f"where t.game_date = $day and {_final_filter()} group by 1 order by 1",
+        params,
+    ).fetchall()
     counts = ", ".join(f"{system} {rows}" for system, rows, _ in per_system)
     too_many = [system for system, rows, players in per_system if rows > played or rows != players]
     if too_many:
@@ -272,22 +312,82 @@ def _check_predictions(con, params: dict, played: int, add) -> None:
 
 _REQUIRED = {
     "nba_analytics.player_game_summary": (
-        "game_id", "game_date", "season_year", "season_type", "player_id", "player_name", "team_abbr",
-        "opponent_team_abbr", "is_home", "is_starter", "is_dnp", "minutes", "points", "fgm", "fga", "fg3m", "fg3a",
-        "ftm", "fta", "oreb", "dreb", "reb", "ast", "stl", "blk", "tov", "pf", "plus_minus"),
+        "game_id",
+        "game_date",
+        "season_year",
+        "season_type",
+        "player_id",
+        "player_name",
+        "team_abbr",
+        "opponent_team_abbr",
+        "is_home",
+        "is_starter",
+        "is_dnp",
+        "minutes",
+        "points",
+        "fgm",
+        "fga",
+        "fg3m",
+        "fg3a",
+        "ftm",
+        "fta",
+        "oreb",
+        "dreb",
+        "reb",
+        "ast",
+        "stl",
+        "blk",
+        "tov",
+        "pf",
+        "plus_minus",
+    ),
     "nba_analytics.team_offense_game_summary": (
-        "game_id", "game_date", "team_abbr", "opponent_team_abbr", "is_home", "points", "possessions", "pace",
-        "offensive_rating", "win_flag"),
+        "game_id",
+        "game_date",
+        "team_abbr",
+        "opponent_team_abbr",
+        "is_home",
+        "points",
+        "possessions",
+        "pace",
+        "offensive_rating",
+        "win_flag",
+    ),
     "nba_analytics.team_defense_game_summary": (
-        "game_id", "game_date", "team_abbr", "opponent_team_abbr", "is_home", "points_allowed", "possessions", "pace",
-        "defensive_rating"),
+        "game_id",
+        "game_date",
+        "team_abbr",
+        "opponent_team_abbr",
+        "is_home",
+        "points_allowed",
+        "possessions",
+        "pace",
+        "defensive_rating",
+    ),
     "nba_analytics.upcoming_player_game_context": (
-        "game_id", "game_date", "player_id", "team_abbr", "opponent_team_abbr", "is_back_to_back",
-        "games_in_window", "calculation_quality"),
-    "nba_analytics.upcoming_team_game_context": ("game_id", "game_date", "team_abbr", "games_in_window",
-                                                 "calculation_quality"),
-    "nba_precompute.ml_feature_store": ("game_id", "game_date", "player_id", "feature_quality_score",
-                                        "can_use_for_ml_training"),
+        "game_id",
+        "game_date",
+        "player_id",
+        "team_abbr",
+        "opponent_team_abbr",
+        "is_back_to_back",
+        "games_in_window",
+        "calculation_quality",
+    ),
+    "nba_analytics.upcoming_team_game_context": (
+        "game_id",
+        "game_date",
+        "team_abbr",
+        "games_in_window",
+        "calculation_quality",
+    ),
+    "nba_precompute.ml_feature_store": (
+        "game_id",
+        "game_date",
+        "player_id",
+        "feature_quality_score",
+        "can_use_for_ml_training",
+    ),
     "nba_predictions.player_prop_predictions": ("game_id", "game_date", "player_id", "system_id"),
     "nba_predictions.prediction_accuracy": ("game_id", "game_date", "player_id", "system_id", "actual_points"),
 }
@@ -311,7 +411,9 @@ def _dbt_test_checks(checks: DbtDateChecks | None) -> list[Check]:
         name = test.unique_id.split(".")[2]
         rows = f"{test.failures} failing row(s)" if test.failures is not None else (test.message or test.status)
         found.append(Check("quality", name, status, f"{test.status}: {rows}"))
-    found.append(Check("quality", "dbt data tests", PASS, f"{passed} of {len(checks.tests)} passed over {checks.game_date}"))
+    found.append(
+        Check("quality", "dbt data tests", PASS, f"{passed} of {len(checks.tests)} passed over {checks.game_date}")
+    )
     return found
 
 
@@ -326,15 +428,24 @@ def check_quality(con, day: date, final_games: int, checks: DbtDateChecks | None
         present = [c for c in required if c in columns]
         nulls = con.execute(
             f"select {', '.join(f'count(*) filter (where {c} is null)' for c in present)} "
-            f"from {table} where game_date = $day", params).fetchone()
+            f"from {table} where game_date = $day",
+            params,
+        ).fetchone()
         bad = [f"{c} ({n})" for c, n in zip(present, nulls) if n]
-        result.checks.append(Check("quality", f"{table} required fields", FAIL if bad else PASS,
-                                   ("nulls in " + ", ".join(bad)) if bad else f"{len(present)} fields never null"))
+        result.checks.append(
+            Check(
+                "quality",
+                f"{table} required fields",
+                FAIL if bad else PASS,
+                ("nulls in " + ", ".join(bad)) if bad else f"{len(present)} fields never null",
+            )
+        )
     result.checks.extend(_dbt_test_checks(checks))
     return result
 
 
 # ---------------------------------------------------------------- dependencies
+
 
 def check_dependencies(con, day: date, final_games: int) -> LevelResult:
     result = LevelResult("dependencies")
@@ -346,24 +457,37 @@ def check_dependencies(con, day: date, final_games: int) -> LevelResult:
         phase_gaps = [g for g in gaps if g.phase_to == phase.number]
         if phase_gaps:
             for gap in phase_gaps:
-                result.checks.append(Check("dependencies", pair_label(gap.phase_from, gap.phase_to), FAIL,
-                                           f"{gap.kind}: {gap.detail}"))
+                result.checks.append(
+                    Check("dependencies", pair_label(gap.phase_from, gap.phase_to), FAIL, f"{gap.kind}: {gap.detail}")
+                )
             continue
         cell = coverage.get(phase.number)
         upstream_cell = coverage.get(PHASES[index - 1].number) if index else None
         if cell and cell.present_games and upstream_cell is not None and not upstream_cell.all_present:
-            result.checks.append(Check("dependencies", label, FAIL,
-                                       f"phase {phase.number} holds {cell.present_games} game(s) that phase "
-                                       f"{upstream_cell.phase} lacks ({upstream_cell.present_games} of "
-                                       f"{upstream_cell.final_games}): built from data since removed"))
+            result.checks.append(
+                Check(
+                    "dependencies",
+                    label,
+                    FAIL,
+                    f"phase {phase.number} holds {cell.present_games} game(s) that phase "
+                    f"{upstream_cell.phase} lacks ({upstream_cell.present_games} of "
+                    f"{upstream_cell.final_games}): built from data since removed",
+                )
+            )
             continue
-        result.checks.append(Check("dependencies", label, PASS,
-                                   "built from its inputs as they are now, gates passed" if index
-                                   else "box scores cover the schedule"))
+        result.checks.append(
+            Check(
+                "dependencies",
+                label,
+                PASS,
+                "built from its inputs as they are now, gates passed" if index else "box scores cover the schedule",
+            )
+        )
     return result
 
 
 # ---------------------------------------------------------------- business
+
 
 def _differs(table_value, computed) -> bool:
     if table_value is None or computed is None:
@@ -378,9 +502,14 @@ def _compare(level: LevelResult, name: str, pairs: list[tuple[str, object, objec
     wrong = [(label, t, c) for label, t, c in pairs if (_differs(t, c) if not isinstance(c, str) else t != c)]
     if wrong:
         label, t, c = wrong[0]
-        level.checks.append(Check("business", name, FAIL,
-                                  f"{len(wrong)} of {len(pairs)} sampled row(s) differ, e.g. {label}: "
-                                  f"table {t}, recomputed {c}"))
+        level.checks.append(
+            Check(
+                "business",
+                name,
+                FAIL,
+                f"{len(wrong)} of {len(pairs)} sampled row(s) differ, e.g. {label}: table {t}, recomputed {c}",
+            )
+        )
     else:
         level.checks.append(Check("business", name, PASS, f"{len(pairs)} sampled row(s) match"))
 
@@ -399,11 +528,18 @@ def check_business(con, day: date, final_games: int, sample_size: int = 25, seed
         rows = con.execute(
             f"select player_id, player_name, games_in_window, points_avg_last_5, points_avg_last_10, "
             f"minutes_avg_last_10, calculation_quality from {context} "
-            f"where game_date = $day and game_status = 'final' order by player_id", params).fetchall()
+            f"where game_date = $day and game_status = 'final' order by player_id",
+            params,
+        ).fetchall()
         sample = random.Random(seed).sample(rows, min(sample_size, len(rows)))
         history = recompute.played_player_games(con, season, day, [r[0] for r in sample])
-        checks = {"points_avg_last_5": [], "points_avg_last_10": [], "minutes_avg_last_10": [],
-                  "games_in_window": [], "calculation_quality": []}
+        checks = {
+            "points_avg_last_5": [],
+            "points_avg_last_10": [],
+            "minutes_avg_last_10": [],
+            "games_in_window": [],
+            "calculation_quality": [],
+        }
         for player_id, name, games, avg5, avg10, minutes10, quality in sample:
             window = recompute.player_window(history, player_id, day)
             label = f"{name} ({player_id})"
@@ -422,27 +558,50 @@ def check_business(con, day: date, final_games: int, sample_size: int = 25, seed
     recomputed = {(r.game_id, r.team_abbr): r for r in today_games.itertuples(index=False)}
     offense = "nba_analytics.team_offense_game_summary"
     if offense in tables:
-        rows = con.execute(f"select game_id, team_abbr, possessions, pace, offensive_rating from {offense} "
-                           f"where game_date = $day", params).fetchall()
+        rows = con.execute(
+            f"select game_id, team_abbr, possessions, pace, offensive_rating from {offense} where game_date = $day",
+            params,
+        ).fetchall()
         for column, position in (("possessions", 2), ("pace", 3), ("offensive_rating", 4)):
-            _compare(result, f"{offense}.{column}",
-                     [(f"{g} {t}", row[position], getattr(recomputed[(g, t)], column, None) if (g, t) in recomputed else None)
-                      for row in rows for g, t in [(row[0], row[1])]])
+            _compare(
+                result,
+                f"{offense}.{column}",
+                [
+                    (
+                        f"{g} {t}",
+                        row[position],
+                        getattr(recomputed[(g, t)], column, None) if (g, t) in recomputed else None,
+                    )
+                    for row in rows
+                    for g, t in [(row[0], row[1])]
+                ],
+            )
     defense = "nba_analytics.team_defense_game_summary"
     if defense in tables:
-        rows = con.execute(f"select game_id, team_abbr, defensive_rating from {defense} where game_date = $day",
-                           params).fetchall()
-        _compare(result, f"{defense}.defensive_rating",
-                 [(f"{g} {t}", rating, recomputed[(g, t)].defensive_rating if (g, t) in recomputed else None)
-                  for g, t, rating in rows])
+        rows = con.execute(
+            f"select game_id, team_abbr, defensive_rating from {defense} where game_date = $day", params
+        ).fetchall()
+        _compare(
+            result,
+            f"{defense}.defensive_rating",
+            [
+                (f"{g} {t}", rating, recomputed[(g, t)].defensive_rating if (g, t) in recomputed else None)
+                for g, t, rating in rows
+            ],
+        )
     team_context = "nba_analytics.upcoming_team_game_context"
     if team_context in tables:
         rows = con.execute(
             f"select game_id, team_abbr, games_in_window, points_avg_last_10, offensive_rating_last_10, "
             f"defensive_rating_last_10 from {team_context} where game_date = $day and game_status = 'final'",
-            params).fetchall()
-        pairs: dict[str, list] = {"games_in_window": [], "points_avg_last_10": [], "offensive_rating_last_10": [],
-                                  "defensive_rating_last_10": []}
+            params,
+        ).fetchall()
+        pairs: dict[str, list] = {
+            "games_in_window": [],
+            "points_avg_last_10": [],
+            "offensive_rating_last_10": [],
+            "defensive_rating_last_10": [],
+        }
         for game_id, team, games_in_window, points10, ortg10, drtg10 in rows:
             window = recompute.team_window(games, team, day)
             label = f"{game_id} {team}"
@@ -459,13 +618,19 @@ def check_business(con, day: date, final_games: int, sample_size: int = 25, seed
             f"""select a.player_id, a.system_id, a.actual_points, a.predicted_points, a.error, b.points
                 from {accuracy} as a
                 left join nba_raw.nbac_player_boxscore as b on b.game_id = a.game_id and b.player_id = a.player_id
-                where a.game_date = $day and a.is_graded order by a.player_id, a.system_id""", params).fetchall()
+                where a.game_date = $day and a.is_graded order by a.player_id, a.system_id""",
+            params,
+        ).fetchall()
         sample = random.Random(seed).sample(rows, min(sample_size, len(rows)))
-        _compare(result, f"{accuracy}.actual_points",
-                 [(f"{p} {s}", actual, raw) for p, s, actual, _, _, raw in sample])
-        _compare(result, f"{accuracy}.error",
-                 [(f"{p} {s}", error, None if predicted is None or raw is None else float(predicted) - raw)
-                  for p, s, _, predicted, error, raw in sample])
+        _compare(result, f"{accuracy}.actual_points", [(f"{p} {s}", actual, raw) for p, s, actual, _, _, raw in sample])
+        _compare(
+            result,
+            f"{accuracy}.error",
+            [
+                (f"{p} {s}", error, None if predicted is None or raw is None else float(predicted) - raw)
+                for p, s, _, predicted, error, raw in sample
+            ],
+        )
     return result
 
 
@@ -494,15 +659,24 @@ def parse_levels(spec: str | None) -> list[str]:
 DBT_LEVELS = ("execution", "quality")
 
 
-def validate_date(con: duckdb.DuckDBPyConnection, day: date, levels: list[str] | None = None,
-                  checks: DbtDateChecks | None = None) -> ValidationReport:
+def validate_date(
+    con: duckdb.DuckDBPyConnection, day: date, levels: list[str] | None = None, checks: DbtDateChecks | None = None
+) -> ValidationReport:
     """The report for `day`; `checks` are dbt's tests and source freshness for it (run_date_checks, before
     this connection was opened): without them the quality level says its dbt tests did not run."""
     if "nba_raw.nbac_schedule" not in existing_tables(con):
         raise ValueError("no schedule loaded: nothing to validate (nba-pipeline load <dir>)")
-    final_games = _scalar(con, "select count(*) from nba_raw.nbac_schedule where game_date = ? and game_status = 3",
-                          [day])
+    final_games = _scalar(
+        con, "select count(*) from nba_raw.nbac_schedule where game_date = ? and game_status = 3", [day]
+    )
     selected = levels or list(LEVELS)
-    return ValidationReport(day, final_games, [
-        _CHECKERS[level](con, day, final_games, checks) if level in DBT_LEVELS else _CHECKERS[level](con, day, final_games)
-        for level in selected])
+    return ValidationReport(
+        day,
+        final_games,
+        [
+            _CHECKERS[level](con, day, final_games, checks)
+            if level in DBT_LEVELS
+            else _CHECKERS[level](con, day, final_games)
+            for level in selected
+        ],
+    )

@@ -16,16 +16,45 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.warehouse.duck import (DuckDBSession, DuckDBWarehouse, connect, ensure_orchestration_schema,
-                                          ensure_raw_schema)
-from orchestration.warehouse.schema import (ALL_DATASETS, DATED_RAW_TABLES, ML_PREDICTIONS, ML_REGISTRY,
-                                            ORCHESTRATION_SCHEMA, ORCHESTRATION_TABLES, RAW_SCHEMA, RAW_TABLES)
+from orchestration.warehouse.duck import (
+    DuckDBSession,
+    DuckDBWarehouse,
+    connect,
+    ensure_orchestration_schema,
+    ensure_raw_schema,
+)
+from orchestration.warehouse.schema import (
+    ALL_DATASETS,
+    DATED_RAW_TABLES,
+    ML_PREDICTIONS,
+    ML_REGISTRY,
+    ORCHESTRATION_SCHEMA,
+    ORCHESTRATION_TABLES,
+    RAW_SCHEMA,
+    RAW_TABLES,
+)
 from orchestration.warehouse.session import MissingColumn, Rows, Session, Warehouse
 
 __all__ = [
-    "ALL_DATASETS", "DATED_RAW_TABLES", "DuckDBSession", "DuckDBWarehouse", "ML_PREDICTIONS", "ML_REGISTRY",
-    "MissingColumn", "ORCHESTRATION_SCHEMA", "ORCHESTRATION_TABLES", "RAW_SCHEMA", "RAW_TABLES", "Rows", "Session",
-    "Warehouse", "as_session", "as_warehouse", "connect", "current_warehouse", "ensure_orchestration_schema",
+    "ALL_DATASETS",
+    "DATED_RAW_TABLES",
+    "DuckDBSession",
+    "DuckDBWarehouse",
+    "ML_PREDICTIONS",
+    "ML_REGISTRY",
+    "MissingColumn",
+    "ORCHESTRATION_SCHEMA",
+    "ORCHESTRATION_TABLES",
+    "RAW_SCHEMA",
+    "RAW_TABLES",
+    "Rows",
+    "Session",
+    "Warehouse",
+    "as_session",
+    "as_warehouse",
+    "connect",
+    "current_warehouse",
+    "ensure_orchestration_schema",
     "ensure_raw_schema",
 ]
 

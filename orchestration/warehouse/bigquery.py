@@ -19,7 +19,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -39,7 +39,7 @@ _CSV_FORMATS = {"DATETIME": "%Y-%m-%d %H:%M:%S.%f", "TIMESTAMP": "%Y-%m-%d %H:%M
 def _plain(value):
     """BigQuery's TIMESTAMP comes back in UTC: as a naive datetime, like DATETIME and DuckDB's TIMESTAMP."""
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
@@ -48,29 +48,37 @@ def _is_missing_column(error: Exception) -> bool:
     return "Unrecognized name" in text or ("Name " in text and " not found inside " in text)
 
 
-def upload_csv(client, table_id: str, rows_sql: str, scratch: duckdb.DuckDBPyConnection, columns: list[Column],
-               append: bool) -> None:
+def upload_csv(
+    client, table_id: str, rows_sql: str, scratch: duckdb.DuckDBPyConnection, columns: list[Column], append: bool
+) -> None:
     """Load the scratch rows `select <columns> <rows_sql>` into `table_id` as one CSV load job (WRITE_APPEND,
     or WRITE_TRUNCATE into a staging table)."""
     from google.cloud import bigquery
 
-    select = ", ".join(f"strftime({c.name}, '{_CSV_FORMATS[c.type]}')" if c.type in _CSV_FORMATS else c.name
-                       for c in columns)
+    select = ", ".join(
+        f"strftime({c.name}, '{_CSV_FORMATS[c.type]}')" if c.type in _CSV_FORMATS else c.name for c in columns
+    )
     text_columns = [c.name for c in columns if c.type == "STRING"]
-    multiline = bool(text_columns) and scratch.execute(
-        f"select count(*) from (select * {rows_sql}) "
-        f"where {' or '.join(f'contains({c}, chr(10))' for c in text_columns)}").fetchall()[0][0] > 0
+    multiline = (
+        bool(text_columns)
+        and scratch.execute(
+            f"select count(*) from (select * {rows_sql}) "
+            f"where {' or '.join(f'contains({c}, chr(10))' for c in text_columns)}"
+        ).fetchall()[0][0]
+        > 0
+    )
     with tempfile.TemporaryDirectory(prefix="nba-bq-csv-") as tmp:
         path = Path(tmp) / "rows.csv"
         scratch.execute(f"copy (select {select} {rows_sql}) to '{path}' (format csv, header false)")
         config = bigquery.LoadJobConfig(
             schema=[bigquery.SchemaField(c.name, c.type) for c in columns],
             source_format=bigquery.SourceFormat.CSV,
-            write_disposition=(bigquery.WriteDisposition.WRITE_APPEND if append
-                               else bigquery.WriteDisposition.WRITE_TRUNCATE),
+            write_disposition=(
+                bigquery.WriteDisposition.WRITE_APPEND if append else bigquery.WriteDisposition.WRITE_TRUNCATE
+            ),
         )
         if multiline:
-            config.allow_quoted_newlines = True   # real BigQuery only; the emulator refuses it loudly
+            config.allow_quoted_newlines = True  # real BigQuery only; the emulator refuses it loudly
         with open(path, "rb") as data:
             client.load_table_from_file(data, table_id, job_config=config).result()
 
@@ -119,7 +127,8 @@ class BigQuerySession(Session):
         if arrow.num_rows <= INSERT_ROWS_LIMIT:
             present = [c.name for c in columns if c.name in arrow.column_names]
             values = ", ".join(
-                "(" + ", ".join(literal(row[name]) for name in present) + ")" for row in arrow.to_pylist())
+                "(" + ", ".join(literal(row[name]) for name in present) + ")" for row in arrow.to_pylist()
+            )
             self.execute(f"insert into {table} ({', '.join(present)}) values {values}")
             return arrow.num_rows
         with duckdb.connect() as scratch:
@@ -141,8 +150,9 @@ class BigQuerySession(Session):
             found = set()
             for dataset in ALL_DATASETS:
                 try:
-                    found |= {f"{dataset}.{item.table_id}"
-                              for item in self.client.list_tables(f"{self.project}.{dataset}")}
+                    found |= {
+                        f"{dataset}.{item.table_id}" for item in self.client.list_tables(f"{self.project}.{dataset}")
+                    }
                 except NotFound:
                     continue
             self._tables = found
@@ -223,13 +233,27 @@ class BigQueryWarehouse(Warehouse):
     def reading(self, timeout: float | None = None, say: Say = print) -> Iterator[BigQuerySession]:
         yield self.session(say, read_only=True)
 
-    def load(self, landing: Path, start: date | None, end: date | None, tables=None, progress: Say | None = None,
-             allow_other_dataset: bool = False):
+    def load(
+        self,
+        landing: Path,
+        start: date | None,
+        end: date | None,
+        tables=None,
+        progress: Say | None = None,
+        allow_other_dataset: bool = False,
+    ):
         from orchestration.bigquery.writer import BigQueryRaw, load_landing_bigquery
 
         raw = BigQueryRaw(self.client, self.project, location=self.location)
-        return load_landing_bigquery(Path(landing), start, end, raw=raw, tables=tables, progress=progress,
-                                     allow_other_dataset=allow_other_dataset)
+        return load_landing_bigquery(
+            Path(landing),
+            start,
+            end,
+            raw=raw,
+            tables=tables,
+            progress=progress,
+            allow_other_dataset=allow_other_dataset,
+        )
 
     @property
     def dbt_key(self) -> str:

@@ -46,7 +46,7 @@ def literal(value: Any) -> str:
         return f"cast('{value.isoformat()}' as date)"
     if isinstance(value, (int, float, Decimal)):
         return repr(float(value)) if isinstance(value, float) else str(value)
-    if hasattr(value, "item"):                       # numpy scalars
+    if hasattr(value, "item"):  # numpy scalars
         return literal(value.item())
     return exp.Literal.string(str(value)).sql("duckdb")
 
@@ -96,9 +96,12 @@ def _as_merge(tree: exp.Delete | exp.Update) -> str:
         action = "delete"
     else:
         action = "update set " + ", ".join(
-            f"{assignment.this.name} = {_on_target(assignment.expression)}" for assignment in tree.expressions)
-    return (f"merge {tree.this.sql(dialect='bigquery')} as {MERGE_TARGET} using (select 1 as _nothing) as source "
-            f"on false when not matched by source{condition} then {action}")
+            f"{assignment.this.name} = {_on_target(assignment.expression)}" for assignment in tree.expressions
+        )
+    return (
+        f"merge {tree.this.sql(dialect='bigquery')} as {MERGE_TARGET} using (select 1 as _nothing) as source "
+        f"on false when not matched by source{condition} then {action}"
+    )
 
 
 @lru_cache(maxsize=512)

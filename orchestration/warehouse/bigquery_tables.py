@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import duckdb
 
@@ -35,7 +35,7 @@ _TYPES = {
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str            # BigQuery type
+    type: str  # BigQuery type
     nullable: bool
 
 
@@ -105,7 +105,7 @@ def raw_tables() -> dict[str, TableSpec]:
     return {spec.name: spec for spec in table_specs().values() if spec.schema == "nba_raw"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _arrow_schema(table: str):
     with duckdb.connect() as con:
         con.execute(f"create schema if not exists {table.split('.')[0]}")

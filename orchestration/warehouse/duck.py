@@ -21,8 +21,9 @@ from orchestration.paths import warehouse_path
 from orchestration.warehouse.schema import ORCHESTRATION_SCHEMA, ORCHESTRATION_TABLES, SCHEMAS, qualified_tables
 from orchestration.warehouse.session import MissingColumn, Params, Rows, Say, Session, Warehouse
 
-_MISSING_COLUMN = re.compile(r"Referenced column .* not found|column .* does not exist|Column .* not found",
-                             re.IGNORECASE)
+_MISSING_COLUMN = re.compile(
+    r"Referenced column .* not found|column .* does not exist|Column .* not found", re.IGNORECASE
+)
 
 
 def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -96,15 +97,22 @@ class DuckDBSession(Session):
         return len(frame)
 
     def tables(self) -> set[str]:
-        rows = self.con.execute("select table_schema || '.' || table_name from information_schema.tables "
-                                "where table_catalog = current_database()").fetchall()
+        rows = self.con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_catalog = current_database()"
+        ).fetchall()
         return {row[0] for row in rows}
 
     def columns(self, table: str) -> list[str]:
         schema, name = table.split(".", 1)
-        return [row[0] for row in self.con.execute(
-            "select column_name from information_schema.columns where table_catalog = current_database() "
-            "and table_schema = ? and table_name = ? order by ordinal_position", [schema, name]).fetchall()]
+        return [
+            row[0]
+            for row in self.con.execute(
+                "select column_name from information_schema.columns where table_catalog = current_database() "
+                "and table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, name],
+            ).fetchall()
+        ]
 
     def ensure_tables(self, *names: str) -> None:
         ddls = qualified_tables()
@@ -173,7 +181,7 @@ class DuckDBWarehouse(Warehouse):
         return writer_lock(self.path, command, timeout=timeout, say=say)
 
     def session(self, say: Say = print, read_only: bool = False) -> DuckDBSession:
-        from orchestration.warehouse_lock import connect_read_only, connect_writer
+        from orchestration.warehouse_lock import connect_writer
 
         if read_only:
             from orchestration.warehouse_lock import _open_reader
@@ -190,14 +198,28 @@ class DuckDBWarehouse(Warehouse):
         with reading(self.path, timeout=timeout, say=say) as con:
             yield DuckDBSession(con)
 
-    def load(self, landing: Path, start: date | None, end: date | None, tables=None, progress: Say | None = None,
-             allow_other_dataset: bool = False):
+    def load(
+        self,
+        landing: Path,
+        start: date | None,
+        end: date | None,
+        tables=None,
+        progress: Say | None = None,
+        allow_other_dataset: bool = False,
+    ):
         from orchestration.loading.loader import load_landing
         from orchestration.warehouse_lock import connect_writer
 
         with connect_writer(self.path, say=progress or print) as con:
-            return load_landing(Path(landing), start, end, con=con, tables=tables, progress=progress,
-                                allow_other_dataset=allow_other_dataset)
+            return load_landing(
+                Path(landing),
+                start,
+                end,
+                con=con,
+                tables=tables,
+                progress=progress,
+                allow_other_dataset=allow_other_dataset,
+            )
 
     @property
     def dbt_key(self) -> str:

@@ -317,16 +317,23 @@ def predictions_columns() -> list[tuple[str, str]]:
     """(name, data type) of ml_system_predictions, as its dbt source declares them: Phase 5 reads it as that
     source, and the dbt macro `ensure_ml_system_predictions` creates it from there when the step never ran."""
     sources = yaml.safe_load(ML_SOURCE_YAML.read_text())["sources"]
-    table = next(table for source in sources if source["name"] == ML_SCHEMA
-                 for table in source["tables"] if table["name"] == "ml_system_predictions")
+    table = next(
+        table
+        for source in sources
+        if source["name"] == ML_SCHEMA
+        for table in source["tables"]
+        if table["name"] == "ml_system_predictions"
+    )
     return [(column["name"], column["data_type"]) for column in table["columns"]]
 
 
 # The trained model's tables (orchestration/ml).
 ML_TABLES: dict[str, str] = {
-    "ml_system_predictions": (f"create table if not exists {ML_PREDICTIONS} ("
-                              + ", ".join(f"{name} {data_type} not null" for name, data_type in predictions_columns())
-                              + ")"),
+    "ml_system_predictions": (
+        f"create table if not exists {ML_PREDICTIONS} ("
+        + ", ".join(f"{name} {data_type} not null" for name, data_type in predictions_columns())
+        + ")"
+    ),
     "ml_model_registry": f"""
         create table if not exists {ML_REGISTRY} (
             model_id varchar not null,            -- <system_id>_<season_year>
@@ -355,8 +362,15 @@ ML_TABLES: dict[str, str] = {
 }
 
 # Every schema of the pipeline, dbt's included (datasets on BigQuery).
-ALL_DATASETS = ("nba_raw", "nba_staging", "nba_analytics", "nba_precompute", "nba_predictions", "nba_reference",
-                "nba_orchestration")
+ALL_DATASETS = (
+    "nba_raw",
+    "nba_staging",
+    "nba_analytics",
+    "nba_precompute",
+    "nba_predictions",
+    "nba_reference",
+    "nba_orchestration",
+)
 
 # schema -> its tables' DDL, in creation order.
 SCHEMAS: dict[str, dict[str, str]] = {
@@ -367,10 +381,15 @@ SCHEMAS: dict[str, dict[str, str]] = {
 
 # On BigQuery: tables partitioned by day on game_date (the dated raw tables, what dbt reads by date) and the
 # columns each table is clustered on (what its readers join or look up by).
-PARTITIONED = frozenset({
-    *(f"{RAW_SCHEMA}.{name}" for name in DATED_RAW_TABLES), f"{RAW_SCHEMA}.unresolved_players",
-    f"{RAW_SCHEMA}.load_quarantine",    f"{ORCHESTRATION_SCHEMA}.source_date_versions", ML_PREDICTIONS,
-})
+PARTITIONED = frozenset(
+    {
+        *(f"{RAW_SCHEMA}.{name}" for name in DATED_RAW_TABLES),
+        f"{RAW_SCHEMA}.unresolved_players",
+        f"{RAW_SCHEMA}.load_quarantine",
+        f"{ORCHESTRATION_SCHEMA}.source_date_versions",
+        ML_PREDICTIONS,
+    }
+)
 CLUSTER_BY: dict[str, tuple[str, ...]] = {
     "nba_raw.nbac_schedule": ("game_id",),
     "nba_raw.nbac_player_boxscore": ("game_id", "player_id"),
@@ -386,6 +405,5 @@ CLUSTER_BY: dict[str, tuple[str, ...]] = {
 
 
 def qualified_tables() -> dict[str, str]:
-    """"schema.table" -> DDL, every table of this module."""
+    """ "schema.table" -> DDL, every table of this module."""
     return {f"{schema}.{name}": ddl for schema, tables in SCHEMAS.items() for name, ddl in tables.items()}
-

@@ -66,7 +66,7 @@ class Rows:
 class Session(ABC):
     """Queries and writes against one warehouse (a connection on DuckDB, a client on BigQuery)."""
 
-    kind: str                                    # duckdb | bigquery
+    kind: str  # duckdb | bigquery
 
     @abstractmethod
     def execute(self, sql: str, params: Params = None) -> Rows:
@@ -108,7 +108,7 @@ class Session(ABC):
         """One transaction where the warehouse has them (DuckDB); else every statement commits alone."""
         yield
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a default: a session holding nothing closes nothing)
         """Release what the session holds."""
 
     def __enter__(self) -> Session:
@@ -152,8 +152,15 @@ class Warehouse(ABC):
             yield session
 
     @abstractmethod
-    def load(self, landing: Path, start: date | None, end: date | None, tables: Sequence[str] | None = None,
-             progress: Say | None = None, allow_other_dataset: bool = False):
+    def load(
+        self,
+        landing: Path,
+        start: date | None,
+        end: date | None,
+        tables: Sequence[str] | None = None,
+        progress: Say | None = None,
+        allow_other_dataset: bool = False,
+    ):
         """Phase 2: the landing folder into nba_raw (a LoadReport); the caller holds `lock()`."""
 
     @property

@@ -20,14 +20,14 @@ Parser = Callable[[Columns, RowChecks], pa.Table]
 class LandingFormat:
     """One landing sub-folder and the `nba_raw` table it fills."""
 
-    table: str                           # nba_raw table
-    folder: str                          # landing sub-folder
-    required: tuple[str, ...]            # header columns a file must have
-    optional: tuple[str, ...]            # header columns used when present
-    key: tuple[str, ...]                 # target columns unique within one load
+    table: str  # nba_raw table
+    folder: str  # landing sub-folder
+    required: tuple[str, ...]  # header columns a file must have
+    optional: tuple[str, ...]  # header columns used when present
+    key: tuple[str, ...]  # target columns unique within one load
     parse: Parser
-    date_column: str = "game_date"       # source column holding the game date
-    folder_required: bool = True         # a missing folder is an error (props/ is optional)
+    date_column: str = "game_date"  # source column holding the game date
+    folder_required: bool = True  # a missing folder is an error (props/ is optional)
     # Reference data (the schedule): a ranged load takes every season the range touches in full,
     # so a season's start never depends on the range loaded. Needs a `season_year` target column.
     whole_seasons: bool = False

@@ -11,16 +11,37 @@ from orchestration.loading.rules import RowChecks
 
 # target column -> source column; all counting stats (non-negative).
 STATS: tuple[tuple[str, str], ...] = (
-    ("fgm", "fieldGoalsMade"), ("fga", "fieldGoalsAttempted"),
-    ("fg3m", "threePointersMade"), ("fg3a", "threePointersAttempted"),
-    ("ftm", "freeThrowsMade"), ("fta", "freeThrowsAttempted"),
-    ("oreb", "reboundsOffensive"), ("dreb", "reboundsDefensive"), ("reb", "reboundsTotal"),
-    ("ast", "assists"), ("stl", "steals"), ("blk", "blocks"),
-    ("tov", "turnovers"), ("pf", "foulsPersonal"), ("points", "points"),
+    ("fgm", "fieldGoalsMade"),
+    ("fga", "fieldGoalsAttempted"),
+    ("fg3m", "threePointersMade"),
+    ("fg3a", "threePointersAttempted"),
+    ("ftm", "freeThrowsMade"),
+    ("fta", "freeThrowsAttempted"),
+    ("oreb", "reboundsOffensive"),
+    ("dreb", "reboundsDefensive"),
+    ("reb", "reboundsTotal"),
+    ("ast", "assists"),
+    ("stl", "steals"),
+    ("blk", "blocks"),
+    ("tov", "turnovers"),
+    ("pf", "foulsPersonal"),
+    ("points", "points"),
 )
 
-REQUIRED = ("season_year", "game_date", "gameId", "teamId", "teamTricode", "personId", "personName",
-            "position", "comment", "minutes", *(src for _, src in STATS), "plusMinusPoints")
+REQUIRED = (
+    "season_year",
+    "game_date",
+    "gameId",
+    "teamId",
+    "teamTricode",
+    "personId",
+    "personName",
+    "position",
+    "comment",
+    "minutes",
+    *(src for _, src in STATS),
+    "plusMinusPoints",
+)
 
 
 def parse(c: Columns, checks: RowChecks) -> pa.Table:
@@ -40,22 +61,24 @@ def parse(c: Columns, checks: RowChecks) -> pa.Table:
     any_stat = np.logical_or.reduce([v != 0 for v in stats.values()]) | (plus_minus != 0)
     checks.flag(rules.DNP_WITH_STATS, ~played & any_stat)
 
-    return pa.table({
-        "game_id": game_id,
-        "game_date": game_date,
-        "season_year": pa.array(season_year, pa.int32()),
-        "team_id": pa.array(team_id, pa.int64()),
-        "team_abbr": team_abbr,
-        "player_id": pa.array(player_id, pa.int64()),
-        "player_name": player_name,
-        "position": position,
-        "is_starter": pa.array(position.is_valid().to_numpy(zero_copy_only=False), pa.bool_()),
-        "comment": comment,
-        "is_dnp": pa.array(~played, pa.bool_()),
-        "seconds_played": pa.array(seconds, pa.int32()),
-        **{name: pa.array(values, pa.int32()) for name, values in stats.items()},
-        "plus_minus": pa.array(plus_minus, pa.int32()),
-    })
+    return pa.table(
+        {
+            "game_id": game_id,
+            "game_date": game_date,
+            "season_year": pa.array(season_year, pa.int32()),
+            "team_id": pa.array(team_id, pa.int64()),
+            "team_abbr": team_abbr,
+            "player_id": pa.array(player_id, pa.int64()),
+            "player_name": player_name,
+            "position": position,
+            "is_starter": pa.array(position.is_valid().to_numpy(zero_copy_only=False), pa.bool_()),
+            "comment": comment,
+            "is_dnp": pa.array(~played, pa.bool_()),
+            "seconds_played": pa.array(seconds, pa.int32()),
+            **{name: pa.array(values, pa.int32()) for name, values in stats.items()},
+            "plus_minus": pa.array(plus_minus, pa.int32()),
+        }
+    )
 
 
 FORMAT = LandingFormat(

@@ -27,17 +27,19 @@ def parse(c: Columns, checks: RowChecks) -> pa.Table:
     over, has_over = rules.integer(c["over_price"], checks, required=False)
     under, has_under = rules.integer(c["under_price"], checks, required=False)
 
-    return pa.table({
-        "game_id": game_id,
-        "game_date": game_date,
-        "player_id": pa.array(player_id, pa.int64()),
-        "player_name": player_name,
-        "team_abbr": team_abbr,
-        "bookmaker": bookmaker,
-        "points_line": line,
-        "over_price": pa.array(over, pa.int32(), mask=~has_over),
-        "under_price": pa.array(under, pa.int32(), mask=~has_under),
-    })
+    return pa.table(
+        {
+            "game_id": game_id,
+            "game_date": game_date,
+            "player_id": pa.array(player_id, pa.int64()),
+            "player_name": player_name,
+            "team_abbr": team_abbr,
+            "bookmaker": bookmaker,
+            "points_line": line,
+            "over_price": pa.array(over, pa.int32(), mask=~has_over),
+            "under_price": pa.array(under, pa.int32(), mask=~has_under),
+        }
+    )
 
 
 FORMAT = LandingFormat(

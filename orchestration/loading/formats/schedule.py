@@ -36,19 +36,21 @@ def parse(c: Columns, checks: RowChecks) -> pa.Table:
     checks.flag(rules.INCOMPLETE_SCORE, (has_home ^ has_away) | (has_status & (status == FINAL) & ~both))
     game_status = np.where(has_status, status, np.where(both, FINAL, SCHEDULED))
 
-    return pa.table({
-        "game_id": game_id,
-        "game_date": game_date,
-        "season_year": pa.array(season_year, pa.int32()),
-        "season_type": season_type,
-        "home_team_id": pa.array(home_id, pa.int64(), mask=~home_id_ok),
-        "home_team_abbr": home_abbr,
-        "away_team_id": pa.array(away_id, pa.int64(), mask=~away_id_ok),
-        "away_team_abbr": away_abbr,
-        "game_status": pa.array(game_status, pa.int32()),
-        "home_points": pa.array(home_pts, pa.int32(), mask=~has_home),
-        "away_points": pa.array(away_pts, pa.int32(), mask=~has_away),
-    })
+    return pa.table(
+        {
+            "game_id": game_id,
+            "game_date": game_date,
+            "season_year": pa.array(season_year, pa.int32()),
+            "season_type": season_type,
+            "home_team_id": pa.array(home_id, pa.int64(), mask=~home_id_ok),
+            "home_team_abbr": home_abbr,
+            "away_team_id": pa.array(away_id, pa.int64(), mask=~away_id_ok),
+            "away_team_abbr": away_abbr,
+            "game_status": pa.array(game_status, pa.int32()),
+            "home_points": pa.array(home_pts, pa.int32(), mask=~has_home),
+            "away_points": pa.array(away_pts, pa.int32(), mask=~has_away),
+        }
+    )
 
 
 FORMAT = LandingFormat(

@@ -9,13 +9,34 @@ from orchestration.loading.formats.base import Columns, LandingFormat
 from orchestration.loading.rules import RowChecks
 
 STATS: tuple[tuple[str, str], ...] = (
-    ("fgm", "FGM"), ("fga", "FGA"), ("fg3m", "FG3M"), ("fg3a", "FG3A"), ("ftm", "FTM"), ("fta", "FTA"),
-    ("oreb", "OREB"), ("dreb", "DREB"), ("reb", "REB"), ("ast", "AST"), ("stl", "STL"), ("blk", "BLK"),
-    ("tov", "TOV"), ("pf", "PF"), ("points", "PTS"),
+    ("fgm", "FGM"),
+    ("fga", "FGA"),
+    ("fg3m", "FG3M"),
+    ("fg3a", "FG3A"),
+    ("ftm", "FTM"),
+    ("fta", "FTA"),
+    ("oreb", "OREB"),
+    ("dreb", "DREB"),
+    ("reb", "REB"),
+    ("ast", "AST"),
+    ("stl", "STL"),
+    ("blk", "BLK"),
+    ("tov", "TOV"),
+    ("pf", "PF"),
+    ("points", "PTS"),
 )
 
-REQUIRED = ("SEASON_YEAR", "TEAM_ID", "TEAM_ABBREVIATION", "GAME_ID", "GAME_DATE", "MATCHUP", "MIN",
-            *(src for _, src in STATS), "PLUS_MINUS")
+REQUIRED = (
+    "SEASON_YEAR",
+    "TEAM_ID",
+    "TEAM_ABBREVIATION",
+    "GAME_ID",
+    "GAME_DATE",
+    "MATCHUP",
+    "MIN",
+    *(src for _, src in STATS),
+    "PLUS_MINUS",
+)
 OPTIONAL = ("TEAM_NAME", "WL")
 
 
@@ -33,21 +54,23 @@ def parse(c: Columns, checks: RowChecks) -> pa.Table:
     plus_minus, _ = rules.integer(c["PLUS_MINUS"], checks)
     rules.box_score_consistency(stats, checks)
 
-    return pa.table({
-        "game_id": game_id,
-        "game_date": game_date,
-        "season_year": pa.array(season_year, pa.int32()),
-        "team_id": pa.array(team_id, pa.int64()),
-        "team_abbr": team_abbr,
-        "team_name": team_name,
-        "matchup": c["MATCHUP"],
-        "is_home": pa.array(is_home, pa.bool_()),
-        "opponent_team_abbr": opponent,
-        "wl": wl,
-        "game_minutes": game_minutes,
-        **{name: pa.array(values, pa.int32()) for name, values in stats.items()},
-        "plus_minus": pa.array(plus_minus, pa.int32()),
-    })
+    return pa.table(
+        {
+            "game_id": game_id,
+            "game_date": game_date,
+            "season_year": pa.array(season_year, pa.int32()),
+            "team_id": pa.array(team_id, pa.int64()),
+            "team_abbr": team_abbr,
+            "team_name": team_name,
+            "matchup": c["MATCHUP"],
+            "is_home": pa.array(is_home, pa.bool_()),
+            "opponent_team_abbr": opponent,
+            "wl": wl,
+            "game_minutes": game_minutes,
+            **{name: pa.array(values, pa.int32()) for name, values in stats.items()},
+            "plus_minus": pa.array(plus_minus, pa.int32()),
+        }
+    )
 
 
 FORMAT = LandingFormat(
