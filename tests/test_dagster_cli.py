@@ -245,6 +245,7 @@ def test_concurrent_runs_queue_at_the_warehouse_pool(real_dir, tmp_path):
 
     saved = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
+    processes: list[tuple[subprocess.Popen, Path]] = []
     try:
         with DagsterInstance.get() as instance:
             storage = instance.event_log_storage
@@ -253,7 +254,6 @@ def test_concurrent_runs_queue_at_the_warehouse_pool(real_dir, tmp_path):
             assert storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1  # dagster.yaml: pool of one
             assert storage.claim_concurrency_slot(WAREHOUSE_POOL, holder_run.run_id, "other_writer").is_claimed
 
-            processes = []
             for index, (start, end) in enumerate(ranges):
                 log = tmp_path / f"run{index}.log"
                 process = subprocess.Popen(
@@ -284,6 +284,10 @@ def test_concurrent_runs_queue_at_the_warehouse_pool(real_dir, tmp_path):
             storage.free_concurrency_slot_for_step(holder_run.run_id, "other_writer")
             outputs = [_finish(process, log) for process, log in processes]
     finally:
+        for process, _ in processes:  # a failed wait leaves runs queued at a pool nobody frees
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         if saved is None:
             os.environ.pop("DAGSTER_HOME", None)
         else:
