@@ -18,7 +18,13 @@ import pandas as pd
 import pyarrow as pa
 
 from orchestration.paths import warehouse_path
-from orchestration.warehouse.schema import ORCHESTRATION_SCHEMA, ORCHESTRATION_TABLES, SCHEMAS, qualified_tables
+from orchestration.warehouse.schema import (
+    ML_SCHEMA,
+    ORCHESTRATION_SCHEMA,
+    ORCHESTRATION_TABLES,
+    SCHEMAS,
+    qualified_tables,
+)
 from orchestration.warehouse.session import MissingColumn, Params, Rows, Say, Session, Warehouse
 
 _MISSING_COLUMN = re.compile(
@@ -35,12 +41,14 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every Python-owned table (`nba_raw`, `nba_orchestration`, the trained model's) if missing; safe on
-    every load (the BigQuery writer creates the same set)."""
-    for schema in SCHEMAS:
+    """Create the tables a load writes (`nba_raw`, `nba_orchestration`) if missing; safe on every load. The
+    trained model's tables are created by its step (ml/store.py): a load builds no later phase's schema."""
+    for schema, tables in SCHEMAS.items():
+        if schema == ML_SCHEMA:
+            continue
         con.execute(f"create schema if not exists {schema}")
-    for ddl in qualified_tables().values():
-        con.execute(ddl)
+        for ddl in tables.values():
+            con.execute(ddl)
 
 
 def ensure_orchestration_schema(con: duckdb.DuckDBPyConnection) -> None:
