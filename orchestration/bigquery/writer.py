@@ -94,8 +94,10 @@ class BigQueryRaw:
         return BigQuerySession(self.client, self.project, self.location)
 
     def ensure_tables(self) -> None:
-        """Every Python-owned table (nba_raw, nba_orchestration, the trained model's), as on DuckDB."""
-        self.session().ensure_tables()
+        """The tables a load creates (nba_raw, nba_orchestration), as on DuckDB."""
+        from orchestration.warehouse.schema import load_tables
+
+        self.session().ensure_tables(*load_tables())
 
 
 def load_landing_bigquery(

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from orchestration.paths import warehouse_path
 from orchestration.warehouse.schema import (
-    ML_SCHEMA,
+    LOAD_SCHEMAS,
     ORCHESTRATION_SCHEMA,
     ORCHESTRATION_TABLES,
     SCHEMAS,
@@ -43,11 +43,9 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables a load writes (`nba_raw`, `nba_orchestration`) if missing; safe on every load. The
     trained model's tables are created by its step (ml/store.py): a load builds no later phase's schema."""
-    for schema, tables in SCHEMAS.items():
-        if schema == ML_SCHEMA:
-            continue
+    for schema in LOAD_SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
-        for ddl in tables.values():
+        for ddl in SCHEMAS[schema].values():
             con.execute(ddl)
 
 

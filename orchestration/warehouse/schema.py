@@ -404,6 +404,16 @@ CLUSTER_BY: dict[str, tuple[str, ...]] = {
 }
 
 
+# What a load creates: its own tables and the bookkeeping. The trained model's tables are created by its step,
+# so a load (`--phases 2`) builds no later phase's schema, on either warehouse.
+LOAD_SCHEMAS = (RAW_SCHEMA, ORCHESTRATION_SCHEMA)
+
+
+def load_tables() -> list[str]:
+    """ "schema.table" of every table a load creates."""
+    return [f"{schema}.{name}" for schema in LOAD_SCHEMAS for name in SCHEMAS[schema]]
+
+
 def qualified_tables() -> dict[str, str]:
     """ "schema.table" -> DDL, every table of this module."""
     return {f"{schema}.{name}": ddl for schema, tables in SCHEMAS.items() for name, ddl in tables.items()}
