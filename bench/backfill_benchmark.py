@@ -310,6 +310,7 @@ def range_comparison(dates: int, last_season: str, seed: int, work: Path) -> lis
     from orchestration.loading import load_landing
     from orchestration.phases import DBT_PHASES
     from orchestration.runner import run_backfill
+    from orchestration.settings import env_name, overridden_environment
     from orchestration.warehouse import connect
 
     rows: list[tuple[str, str]] = []
@@ -323,13 +324,10 @@ def range_comparison(dates: int, last_season: str, seed: int, work: Path) -> lis
             load_landing(landing, con=con)
             bounds = season_bounds(con)
         start, end = min(b[0] for b in bounds.values()), max(b[1] for b in bounds.values())
-        os.environ["NBA_RECORD_FRESHNESS"] = setting
-        try:
+        with overridden_environment({env_name("record_freshness"): setting}):
             started = time.monotonic()
             assert run_backfill(start, end, list(DBT_PHASES), warehouse=warehouse).succeeded, label
             timings[label] = time.monotonic() - started
-        finally:
-            os.environ.pop("NBA_RECORD_FRESHNESS", None)
     rows.append(
         (
             "phases 3-6 with freshness recorded / without (same run)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -233,6 +234,21 @@ def _report_patterns(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    from orchestration.settings import describe
+
+    rows = describe()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return ExitCode.OK
+    width = max(len(str(row["name"])) for row in rows)
+    for row in rows:
+        shown = row["value"] if row["set"] else f"{row['default'] or '(none)'}  (default)"
+        print(f"{row['name']:<{width}}  {shown}")
+        print(f"{'':<{width}}  {row['description']}; read by {row['read_by']}")
+    return ExitCode.OK
+
+
 def cmd_dbt(args: argparse.Namespace) -> int:
     """dbt itself, from any folder: the project's dbt_project/ and profiles, the warehouse of this
     environment, in this process (`nba-pipeline dbt build --vars '{start_date: 2022-04-16, end_date: 2022-04-30}'`)."""
@@ -289,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nba-pipeline",
         description=__doc__,
-        epilog=f"{FORMATS}\n\n{exit_codes_help()}",
+        epilog=f"{FORMATS}\n\n{SETTINGS_HELP}\n\n{exit_codes_help()}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--lock-timeout", type=float, metavar="SECONDS", help=LOCK_TIMEOUT_HELP)
@@ -425,6 +441,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = _command(commands, "demo", "the main job: generate, load, backfill every phase, report", "nba-pipeline demo")
     demo.set_defaults(handler=cmd_demo)
 
+    config = _command(
+        commands,
+        "config",
+        "every NBA_* setting: the value in effect (or its default), what it does and who reads it",
+        "nba-pipeline config --json",
+    )
+    config.add_argument("--json", action="store_true", help="print the settings as a JSON array")
+    config.set_defaults(handler=cmd_config)
+
     dbt = _command(
         commands,
         "dbt",
@@ -442,6 +467,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SETTINGS_HELP = (
+    "settings: NBA_* environment variables (the warehouse, the target, BigQuery, timeouts); "
+    "`nba-pipeline config` lists each with its default and the value in effect"
+)
 QUIET_HELP = (
     "no progress lines, only each command's result (for scripts); progress is plain lines "
     "when the output is not a terminal"
@@ -454,20 +483,14 @@ LOCK_TIMEOUT_HELP = (
 @contextmanager
 def _lock_timeout(seconds: float | None) -> Iterator[None]:
     """--lock-timeout as NBA_PIPELINE_LOCK_TIMEOUT for this command (and the processes it starts)."""
+    from orchestration.settings import overridden_environment
     from orchestration.warehouse_lock import LOCK_TIMEOUT_ENV, lock_timeout
 
     if seconds is None:
         yield
         return
-    before = os.environ.get(LOCK_TIMEOUT_ENV)
-    os.environ[LOCK_TIMEOUT_ENV] = repr(lock_timeout(seconds))
-    try:
+    with overridden_environment({LOCK_TIMEOUT_ENV: repr(lock_timeout(seconds))}):
         yield
-    finally:
-        if before is None:
-            os.environ.pop(LOCK_TIMEOUT_ENV, None)
-        else:
-            os.environ[LOCK_TIMEOUT_ENV] = before
 
 
 def _warehouse_problem(error: Exception) -> tuple[str, ExitCode] | None:

@@ -24,8 +24,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,8 +32,8 @@ from typing import Any
 
 from orchestration.paths import DBT_PROJECT_DIR, warehouse_path
 from orchestration.phases import phase_of_tags
+from orchestration.settings import overridden_environment, settings
 
-TARGET_ENV = "NBA_PIPELINE_TARGET"
 READ_ONLY_TARGET = "dev_read_only"  # profiles.yml: the dev DuckDB file, opened read-only
 WINDOW_ENV = ("NBA_START_DATE", "NBA_END_DATE")
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
@@ -98,7 +97,7 @@ def dbt_executable() -> str:
 
 
 def target_name() -> str:
-    return os.environ.get(TARGET_ENV) or "dev"
+    return settings().target
 
 
 def window_env(start: date | None, end: date | None, warehouse: Path | None = None) -> dict[str, str]:
@@ -108,20 +107,6 @@ def window_env(start: date | None, end: date | None, warehouse: Path | None = No
         "NBA_START_DATE": start.isoformat() if start else "",
         "NBA_END_DATE": end.isoformat() if end else "",
     }
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _release_duckdb() -> None:
@@ -227,7 +212,7 @@ class DbtProject:
 
         key = self._manifest_key()
         if key not in self._manifests:
-            with _INVOCATION_LOCK, _environment(window_env(None, None, self.warehouse)):
+            with _INVOCATION_LOCK, overridden_environment(window_env(None, None, self.warehouse)):
                 outcome = dbtRunner().invoke(["parse", "--quiet", *self._common_args()])
                 _release_duckdb()
             if not outcome.success:
@@ -262,7 +247,7 @@ class DbtProject:
         manifest = copy.deepcopy(self.manifest())
         callbacks = [lambda message: on_event(_event_dict(message))] if on_event else []
         started = time.monotonic()
-        with _INVOCATION_LOCK, _environment(env):
+        with _INVOCATION_LOCK, overridden_environment(env):
             try:
                 outcome = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(
                     [*args, "--quiet", *self._common_args()]

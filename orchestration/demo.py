@@ -7,12 +7,12 @@ never share a season's windows with the real 2021-22 playoffs.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration.paths import PROJECT_ROOT, real_data_path, warehouse_path
+from orchestration.settings import settings
 
 DEMO_SEASONS = "2021-22:2024-25"
 DEMO_SEED = 42
@@ -71,7 +71,7 @@ def run_main_job(say: Callable[[str], None] = print) -> int:
     jobs = [WarehouseJob("generated seasons", landing, warehouse_path())]
     real = real_data_path()
     if real.is_dir():
-        real_warehouse = Path(os.environ.get("NBA_PIPELINE_REAL_DUCKDB", warehouse_path().with_name("nba_real.duckdb")))
+        real_warehouse = settings().real_duckdb or warehouse_path().with_name("nba_real.duckdb")
         jobs.append(WarehouseJob("real NBA playoffs", real, real_warehouse))
     else:
         say(f"(no real data at {real}; set NBA_REAL_DATA_DIR to include it)")

@@ -20,7 +20,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-HOOK_ENV = "NBA_PIPELINE_TEST_HOOK"
+from orchestration.settings import settings
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class TestHook:
 
     @classmethod
     def from_env(cls) -> TestHook | None:
-        spec = os.environ.get(HOOK_ENV, "").strip()
+        spec = settings().test_hook
         if not spec:
             return None
         point, _, action = spec.partition("=")

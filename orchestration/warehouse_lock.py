@@ -42,8 +42,9 @@ from pathlib import Path
 import duckdb
 import psutil
 
-LOCK_TIMEOUT_ENV = "NBA_PIPELINE_LOCK_TIMEOUT"
-DEFAULT_LOCK_TIMEOUT_SECONDS = 300.0
+from orchestration.settings import env_name, settings
+
+LOCK_TIMEOUT_ENV = env_name("lock_timeout")
 POLL_SECONDS = 0.1
 # A new holder writes its record just after it locks; give it this long before saying "unknown holder".
 RECORD_GRACE_SECONDS = 0.2
@@ -60,15 +61,9 @@ class WarehouseUnreadable(Exception):
 
 
 def lock_timeout(timeout: float | None = None) -> float:
-    """Seconds to wait for the warehouse: `timeout`, else `NBA_PIPELINE_LOCK_TIMEOUT`, else 300."""
+    """Seconds to wait for the warehouse: `timeout` (--lock-timeout), else the setting (NBA_PIPELINE_LOCK_TIMEOUT)."""
     if timeout is None:
-        configured = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
-        if not configured:
-            return DEFAULT_LOCK_TIMEOUT_SECONDS
-        try:
-            timeout = float(configured)
-        except ValueError:
-            raise ValueError(f"{LOCK_TIMEOUT_ENV}={configured!r} is not a number of seconds") from None
+        return settings().lock_timeout
     if math.isnan(timeout) or timeout < 0:
         raise ValueError(f"the lock timeout must be 0 or more seconds, not {timeout}")
     return timeout

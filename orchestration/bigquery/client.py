@@ -1,27 +1,19 @@
-"""The BigQuery connection of the prod target, from the same env vars as dbt's `prod` profile.
-
-NBA_PIPELINE_TARGET=prod        selects BigQuery for dbt and for the Phase 2 loader
-NBA_BQ_PROJECT                  project holding the datasets (required)
-NBA_BQ_EXECUTION_PROJECT        project billed for jobs (default: NBA_BQ_PROJECT)
-NBA_BQ_LOCATION                 dataset location (default US)
-NBA_BQ_METHOD                   oauth (application default credentials, the default)
-                                | service-account (NBA_BQ_KEYFILE) | oauth-secrets (NBA_BQ_TOKEN)
-NBA_BQ_API_ENDPOINT             another endpoint than Google's (the local emulator); empty = Google
-"""
+"""The BigQuery connection of the prod target (NBA_PIPELINE_TARGET=prod), from the same settings as dbt's
+`prod` profile: NBA_BQ_* in orchestration/settings.py (`nba-pipeline config` lists them)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from orchestration.bigquery.setup_errors import BigQuerySetupError
+from orchestration.settings import settings
 
 SCOPES = ("https://www.googleapis.com/auth/bigquery", "https://www.googleapis.com/auth/cloud-platform")
 
 
 def target_name() -> str:
     """The dbt target every entry point uses: NBA_PIPELINE_TARGET, default dev (DuckDB)."""
-    return os.environ.get("NBA_PIPELINE_TARGET", "dev") or "dev"
+    return settings().target
 
 
 def is_bigquery_target() -> bool:
@@ -40,8 +32,8 @@ class BigQuerySettings:
 
     @classmethod
     def from_env(cls) -> BigQuerySettings:
-        env = os.environ
-        project = env.get("NBA_BQ_PROJECT")
+        env = settings()
+        project = env.bq_project
         if not project:
             raise BigQuerySetupError(
                 "NBA_PIPELINE_TARGET=prod needs NBA_BQ_PROJECT, the Google Cloud project "
@@ -49,12 +41,12 @@ class BigQuerySettings:
             )
         return cls(
             project=project,
-            execution_project=env.get("NBA_BQ_EXECUTION_PROJECT") or project,
-            location=env.get("NBA_BQ_LOCATION") or "US",
-            method=env.get("NBA_BQ_METHOD") or "oauth",
-            keyfile=env.get("NBA_BQ_KEYFILE") or "",
-            token=env.get("NBA_BQ_TOKEN") or "",
-            api_endpoint=env.get("NBA_BQ_API_ENDPOINT") or "",
+            execution_project=env.bq_execution_project or project,
+            location=env.bq_location,
+            method=env.bq_method,
+            keyfile=env.bq_keyfile,
+            token=env.bq_token,
+            api_endpoint=env.bq_api_endpoint,
         )
 
     def credentials(self):

@@ -13,7 +13,6 @@ with the exact versions below (reinstalled when they change).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -26,9 +25,9 @@ import venv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.paths import PROJECT_ROOT
+from orchestration.settings import settings
 
-EMULATOR_VENV = Path(os.environ.get("NBA_BQ_EMULATOR_VENV", PROJECT_ROOT / ".venv-bq-emulator"))
+EMULATOR_VENV = settings().bq_emulator_venv
 # The emulator and its server, pinned exactly (pip freeze of a working install).
 EMULATOR_REQUIREMENTS = (
     "crucible-emulator[server]==0.1.0a2",

@@ -21,7 +21,6 @@ on-demand list price), before BigQuery's 10 MiB minimum per query. The BigQuery 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,9 +28,8 @@ from pathlib import Path
 
 from orchestration.bigquery.client import BigQuerySettings
 from orchestration.phases import Phase, phase_of_tags
+from orchestration.settings import settings
 
-PRICE_ENV = "NBA_BQ_PRICE_PER_TIB"
-DEFAULT_PRICE_PER_TIB = 6.25  # USD, on-demand analysis, US multi-region list price
 TIB = 2**40
 DRY_RUN, PARTITION_METADATA = "dry-run query jobs", "partition metadata"
 PIPELINE_DATASETS = (
@@ -63,7 +61,7 @@ _DATE_LITERAL = re.compile(r"^date '(\d{4}-\d{2}-\d{2})'$", re.IGNORECASE)
 
 
 def resolve_price_per_tib(price: float | None = None) -> float:
-    value = price if price is not None else float(os.environ.get(PRICE_ENV) or DEFAULT_PRICE_PER_TIB)
+    value = price if price is not None else settings().bq_price_per_tib
     if value < 0:
         raise ValueError(f"price per TiB must be 0 or more, got {value}")
     return value

@@ -22,6 +22,7 @@ from dagster_dbt import DbtProject
 
 from orchestration.dbt_invoke import dbt_executable, window_env
 from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.settings import settings
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 FINGERPRINT_FILE = "manifest.fingerprint"
@@ -50,7 +51,7 @@ def _project_inputs(project_dir: Path) -> list[Path]:
 
 def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     digest = hashlib.sha256()
-    digest.update(os.environ.get("NBA_PIPELINE_TARGET", "dev").encode())
+    digest.update(settings().target.encode())
     for path in _project_inputs(project_dir):
         digest.update(
             str(path.relative_to(project_dir.parent) if path.is_relative_to(project_dir.parent) else path).encode()

@@ -13,31 +13,22 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 
 from dagster import BackfillPolicy, DailyPartitionsDefinition
 
-from orchestration.dates import parse_iso_date
+from orchestration.settings import settings
 
-PARTITION_START_ENV = "NBA_PIPELINE_PARTITION_START"
-DEFAULT_PARTITION_START = "2010-10-01"
-CHUNK_DAYS_ENV = "NBA_PIPELINE_BACKFILL_CHUNK_DAYS"
 GAME_DATE_TIMEZONE = "America/New_York"
 
 
 def partition_start() -> date:
-    return parse_iso_date(os.environ.get(PARTITION_START_ENV) or DEFAULT_PARTITION_START, PARTITION_START_ENV)
+    return settings().partition_start
 
 
 def backfill_chunk_days() -> int | None:
-    """N from NBA_PIPELINE_BACKFILL_CHUNK_DAYS (None/empty/0: one run per range)."""
-    raw = (os.environ.get(CHUNK_DAYS_ENV) or "").strip()
-    if not raw or raw == "0":
-        return None
-    if not raw.isdigit():
-        raise ValueError(f"{CHUNK_DAYS_ENV}={raw!r}: expected a number of dates per run, e.g. 30")
-    return int(raw)
+    """N from NBA_PIPELINE_BACKFILL_CHUNK_DAYS (None when unset or 0: one run per range)."""
+    return settings().backfill_chunk_days or None
 
 
 def make_backfill_policy() -> BackfillPolicy:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.error
 import urllib.request
 import uuid
@@ -35,9 +34,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.settings import settings
 from orchestration.warehouse.schema import ORCHESTRATION_TABLES
 
-WEBHOOK_ENV = "NBA_PIPELINE_ALERT_WEBHOOK"
 SEVERITIES = ("info", "warning", "error", "critical")
 LOG = logging.getLogger("nba_pipeline.alerts")
 
@@ -193,7 +192,7 @@ def post_webhook(url: str | None, payload: dict, timeout: float = 5.0) -> str:
 
 
 def webhook_from_env() -> str | None:
-    return os.environ.get(WEBHOOK_ENV) or None
+    return settings().alert_webhook
 
 
 class Alerter:
