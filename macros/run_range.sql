@@ -112,3 +112,41 @@
 {% macro date_literal(iso_date) -%}
     date '{{ iso_date }}'
 {%- endmacro %}
+
+
+{#-
+  The generic data tests on a table a run writes date by date (an incremental
+  model) check the run's window, not the whole table: a gate is about what the
+  run wrote, and every date outside the window was checked when it was built.
+  Without a window (a full `dbt build`) they check every row, as before; a
+  test's own `where` still applies. dbt documents this macro as the place to
+  customise how a test reads its model; this replaces dbt's default.
+-#}
+{% macro get_where_subquery(relation) -%}
+    {%- set predicates = [] -%}
+    {%- set where = config.get('where') -%}
+    {%- if where -%}
+        {%- do predicates.append('(' ~ where ~ ')') -%}
+    {%- endif -%}
+    {%- if nba_pipeline.tests_a_dated_model() and (nba_pipeline.run_start_date() is not none or nba_pipeline.run_end_date() is not none) -%}
+        {%- do predicates.append(nba_pipeline.in_run_range('game_date')) -%}
+    {%- endif -%}
+    {%- if predicates -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ predicates | join(' and ') }}) dbt_subquery
+        {%- endset -%}
+        {{ return(filtered) }}
+    {%- endif -%}
+    {{ return(relation) }}
+{%- endmacro %}
+
+
+{#- True for a generic test attached to an incremental model (every one is written by game_date). -#}
+{% macro tests_a_dated_model() -%}
+    {%- if not execute or model is not mapping -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set attached = model.get('attached_node') -%}
+    {%- set node = graph.nodes.get(attached) if attached else none -%}
+    {{ return(node is not none and node.config.materialized == 'incremental') }}
+{%- endmacro %}

@@ -19,6 +19,7 @@ from support import (
     execute,
     game_dates,
     query,
+    run_dbt,
     table_differences,
 )
 
@@ -333,6 +334,27 @@ def test_each_gate_fails_on_broken_data(real_raw_warehouse, tmp_path, dbt_target
         "covers_final_games_player_game_summary_8",  # completeness vs schedule
     }
     assert expected <= failed, f"missing failures: {expected - failed}; failed: {failed}"
+
+
+def test_gates_check_the_run_window_and_a_full_test_checks_everything(dataset, tmp_path):
+    """A gate is about what its run wrote: the data tests of a window read the window's dates of an
+    incremental model (macros/run_range.sql get_where_subquery), and without a window every row."""
+    warehouse = copy_warehouse(dataset["reference"], tmp_path / "scoped.duckdb")
+    broken_day, other_day = dataset["window"][0], dataset["window"][1]
+    execute(
+        warehouse,
+        "update nba_analytics.player_game_summary set minutes = 99 where player_id = "
+        "(select min(player_id) from nba_analytics.player_game_summary where game_date = ? and minutes > 0) "
+        "and game_date = ?",
+        [broken_day, broken_day],
+    )
+    test = ["test", "--select", "player_game_summary", "--exclude", "test_type:unit"]
+    gate = "accepted_range_player_game_summary_minutes__75__0"
+
+    assert run_dbt(test, other_day, other_day, warehouse).succeeded
+    for start, end in ((broken_day, broken_day), (None, None)):
+        result = run_dbt(test, start, end, warehouse)
+        assert gate in _failed_tests(result), (start, end, _failed_tests(result))
 
 
 def test_duplicate_keys_stop_downstream_models(real_raw_warehouse, tmp_path, dbt_target):

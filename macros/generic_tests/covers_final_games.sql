@@ -12,8 +12,7 @@ with team_games as (
 
 model_rows as (
     select game_id, team_abbr, count(*) as row_count
-    from {{ model }}
-    where {{ nba_pipeline.in_run_range('game_date') }}
+    from {{ model }}  -- the run's dates only (get_where_subquery in run_range.sql)
     group by game_id, team_abbr
 ),
 
