@@ -682,6 +682,24 @@ def test_trained_model_reads_training_rows_only_after_a_rebuild(dataset, monkeyp
     assert f"{season}: trained" in step() and reads == [season]  # changed rows: refitted
 
 
+def test_each_season_trains_on_the_seasons_just_before_it(dataset, monkeypatch):
+    """The training window: a season's model trains on the last TRAINING_SEASONS earlier seasons only, so the
+    model step costs the same for every season. The datasets hold two seasons, so the window is narrowed to
+    show it: one season back, the second season trains on the first; none back, nothing trains."""
+    warehouse = _fresh_copy(dataset, "window")
+    first, last = query(warehouse, "select min(game_date), max(game_date) from nba_precompute.ml_feature_store")[0]
+
+    def registry_after_step(window: int) -> list[tuple]:
+        monkeypatch.setattr(trained_model, "TRAINING_SEASONS", window)
+        with duckdb.connect(str(warehouse)) as con:
+            run_trained_model_step(con, first, last)
+        return query(warehouse, f"select season_year, status, training_seasons from {REGISTRY_TABLE} order by 1")
+
+    seasons = [row[0] for row in registry_after_step(1)]
+    assert registry_after_step(1)[1:] == [(season, "trained", str(season - 1)) for season in seasons[1:]]
+    assert {status for _, status, _ in registry_after_step(0)} == {"skipped"}
+
+
 # --------------------------------------------------------------------------- dbt craft
 
 

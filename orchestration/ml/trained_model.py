@@ -1,8 +1,8 @@
 """The trained prediction system `gradient_boosting_v1`, run in Python between Phase 4 and Phase 5.
 
 For every season touched by [start, end]:
-- train on `nba_precompute.ml_feature_store` rows of EARLIER seasons only
-  (`can_use_for_ml_training`), with a fixed seed, in a fixed row order;
+- train on `nba_precompute.ml_feature_store` rows of EARLIER seasons only, the last
+  TRAINING_SEASONS of them (`can_use_for_ml_training`), with a fixed seed, in a fixed row order;
 - record the model in `nba_predictions.ml_model_registry` (one deterministic row
   per season model: training range, rows, validation metrics, fingerprint);
 - keep the artifact as joblib under `<warehouse folder>/models/`;
@@ -62,6 +62,10 @@ HYPERPARAMETERS = {
 }
 MAX_POINTS = 80.0
 MIN_TRAINING_ROWS = 200
+# A season's model trains on the seasons just before it, at most this many: recent seasons resemble the
+# next one most (pace, minutes, the roster), and training then costs the same for every season, so a
+# backfill's model step grows linearly with the seasons instead of quadratically (issue 13).
+TRAINING_SEASONS = 3
 
 
 @dataclass
@@ -179,10 +183,16 @@ def _run_season(con, season: int, range_filter: str, params: list) -> SeasonOutc
 def _training_rows(con, season: int) -> pd.DataFrame:
     return con.execute(
         f"select season_year, game_date, game_id, player_id, {', '.join(FEATURES_V1)}, {TARGET} "
-        f"from {FEATURE_STORE} where season_year < ? and can_use_for_ml_training "
+        f"from {FEATURE_STORE} where {_training_filter()} "
         f"order by game_date, game_id, player_id",
-        [season],
+        [season, season],
     ).df()
+
+
+def _training_filter() -> str:
+    """The rows a season's model may train on (parameters: the season, twice): earlier seasons' only,
+    the last TRAINING_SEASONS of them."""
+    return f"season_year between ? - {int(TRAINING_SEASONS)} and ? - 1 and can_use_for_ml_training"
 
 
 def _matrix(frame: pd.DataFrame) -> np.ndarray:
@@ -261,8 +271,9 @@ def _train(training: pd.DataFrame, season: int, model_id: str, fingerprint: str,
 def _validation_split(con, training: pd.DataFrame):
     """Hold out the latest earlier season (or, with one season, its last 20% of dates): time-ordered.
 
-    With several earlier seasons the held-out fit is exactly the previous
-    season's model (same rows, same order), so its artifact is reused when present.
+    With several earlier seasons, all within TRAINING_SEASONS of the first season, the held-out fit is
+    exactly the previous season's model (same rows, same order), so its artifact is reused when present;
+    later seasons fit it anew (at most TRAINING_SEASONS - 1 seasons of rows).
     Returns (fit rows, validation rows, description, already fitted model or None).
     """
     seasons = sorted(int(s) for s in training["season_year"].unique())
@@ -343,8 +354,8 @@ def _training_builds(con, season: int) -> str | None:
     dates = con.execute(
         f"select game_date, count(*), count(input_version), min(input_version), max(input_version), "
         f"min(build_id), max(build_id) from {FEATURE_STORE} "
-        f"where season_year < ? and can_use_for_ml_training group by 1 order by 1",
-        [season],
+        f"where {_training_filter()} group by 1 order by 1",
+        [season, season],
     ).fetchall()
     if not dates or any(
         count != versioned or low != high or first != last or first is None
@@ -364,6 +375,7 @@ def _settings_json() -> str:
             "target": TARGET,
             "params": HYPERPARAMETERS,
             "seed": RANDOM_SEED,
+            "training_seasons": TRAINING_SEASONS,
             "sklearn": sklearn.__version__,
         },
         sort_keys=True,
