@@ -30,6 +30,11 @@ INSTALL_INPUTS = ("constraints.txt", "pyproject.toml")
 # Debian packages the tests drive: headless Chromium (web UI tests) and PostgreSQL
 # (Dagster's production instance, started per test session by orchestration/dagster/local_postgres.py).
 TEST_DEBIAN_PACKAGES = ("chromium", "chromium-driver", "postgresql-15")
+# The suite runs a test file per worker on every core, up to four (pytest-xdist): a file's module fixtures
+# (built warehouses, a webserver, a PostgreSQL server) are built once, and most tests wait on processes
+# they start (dbt, Dagster runs, servers), so two workers on two cores cut the wall time. The slowest
+# tests are listed at the end, for whoever makes the suite faster next.
+PARALLEL_TESTS = ("--numprocesses=auto", "--maxprocesses=4", "--dist=loadfile", "--durations=20")
 # pyproject extras: the tests, and production (BigQuery + Dagster on PostgreSQL).
 TEST_EXTRAS, PROD_EXTRAS = "test", "test,prod"
 
@@ -77,7 +82,9 @@ def main(argv: list[str]) -> int:
     if action == "test":
         ensure_venv(PROD_EXTRAS)
         ensure_debian_packages(TEST_DEBIAN_PACKAGES)
-        return subprocess.run([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT).returncode
+        chosen = any(arg.startswith(("-n", "--numprocesses", "-p")) for arg in rest)  # the caller's own choice
+        parallel = [] if chosen else list(PARALLEL_TESTS)
+        return subprocess.run([str(BIN / "python"), "-m", "pytest", *parallel, *rest], cwd=ROOT).returncode
     if action == "setup":
         if rest not in ([], ["--prod"]):
             print(__doc__)

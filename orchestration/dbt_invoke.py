@@ -185,7 +185,8 @@ class DbtProject:
         self.warehouse = Path(warehouse) if warehouse else warehouse_path()
         self.project_dir = project_dir
         key = hashlib.sha1(f"{self.warehouse.stem}|{target_name()}".encode()).hexdigest()[:12]
-        self.target_path = target_path or _writable_target(project_dir / "target" / "runs" / key)
+        targets = settings().dbt_target_dir if project_dir == DBT_PROJECT_DIR else project_dir / "target"
+        self.target_path = target_path or _writable_target(targets / "runs" / key)
 
     def _common_args(self) -> list[str]:
         return [

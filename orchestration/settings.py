@@ -78,6 +78,14 @@ class Settings(BaseModel):
             "the real NBA files, read where they lie (tests and the demo)",
         ),
     )
+    dbt_target_dir: Path = Field(
+        PROJECT_ROOT / "dbt_project" / "target",
+        **_env(
+            "NBA_DBT_TARGET_DIR",
+            "where the pipeline's dbt keeps a target folder per warehouse name (parse state, compiled SQL, "
+            "logs); parallel test workers each get their own",
+        ),
+    )
     # how commands behave
     lock_timeout: Annotated[float, Field(ge=0)] = Field(
         300.0,

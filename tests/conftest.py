@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from orchestration.paths import real_data_path
+from orchestration.paths import DBT_PROJECT_DIR, real_data_path
+from orchestration.settings import env_name
 
 GENERATED_SEASONS = [2021, 2022]
 GENERATED_SEED = 7
 IN_SEASON_PLAYED_THROUGH = date(2021, 11, 20)
+
+
+def pytest_configure(config) -> None:
+    """Parallel workers (pytest-xdist, `python3 dev.py test`) keep their own dbt target folders: two workers
+    building warehouses of the same name at once must not share dbt's parse state and logs. The processes a
+    test starts inherit the setting."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        os.environ[env_name("dbt_target_dir")] = str(DBT_PROJECT_DIR / "target" / f"pytest-{worker}")
 
 
 @pytest.fixture(scope="session")
