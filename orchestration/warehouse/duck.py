@@ -49,10 +49,10 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(ddl)
 
 
-def ensure_orchestration_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"create schema if not exists {ORCHESTRATION_SCHEMA}")
-    for ddl in ORCHESTRATION_TABLES.values():
-        con.execute(ddl)
+def ensure_orchestration_schema(con: duckdb.DuckDBPyConnection | Session) -> None:
+    """Create the nba_orchestration tables if missing, on a DuckDB connection or any warehouse's session."""
+    session = con if isinstance(con, Session) else DuckDBSession(con)
+    session.ensure_tables(*(f"{ORCHESTRATION_SCHEMA}.{name}" for name in ORCHESTRATION_TABLES))
 
 
 # Connections with a transaction opened through a session: a nested `transaction()` joins it (DuckDB has no
