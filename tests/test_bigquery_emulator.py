@@ -713,7 +713,8 @@ def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path
     """As a user on NBA_PIPELINE_TARGET=prod: `load`; `backfill` (phases 3-6) -> `status` complete; one date's
     Phase 3 rows deleted on BigQuery -> `gaps` finds that date; a Phase 4 backfill after it is BLOCKED and names
     the fix for this project; `heal` rebuilds it and cascades to the later date -> `gaps` empty on the loaded
-    dates, the rows back. The runs, breakers and alerts are recorded on BigQuery; no DuckDB file anywhere."""
+    dates, the rows back, `validate` of the healed date passes (dbt's tests included). The runs, breakers and
+    alerts are recorded on BigQuery, and `report patterns` reads them; no DuckDB file anywhere."""
     from orchestration.bigquery import BigQuerySettings
     from orchestration.exit_codes import ExitCode
     from orchestration.phases import PHASES_BY_NUMBER
@@ -774,4 +775,10 @@ def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path
         "select category, count(*) from nba_orchestration.alert_details group by 1 order by 1"
     ).fetchall()
     assert ("phase_blocked", 1) in categories, categories
+    validated = cli("validate", "--date", first.isoformat(), "--verbose").stdout  # dbt's tests and the checks, on BigQuery
+    assert re.search(r"^  overall\s+PASS$", validated, re.MULTILINE), validated
+    assert "dbt data tests:" in validated and "FAIL" not in validated, validated
+    patterns = cli("report", "patterns", "--html", str(tmp_path / "patterns.html")).stdout  # from the same tables
+    assert "heal success rate 100.0% (1 healed, 0 failed)" in patterns, patterns
+    assert re.search(rf"^{NOT_ON_TARGET}\s+\d+", patterns, re.MULTILINE), patterns  # a reason of the skips table
     print(f"end-to-end on the emulator: {time.monotonic() - began:.0f}s")

@@ -89,7 +89,8 @@ class DuckDBSession(Session):
             self.con.executemany(sql, rows)
 
     def arrow(self, sql: str, params: Params = None) -> pa.Table:
-        return self.con.execute(sql, params if params is not None else []).to_arrow_table()
+        # a relation, not a DB-API result: DuckDB 2 warns (and copies the rows once more) for the latter
+        return self.con.sql(sql, params=params or None).to_arrow_table()
 
     def append(self, table: str, data) -> int:
         frame = _frame(data)
