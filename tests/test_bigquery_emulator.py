@@ -775,9 +775,8 @@ def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path
         "select category, count(*) from nba_orchestration.alert_details group by 1 order by 1"
     ).fetchall()
     assert ("phase_blocked", 1) in categories, categories
-    validated = cli(
-        "validate", "--date", first.isoformat(), "--verbose"
-    ).stdout  # dbt's tests and the checks, on BigQuery
+    # dbt's tests and the checks, on BigQuery
+    validated = cli("validate", "--date", first.isoformat(), "--verbose").stdout
     assert re.search(r"^  overall\s+PASS$", validated, re.MULTILINE), validated
     assert "dbt data tests:" in validated and "FAIL" not in validated, validated
     patterns = cli("report", "patterns", "--html", str(tmp_path / "patterns.html")).stdout  # from the same tables
