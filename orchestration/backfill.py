@@ -32,6 +32,7 @@ from orchestration.completeness import (
 from orchestration.dates import contiguous_ranges, days, format_date_ranges
 from orchestration.paths import DEFAULT_WAREHOUSE
 from orchestration.phases import PHASES, Phase
+from orchestration.warehouse import DuckDBWarehouse, Warehouse
 
 DAGSTER_COMMAND = "dagster asset materialize -m orchestration.definitions"
 
@@ -142,7 +143,7 @@ def plan_backfill(
     cascade: bool = True,
     strict: bool = True,
     landing: Path | None = None,
-    warehouse: Path | None = None,
+    warehouse: Warehouse | Path | None = None,
 ) -> BackfillPlan:
     """Decide which dates of each phase run and which are blocked, before anything runs. `landing`
     and `warehouse` go into the fix commands (default: the landing recorded for the warehouse)."""
@@ -223,9 +224,16 @@ def _window_gaps(missing_dates: list[date], window: list[date], bounds) -> dict[
     return gaps
 
 
-def warehouse_prefix(warehouse: Path | None) -> str:
-    """`NBA_PIPELINE_DUCKDB=<file> ` when a command must name a warehouse other than the project's default
-    (a printed command is run later, maybe in another shell: it names the warehouse it is about)."""
+def warehouse_prefix(warehouse: Warehouse | Path | None) -> str:
+    """`NBA_PIPELINE_DUCKDB=<file> ` when a command must name a warehouse other than the project's default,
+    `NBA_PIPELINE_TARGET=prod NBA_BQ_PROJECT=<project> ` for BigQuery (a printed command is run later, maybe
+    in another shell: it names the warehouse it is about)."""
+    from orchestration.warehouse.bigquery import BigQueryWarehouse
+
+    if isinstance(warehouse, BigQueryWarehouse):
+        return f"NBA_PIPELINE_TARGET=prod NBA_BQ_PROJECT={shlex.quote(warehouse.project)} "
+    if isinstance(warehouse, DuckDBWarehouse):
+        warehouse = warehouse.path
     if warehouse is None or Path(warehouse).resolve() == DEFAULT_WAREHOUSE.resolve():
         return ""
     return f"NBA_PIPELINE_DUCKDB={shlex.quote(str(warehouse))} "
@@ -236,7 +244,7 @@ class FixContext:
     """What a fix command names: the landing to load from and the warehouse (when not the default)."""
 
     landing: Path | None = None
-    warehouse: Path | None = None
+    warehouse: Warehouse | Path | None = None
 
     def command(self, upstream: Phase, missing: list[date], end: date) -> str:
         """The command that fills the upstream gap and rebuilds what waits on it."""

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from orchestration.dates import InvalidDateError, parse_date_range, parse_iso_date, parse_season
@@ -191,16 +191,18 @@ def cmd_heal(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from orchestration.monitoring.dbt_checks import run_date_checks
     from orchestration.monitoring.validation import DBT_LEVELS, parse_levels, validate_date
-    from orchestration.warehouse_lock import readers_lock, reading
+    from orchestration.warehouse import DuckDBWarehouse, current_warehouse
+    from orchestration.warehouse_lock import readers_lock
 
     day = parse_iso_date(args.date, "--date")
     levels = parse_levels(args.level)
-    warehouse = warehouse_path()
-    with readers_lock(warehouse, say=_note):
+    warehouse = current_warehouse()  # the DuckDB file, or BigQuery on NBA_PIPELINE_TARGET=prod
+    duck_file = warehouse.path if isinstance(warehouse, DuckDBWarehouse) else None
+    with readers_lock(duck_file, say=_note) if duck_file else nullcontext():
         # dbt first, with no connection of ours open (it opens the file read-only itself)
-        checks = run_date_checks(warehouse, day) if set(levels) & set(DBT_LEVELS) else None
-        with reading(warehouse, say=_note) as con:
-            report = validate_date(con, day, levels, checks)
+        checks = run_date_checks(duck_file, day) if set(levels) & set(DBT_LEVELS) else None
+        with warehouse.reading(say=_note) as db:
+            report = validate_date(db, day, levels, checks)
     print(report.format(verbose=args.verbose))
     return report.exit_code
 
@@ -220,17 +222,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _report_patterns(args: argparse.Namespace) -> int:
     from orchestration.monitoring.patterns import patterns_report
-    from orchestration.warehouse_lock import reading
+    from orchestration.warehouse import current_warehouse
 
     since = parse_iso_date(args.since, "--since") if args.since else None
-    warehouse = warehouse_path()
-    with reading(warehouse, say=_note) as con:
-        report = patterns_report(con, since)
+    warehouse = current_warehouse()  # the DuckDB file, or BigQuery on NBA_PIPELINE_TARGET=prod
+    with warehouse.reading(say=_note) as db:
+        report = patterns_report(db, since)
     print(report.text())
     if args.html:
         from orchestration.monitoring.patterns_html import write_patterns_html
 
-        print(f"wrote {write_patterns_html(Path(args.html), report, warehouse=str(warehouse))}")
+        print(f"wrote {write_patterns_html(Path(args.html), report, warehouse=warehouse.describe())}")
     return ExitCode.OK
 
 

@@ -10,6 +10,7 @@ aside can be why team points no longer equal the players' sum), it says which.
 from __future__ import annotations
 
 from orchestration.dbt_invoke import DbtBuildResult
+from orchestration.warehouse import as_session
 
 ROWS_SHOWN = 5
 QUARANTINE = "nba_raw.load_quarantine"
@@ -19,15 +20,15 @@ def explain_failures(con, build: DbtBuildResult, rows_shown: int = ROWS_SHOWN) -
     """Lines explaining each failed test of `build` (empty when none failed or none can be rerun)."""
     from orchestration.completeness import existing_tables
 
+    con = as_session(con)
     lines: list[str] = []
     has_quarantine = QUARANTINE in existing_tables(con)
     for node in build.failed_nodes:
         if node.resource_type != "test" or not node.compiled_code:
             continue
         try:
-            cursor = con.execute(f"select * from ({node.compiled_code}) as failing limit {int(rows_shown)}")
-            columns = [column[0] for column in cursor.description]
-            rows = cursor.fetchall()
+            failing = con.execute(f"select * from ({node.compiled_code}) as failing limit {int(rows_shown)}")
+            columns, rows = failing.columns, failing.rows
         except Exception as error:  # the test's SQL cannot be rerun here: say so, keep going
             lines.append(f"{node.unique_id}: its failing rows cannot be shown ({type(error).__name__})")
             continue

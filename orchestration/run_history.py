@@ -13,10 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import pandas as pd
-
 from orchestration.processes import ProcessIdentity
-from orchestration.warehouse import ensure_orchestration_schema
+from orchestration.warehouse import as_session, ensure_orchestration_schema
 
 RUNS = "nba_orchestration.pipeline_runs"
 RUN_HISTORY = "nba_orchestration.pipeline_run_history"
@@ -50,14 +48,10 @@ def record_runs(con, records: list[RunRecord]) -> None:
     for record in records:
         if record.status not in STATUSES:
             raise ValueError(f"run status {record.status!r} is not one of {STATUSES}")
-    ensure_orchestration_schema(con)
+    db = as_session(con)
+    ensure_orchestration_schema(db)
     # vars(), not asdict(): asdict deep-copies every field (a second per four-season run)
-    frame = pd.DataFrame([vars(record) for record in records])
-    con.register("run_records", frame)
-    try:
-        con.execute(f"insert into {RUN_HISTORY} by name select * from run_records")
-    finally:
-        con.unregister("run_records")
+    db.append(RUN_HISTORY, [vars(record) for record in records])
 
 
 @dataclass(frozen=True)
@@ -114,6 +108,7 @@ def begin_run(
 ) -> None:
     """The run's row, `running`, before any work (a run already recorded, e.g. by an earlier step of
     the same Dagster run, is left as it is)."""
+    con = as_session(con)
     ensure_orchestration_schema(con)
     if con.execute(f"select count(*) from {RUNS} where run_id = ?", [run_id]).fetchone()[0]:
         return
@@ -145,7 +140,7 @@ def begin_run(
 
 def note_step(con, run_id: str, step: str, finished: bool) -> None:
     """The step now running (finished=False) or just done (True)."""
-    con.execute(
+    as_session(con).execute(
         f"update {RUNS} set current_step = ?, steps_done = steps_done + ?, updated_at = ? where run_id = ?",
         [step, 1 if finished else 0, datetime.now(), run_id],
     )
@@ -155,7 +150,7 @@ def finish_run(con, run_id: str, status: str, message: str | None = None) -> Non
     if status not in RUN_STATUSES:
         raise ValueError(f"run status {status!r} is not one of {RUN_STATUSES}")
     now = datetime.now()
-    con.execute(
+    as_session(con).execute(
         f"update {RUNS} set status = ?, message = ?, updated_at = ?, finished_at = ? where run_id = ?",
         [status, (message or None) and message[:4000], now, now, run_id],
     )

@@ -40,17 +40,17 @@ from orchestration.completeness import incomplete_dates_by_phase, scheduled_game
 from orchestration.dates import days
 from orchestration.dbt_invoke import DbtBuildResult, DbtProject, progress_line
 from orchestration.gate_failures import explain_failures
-from orchestration.paths import warehouse_path
 from orchestration.phases import DBT_PHASES, PHASES_BY_NUMBER, Phase
 from orchestration.pipeline_steps import RAW_PHASE, DbtStretch, LoadStep, PythonStep, Step, pipeline_steps
 from orchestration.run_history import RunRecord, begin_run, finish_run, note_step, record_runs
 from orchestration.run_modes import RunMode
 from orchestration.step_history import StepRun, record_step
-from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA
-from orchestration.warehouse_lock import connect_writer, writer_lock
+from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA, DuckDBWarehouse, Session, Warehouse, as_warehouse
 
 Say = Callable[[str], None]
 DbtEventSink = Callable[[dict[str, Any]], None]
+# the trained model's step (orchestration/ml) reads and writes DuckDB only: elsewhere it is skipped, and says so
+NOT_ON_TARGET = "not_on_target"
 _DBT_TO_HISTORY = {"success": ("success", None), "error": ("failed", None), "skipped": ("skipped", "upstream_failed")}
 
 
@@ -179,7 +179,7 @@ class PipelineRun:
 
     def __init__(
         self,
-        warehouse: Path | None,
+        warehouse: Warehouse | Path | None,
         mode: RunMode,
         *,
         run_id: str | None = None,
@@ -196,24 +196,24 @@ class PipelineRun:
 
         self.landing = landing
         self.load_tables = load_tables
-        self.warehouse = Path(warehouse) if warehouse else warehouse_path()
+        self.warehouse = as_warehouse(warehouse)  # a DuckDB file, or BigQuery on NBA_PIPELINE_TARGET=prod
         self.mode = mode
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.runner = runner
         self.command = command
         self.say: Say = say or (lambda message: None)
-        self.dbt = dbt or DbtProject(self.warehouse)
+        self.dbt = dbt or DbtProject(self.warehouse.path if isinstance(self.warehouse, DuckDBWarehouse) else None)
         self.alerter = alerter or Alerter(warehouse=self.warehouse, source=f"{runner} run {self.run_id}")
         self.alerter.backfill_id = backfill_id if mode.backfill else None
         self.requested_end: date | None = None
 
     def lock(self):
         """The warehouse held for this run's writes (re-entrant: a step inside a locked run is a no-op)."""
-        return writer_lock(self.warehouse, self.command or f"{self.runner} run {self.run_id}", say=self.say)
+        return self.warehouse.lock(self.command or f"{self.runner} run {self.run_id}", say=self.say)
 
-    def connect(self):
-        """A read-write connection, for code holding `lock()`."""
-        return connect_writer(self.warehouse, say=self.say)
+    def connect(self) -> Session:
+        """A writing session, for code holding `lock()`."""
+        return self.warehouse.session(say=self.say)
 
     # -- the run's own record -------------------------------------------------------------
 
@@ -406,7 +406,7 @@ class PipelineRun:
         return StepOutcome(step, start, end, "failed", summary, dbt=result)
 
     def _load(self, step: LoadStep, start: date, end: date) -> StepOutcome:
-        from orchestration.loading import LandingFileError, load_landing
+        from orchestration.loading import LandingFileError
 
         if self.landing is None:
             self.landing = self._recorded_landing()
@@ -416,11 +416,11 @@ class PipelineRun:
                 start,
                 end,
                 "failed",
-                f"no landing folder: none given and none recorded for {self.warehouse} (nba-pipeline load DIR first)",
+                f"no landing folder: none given and none recorded for {self.warehouse.describe()} "
+                "(nba-pipeline load DIR first)",
             )
         try:
-            with self.connect() as con:
-                report = load_landing(self.landing, start, end, con=con, tables=self.load_tables, progress=self.say)
+            report = self.warehouse.load(self.landing, start, end, tables=self.load_tables, progress=self.say)
         except (LandingFileError, ValueError) as error:
             return StepOutcome(step, start, end, "failed", f"landing folder {self.landing}: {error}")
         self.say(report.summary())
@@ -434,10 +434,14 @@ class PipelineRun:
             return recorded_landing(con)
 
     def _python_step(self, step: PythonStep, start: date, end: date) -> StepOutcome:
+        if not isinstance(self.warehouse, DuckDBWarehouse):
+            message = f"{step.reference} runs on DuckDB only: not run on {self.warehouse.describe()}"
+            self.say(f"step {step.name}: skipped ({NOT_ON_TARGET}): {message}")
+            return StepOutcome(step, start, end, "skipped", message, NOT_ON_TARGET)
         self.say(f"step {step.name}: {step.reference} for {start}..{end}")
-        with self.connect() as con:
+        with self.connect() as db:
             try:
-                result = resolve_step(step.reference)(con, start, end)
+                result = resolve_step(step.reference)(db.con, start, end)
             except Exception as error:  # a failing system must not stop the others
                 result = StepResult(step.reference, "failed", 0, f"{type(error).__name__}: {error}")
         self.say(f"step {step.name}: {result.status} {result.message}")
@@ -585,20 +589,12 @@ def _nearest_games(con, start: date, end: date) -> tuple[date | None, date | Non
     ).fetchone()
 
 
-def _rows_by_date(con, relation: str, start: date, end: date) -> dict[date, _DateRows]:
+def _rows_by_date(con: Session, relation: str, start: date, end: date) -> dict[date, _DateRows]:
     """Rows a dated table holds per date after the step (what the step wrote for it), with the input
     version and build its rows record; {} for tables without game_date."""
     if "." not in relation:
         return {}
-    schema, name = relation.split(".", 1)
-    columns = {
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-            "and column_name in ('game_date', 'input_version', 'build_id')",
-            [schema, name],
-        ).fetchall()
-    }
+    columns = set(con.columns(relation))
     if "game_date" not in columns:
         return {}
     versioned = {"input_version", "build_id"} <= columns
@@ -615,7 +611,7 @@ def run_backfill(
     phases: list[Phase] | None = None,
     cascade: bool = True,
     strict: bool = True,
-    warehouse: Path | None = None,
+    warehouse: Warehouse | Path | None = None,
     trigger: str = "manual",
     is_backfill: bool = True,
     run_id: str | None = None,

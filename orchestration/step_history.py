@@ -14,10 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import pandas as pd
-
 from orchestration.dbt_invoke import DbtBuildResult
-from orchestration.warehouse import ensure_orchestration_schema
+from orchestration.warehouse import as_session, ensure_orchestration_schema
 
 STEP_RUNS = "nba_orchestration.pipeline_step_runs"
 NODE_TIMINGS = "nba_orchestration.dbt_node_timings"
@@ -47,13 +45,8 @@ class StepRun:
 
 
 def _insert(con, table: str, rows: list[dict]) -> None:
-    if not rows:
-        return
-    con.register("step_history_rows", pd.DataFrame(rows))
-    try:
-        con.execute(f"insert into {table} by name select * from step_history_rows")
-    finally:
-        con.unregister("step_history_rows")
+    if rows:
+        as_session(con).append(table, rows)
 
 
 def record_step(
@@ -64,6 +57,7 @@ def record_step(
 ) -> None:
     """The step's row, its dbt nodes' timings and the input versions of the dates it built.
     `built_versions`: (relation, phase) -> date -> (input_version, build_id)."""
+    con = as_session(con)
     ensure_orchestration_schema(con)
     _insert(con, STEP_RUNS, [{**vars(step), "phases": ",".join(str(n) for n in step.phases)}])
     _insert(

@@ -9,7 +9,7 @@ Points: `after:<step>` once a step of a run has been built and recorded;
 dated model (that model's rows are written, its gates not yet passed). Actions: `kill` sends SIGKILL to the whole
 process group (the run and any child), as an OOM killer or a closed laptop
 would; `call:<module>:<function>` calls function(point, warehouse) in the run's
-process (e.g. a load landing between two builds).
+process (`warehouse`: the run's `Warehouse`) (e.g. a load landing between two builds).
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ import importlib
 import os
 import signal
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration.settings import settings
+
+if TYPE_CHECKING:
+    from orchestration.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class TestHook:
         point, _, action = spec.partition("=")
         return cls(point.strip(), action.strip())
 
-    def fire(self, point: str, warehouse: Path) -> None:
+    def fire(self, point: str, warehouse: Warehouse) -> None:
         if point != self.point:
             return
         if self.action == "kill":
@@ -46,7 +49,7 @@ class TestHook:
             getattr(importlib.import_module(module), function)(point, warehouse)
 
 
-def fire(point: str, warehouse: Path) -> None:
+def fire(point: str, warehouse: Warehouse) -> None:
     hook = TestHook.from_env()
     if hook is not None:
         hook.fire(point, warehouse)

@@ -596,9 +596,9 @@ def test_backfill_dry_run_estimates_bytes_from_partition_metadata(bigquery, emul
 # --- commands on the prod target (the warehouse interface, orchestration/warehouse/) ---
 
 
-def _cli(emulator, tmp_path: Path, *arguments: str):
-    """`nba-pipeline <arguments>` on the prod target (the emulator's project the `bigquery` fixture built), with
-    NBA_PIPELINE_DUCKDB pointing where a DuckDB warehouse would appear."""
+def _cli(emulator, tmp_path: Path, *arguments: str, project: str | None = None, returncode: int = 0):
+    """`nba-pipeline <arguments>` on the prod target (the emulator's project the `bigquery` fixture built, or
+    `project`), with NBA_PIPELINE_DUCKDB pointing where a DuckDB warehouse would appear."""
     import os
     import subprocess
     import sys
@@ -607,6 +607,9 @@ def _cli(emulator, tmp_path: Path, *arguments: str):
 
     duck_file = tmp_path / "untouched.duckdb"
     env = {**os.environ, **emulator.env(), "NBA_PIPELINE_DUCKDB": str(duck_file)}
+    env.pop("DAGSTER_HOME", None)  # no Dagster instance to sync: the command alone
+    if project:
+        env.update(NBA_BQ_PROJECT=project, NBA_BQ_EXECUTION_PROJECT=project)
     done = subprocess.run(
         [str(Path(sys.executable).parent / "nba-pipeline"), *arguments],
         env=env,
@@ -615,8 +618,8 @@ def _cli(emulator, tmp_path: Path, *arguments: str):
         text=True,
         timeout=600,
     )
-    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
-    assert not duck_file.exists() and not list(tmp_path.glob("*.duckdb*")), "a prod command created a DuckDB file"
+    assert done.returncode == returncode, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    assert not duck_file.exists() and not list(tmp_path.rglob("*.duckdb*")), "a prod command created a DuckDB file"
     return done
 
 
@@ -678,3 +681,105 @@ def test_report_accuracy_on_bigquery_equals_duckdb(bigquery, duck, emulator, tmp
         assert all(same_value(left[key], right[key]) for key in left), (left, right)
     printed = _cli(emulator, tmp_path, "report", "accuracy").stdout
     assert format_accuracy_report(expected) in printed, printed
+
+
+# --- the pipeline end to end on the prod target: load, backfill, BLOCKED, gaps, heal ---
+
+E2E_PROJECT = "e2e-heal-project"  # its own project on the emulator: the `bigquery` fixture's stays as built
+E2E_DATES = (date(2023, 4, 15), date(2023, 4, 16))  # the first two playoff dates: one to break, one to cascade to
+_STATUS_ROW = re.compile(r"^(?:\S+)?\s+([2-6]) [a-z]+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)")
+
+
+def _status_counts(text: str) -> dict[int, tuple[int, ...]]:
+    """The season block of `status`: per phase (complete, stale, unverified) game dates."""
+    counts: dict[int, tuple[int, ...]] = {}
+    for line in text.splitlines():
+        found = _STATUS_ROW.match(line)
+        if found and int(found[1]) not in counts:
+            counts[int(found[1])] = tuple(int(n) for n in found.group(3, 4, 5))
+    return counts
+
+
+def _loaded_gaps(text: str, last: date) -> list[tuple]:
+    """The open gaps of `gaps --json` on the loaded dates (later dates are scheduled, never loaded)."""
+    return sorted(
+        (gap["phase_from"], gap["phase_to"], gap["game_date"], gap["gap_kind"])
+        for gap in json.loads(text)
+        if gap["game_date"] <= last.isoformat()
+    )
+
+
+def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path):
+    """As a user on NBA_PIPELINE_TARGET=prod: `load`; `backfill` (phases 3-6) -> `status` complete; one date's
+    Phase 3 rows deleted on BigQuery -> `gaps` finds that date; a Phase 4 backfill after it is BLOCKED and names
+    the fix for this project; `heal` rebuilds it and cascades to the later date -> `gaps` empty on the loaded
+    dates, the rows back, `validate` of the healed date passes (dbt's tests included). The runs, breakers and
+    alerts are recorded on BigQuery, and `report patterns` reads them; no DuckDB file anywhere."""
+    from orchestration.bigquery import BigQuerySettings
+    from orchestration.exit_codes import ExitCode
+    from orchestration.phases import PHASES_BY_NUMBER
+    from orchestration.runner import NOT_ON_TARGET
+    from orchestration.warehouse.bigquery import BigQueryWarehouse
+
+    first, last = E2E_DATES
+    began = time.monotonic()
+
+    def cli(*arguments: str, returncode: int = 0):
+        return _cli(emulator, tmp_path, *arguments, project=E2E_PROJECT, returncode=returncode)
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in emulator.env().items():
+            patch.setenv(name, value)
+        warehouse = BigQueryWarehouse(E2E_PROJECT, client=BigQuerySettings.from_env().client())
+    db = warehouse.session()
+    span = ("--start", first.isoformat(), "--end", last.isoformat())
+
+    assert f"written to BigQuery {E2E_PROJECT}.nba_raw" in cli("load", str(real_dir), *span).stdout
+    built = cli("backfill", *span)
+    assert f"{first}..{last}: success" in built.stdout, built.stdout + built.stderr
+    assert f"skipped ({NOT_ON_TARGET})" in built.stdout + built.stderr  # the trained model: DuckDB only
+    assert _status_counts(cli("status").stdout) == dict.fromkeys(range(2, 7), (2, 0, 0))
+
+    phase3 = PHASES_BY_NUMBER[3].completeness_tables
+    rows_before = {table: db.scalar(f"select count(*) from {table} where game_date = ?", [first]) for table in phase3}
+    assert all(rows_before.values()), rows_before
+    for table in phase3:
+        db.execute(f"delete from {table} where game_date = ?", [first])
+    assert _loaded_gaps(cli("gaps", "--json").stdout, last) == [(2, 3, first.isoformat(), "missing")]
+
+    blocked = cli("backfill", "--start", last.isoformat(), "--end", last.isoformat(), "--phases", "4",
+                  returncode=ExitCode.BLOCKED)  # fmt: skip
+    fix = (
+        f"NBA_PIPELINE_TARGET=prod NBA_BQ_PROJECT={E2E_PROJECT} nba-pipeline backfill --start {first} --end {last} "
+        "--phases 3,4,5,6"
+    )
+    assert "BLOCKED" in blocked.stdout and fix in blocked.stdout + blocked.stderr, blocked.stdout + blocked.stderr
+
+    healed = cli("heal", "--today", last.isoformat())
+    assert f"(cascade to {last})" in healed.stdout + healed.stderr and "1 gap(s) healed" in healed.stdout
+    assert _loaded_gaps(cli("gaps", "--json").stdout, last) == []
+    rows_after = {table: db.scalar(f"select count(*) from {table} where game_date = ?", [first]) for table in phase3}
+    assert rows_after == rows_before
+
+    runs = db.execute("select command, status from nba_orchestration.pipeline_runs order by started_at").fetchall()
+    assert [status for _, status in runs] == ["success", "blocked", "success"], runs
+    skipped = db.execute(
+        "select distinct skip_reason from nba_orchestration.pipeline_run_history where status = 'skipped'"
+    ).fetchall()
+    assert skipped == [(NOT_ON_TARGET,)], skipped
+    breakers = db.execute(
+        "select breaker_key, state, consecutive_failures from nba_orchestration.circuit_breaker_state order by 1"
+    ).fetchall()
+    assert breakers == [(f"processor:phase_{n}", "CLOSED", 0) for n in range(3, 7)], breakers
+    categories = db.execute(
+        "select category, count(*) from nba_orchestration.alert_details group by 1 order by 1"
+    ).fetchall()
+    assert ("phase_blocked", 1) in categories, categories
+    # dbt's tests and the checks, on BigQuery
+    validated = cli("validate", "--date", first.isoformat(), "--verbose").stdout
+    assert re.search(r"^  overall\s+PASS$", validated, re.MULTILINE), validated
+    assert "dbt data tests:" in validated and "FAIL" not in validated, validated
+    patterns = cli("report", "patterns", "--html", str(tmp_path / "patterns.html")).stdout  # from the same tables
+    assert "heal success rate 100.0% (1 healed, 0 failed)" in patterns, patterns
+    assert re.search(rf"^{NOT_ON_TARGET}\s+\d+", patterns, re.MULTILINE), patterns  # a reason of the skips table
+    print(f"end-to-end on the emulator: {time.monotonic() - began:.0f}s")

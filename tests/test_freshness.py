@@ -44,7 +44,7 @@ from orchestration.pipeline_steps import pipeline_steps
 from orchestration.run_history import INTERRUPTED, recent_runs
 from orchestration.run_modes import RunMode
 from orchestration.runner import PipelineRun, run_backfill
-from orchestration.warehouse import connect
+from orchestration.warehouse import Warehouse, connect
 
 TABLES = tuple(table for number in (3, 4, 5, 6) for table in PHASES_BY_NUMBER[number].completeness_tables)
 REAL_CORRECTION = date(2022, 5, 3)
@@ -266,12 +266,11 @@ def test_a_run_killed_from_outside_is_interrupted_and_its_rerun_changes_nothing(
         assert find_gaps(con) == []
 
 
-def load_correction_between_builds(point: str, warehouse: Path) -> None:
+def load_correction_between_builds(point: str, warehouse: Warehouse) -> None:
     """The race: a corrected file lands while the backfill is between its two dbt builds
     (called in the backfill's process, through NBA_PIPELINE_TEST_HOOK)."""
     landing, day = Path(os.environ["NBA_TEST_CORRECTED_LANDING"]), date.fromisoformat(os.environ["NBA_TEST_DAY"])
-    with connect(warehouse) as con:
-        load_landing(landing, start=day, end=day, con=con)
+    warehouse.load(landing, day, day)
 
 
 def test_a_load_between_two_builds_leaves_stale_dates_that_heal_repairs(

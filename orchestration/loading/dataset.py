@@ -339,7 +339,7 @@ def check_and_record(
     return owner.dataset_id
 
 
-def recorded_landing(con: duckdb.DuckDBPyConnection, day: date | None = None) -> Path | None:
+def recorded_landing(con, day: date | None = None) -> Path | None:
     """The landing folder to reload this warehouse from, as recorded by its loads; None if none is recorded.
 
     With `day`: the folder loaded most recently whose files hold that game date (a folder of corrected
@@ -347,9 +347,10 @@ def recorded_landing(con: duckdb.DuckDBPyConnection, day: date | None = None) ->
     Without: the folder whose files hold the most game dates (the whole dataset), the most recent on a tie.
     The folder may have moved since; check that it exists.
     """
-    exists = con.execute("""select count(*) from information_schema.tables
-                            where table_schema = 'nba_raw' and table_name = 'landing_folders'""").fetchone()[0]
-    if not exists:
+    from orchestration.warehouse import as_session
+
+    con = as_session(con)
+    if "nba_raw.landing_folders" not in con.tables():
         return None
     if day is not None:
         row = con.execute(

@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
-
 from orchestration.settings import settings
-from orchestration.warehouse.schema import ORCHESTRATION_TABLES
+from orchestration.warehouse import Session, Warehouse, as_session, as_warehouse
+from orchestration.warehouse.schema import ORCHESTRATION_SCHEMA, ORCHESTRATION_TABLES
 
 SEVERITIES = ("info", "warning", "error", "critical")
 LOG = logging.getLogger("nba_pipeline.alerts")
@@ -44,10 +43,8 @@ ALERTS_DDL = ORCHESTRATION_TABLES["alerts"]
 ALERT_DETAILS_DDL = ORCHESTRATION_TABLES["alert_details"]
 
 
-def ensure_alerts_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists nba_orchestration")
-    con.execute(ALERTS_DDL)
-    con.execute(ALERT_DETAILS_DDL)
+def ensure_alerts_table(con) -> None:
+    as_session(con).ensure_tables(f"{ORCHESTRATION_SCHEMA}.alerts", f"{ORCHESTRATION_SCHEMA}.alert_details")
 
 
 def _insert(
@@ -68,6 +65,7 @@ def _insert(
     context,
     webhook_status,
 ) -> None:
+    con = as_session(con)
     con.execute(
         """insert into nba_orchestration.alerts
            (alert_id, created_at, severity, source, start_date, end_date, message, run_id, backfill_id,
@@ -198,15 +196,15 @@ def webhook_from_env() -> str | None:
 class Alerter:
     """Records, logs and delivers alerts; batches them into one digest inside `backfill()`.
 
-    Give it a connection (`con=`) or a warehouse path (`warehouse=`; a connection is
-    opened per alert, so nothing holds the DuckDB file between alerts, e.g. while
-    a dbt subprocess runs).
+    Give it a session or DuckDB connection (`con=`) or a warehouse (`warehouse=`, a `Warehouse` or a
+    DuckDB file's path; a session is opened per alert, so nothing holds the DuckDB file between alerts,
+    e.g. while dbt runs).
     """
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection | None = None,
-        warehouse: Path | None = None,
+        con=None,
+        warehouse: Warehouse | Path | None = None,
         webhook_url: str | None = None,
         clock: Callable[[], datetime] = datetime.now,
         logger: logging.Logger = LOG,
@@ -224,18 +222,15 @@ class Alerter:
         self.kept_for_digest = 0  # alerts this alerter kept for a backfill's digest
 
     @contextmanager
-    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _connection(self) -> Iterator[Session]:
         if self._con is not None:
-            ensure_alerts_table(self._con)
-            yield self._con
+            session = as_session(self._con)
+            ensure_alerts_table(session)
+            yield session
             return
-        from orchestration.paths import warehouse_path
-        from orchestration.warehouse_lock import connect_writer, writer_lock
-
-        warehouse = self._warehouse or warehouse_path()
-        with writer_lock(warehouse, f"alert from {self.source}"), connect_writer(warehouse) as con:
-            ensure_alerts_table(con)
-            yield con
+        with as_warehouse(self._warehouse).writing(f"alert from {self.source}") as session:
+            ensure_alerts_table(session)
+            yield session
 
     def alert(
         self,
@@ -321,19 +316,20 @@ class Alerter:
                 self.last_digest = send_digest(con, current, self.webhook_url, self.clock, self.log)
 
 
-def build_digest(con: duckdb.DuckDBPyConnection, backfill_id: str) -> Digest:
+def build_digest(con, backfill_id: str) -> Digest:
     """A backfill's waiting alerts, each distinct (category, message) once with its count."""
+    con = as_session(con)
     ensure_alerts_table(con)
     rank = "case a.severity when 'critical' then 4 when 'error' then 3 when 'warning' then 2 else 1 end"
     rows = con.execute(
         f"""
-        select coalesce(d.category, a.source) as category, a.message, arg_max(a.severity, {rank}), count(*),
-               min(a.created_at), max(a.created_at)
+        select coalesce(d.category, a.source) as category, a.message, arg_max(a.severity, {rank}) as severity,
+               count(*) as alerts, min(a.created_at) as first_at, max(a.created_at) as last_at
         from nba_orchestration.alerts as a
         left join nba_orchestration.alert_details as d using (alert_id)
         where a.backfill_id = ? and a.delivery = 'pending_digest' and a.delivered_at is null
         group by all
-        order by category, count(*) desc, message
+        order by category, alerts desc, message
         """,
         [backfill_id],
     ).fetchall()
@@ -341,13 +337,17 @@ def build_digest(con: duckdb.DuckDBPyConnection, backfill_id: str) -> Digest:
 
 
 def send_digest(
-    con: duckdb.DuckDBPyConnection,
+    con,
     backfill_id: str,
     webhook_url: str | None = None,
     clock: Callable[[], datetime] = datetime.now,
     logger: logging.Logger = LOG,
 ) -> Digest | None:
-    """Deliver a backfill's waiting alerts as ONE digest (log + webhook); None when none wait."""
+    """Deliver a backfill's waiting alerts as ONE digest (log + webhook); None when none wait.
+
+    One transaction on DuckDB; on BigQuery each statement commits alone, the alerts marked delivered
+    first: a kill in between leaves the digest's own row missing, never the alerts sent twice."""
+    con = as_session(con)
     digest = build_digest(con, backfill_id)
     if not digest.entries:
         return None
@@ -355,8 +355,7 @@ def send_digest(
     logger.log(_level(digest.severity), "ALERT DIGEST %s", digest.text())
     status = post_webhook(url, digest.payload())
     now = clock()
-    con.execute("begin transaction")
-    try:
+    with con.transaction():
         con.execute(
             "update nba_orchestration.alerts set digest_id = ?, delivered_at = ? "
             "where backfill_id = ? and delivery = 'pending_digest' and delivered_at is null",
@@ -380,8 +379,4 @@ def send_digest(
             json.dumps(digest.payload()["categories"], default=str),
             status,
         )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return digest

@@ -8,6 +8,11 @@ N is 5 (10 in backfill mode), the cooldown 300 s (600 s in backfill mode).
 While OPEN, `check()` says skip with reason `circuit_open`. State lives in the
 warehouse, so every process (CLI, Dagster run workers) sees the same breaker.
 Opening a circuit raises a critical alert, sent at once even inside a backfill.
+
+A state is saved with one statement, an UPDATE of the breaker's row or the INSERT of its first row
+(no MERGE, no `insert or replace`): atomic on every warehouse without a transaction, so a kill leaves
+the previous state or the new one. Should two first writes race on BigQuery (no primary keys), the
+newest row of a key is its state.
 """
 
 from __future__ import annotations
@@ -17,20 +22,36 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-import duckdb
-
-from orchestration.warehouse.schema import ORCHESTRATION_TABLES
+from orchestration.warehouse import Session, as_session
+from orchestration.warehouse.schema import ORCHESTRATION_SCHEMA, ORCHESTRATION_TABLES
 
 CLOSED, OPEN, HALF_OPEN = "CLOSED", "OPEN", "HALF_OPEN"
 SKIP_REASON = "circuit_open"
 PROCESSOR, PREDICTION_SYSTEM = "processor", "prediction_system"
 
 CIRCUIT_BREAKER_DDL = ORCHESTRATION_TABLES["circuit_breaker_state"]
+BREAKERS = f"{ORCHESTRATION_SCHEMA}.circuit_breaker_state"
+_STATE_COLUMNS = (
+    "breaker_key",
+    "kind",
+    "state",
+    "consecutive_failures",
+    "opened_at",
+    "half_opened_at",
+    "last_failure_at",
+    "last_success_at",
+    "last_error",
+    "updated_at",
+)
+# the newest row per key (one row per key, unless two first writes raced on a warehouse without keys)
+_LATEST = (
+    f"select {', '.join(_STATE_COLUMNS)} from {BREAKERS} "
+    "qualify row_number() over (partition by breaker_key order by updated_at desc) = 1"
+)
 
 
-def ensure_breaker_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists nba_orchestration")
-    con.execute(CIRCUIT_BREAKER_DDL)
+def ensure_breaker_table(con: Session) -> None:
+    as_session(con).ensure_tables(BREAKERS)
 
 
 @dataclass(frozen=True)
@@ -83,48 +104,41 @@ class CircuitBreaker:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: Session,
         key: str,
         kind: str | None = None,
         backfill_mode: bool = False,
         clock: Callable[[], datetime] = datetime.now,
         alerter=None,
     ):
-        self.con = con
+        self.con = as_session(con)
         self.key = key
         self.kind = kind or (PREDICTION_SYSTEM if key.startswith("prediction_system:") else PROCESSOR)
         self.policy = policy_for(backfill_mode)
         self.backfill_mode = backfill_mode
         self.clock = clock
         self.alerter = alerter
-        ensure_breaker_table(con)
+        ensure_breaker_table(self.con)
 
     # ---- state
     def load(self) -> BreakerState:
-        row = self.con.execute(
-            "select * from nba_orchestration.circuit_breaker_state where breaker_key = ?", [self.key]
-        ).fetchone()
+        row = self.con.execute(f"select * from ({_LATEST}) where breaker_key = ?", [self.key]).fetchone()
         if row is None:
             return BreakerState(self.key, self.kind, CLOSED, 0, None, None, None, None, None, self.clock())
         return BreakerState(*row)
 
     def _save(self, state: BreakerState) -> None:
+        """One statement: update the breaker's row, or insert its first."""
         state.updated_at = self.clock()
-        self.con.execute(
-            "insert or replace into nba_orchestration.circuit_breaker_state values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                state.breaker_key,
-                state.kind,
-                state.state,
-                state.consecutive_failures,
-                state.opened_at,
-                state.half_opened_at,
-                state.last_failure_at,
-                state.last_success_at,
-                state.last_error,
-                state.updated_at,
-            ],
-        )
+        values = [getattr(state, column) for column in _STATE_COLUMNS]
+        if self.con.scalar(f"select count(*) from {BREAKERS} where breaker_key = ?", [self.key]):
+            assignments = ", ".join(f"{column} = ?" for column in _STATE_COLUMNS[1:])
+            self.con.execute(f"update {BREAKERS} set {assignments} where breaker_key = ?", [*values[1:], self.key])
+        else:
+            self.con.execute(
+                f"insert into {BREAKERS} ({', '.join(_STATE_COLUMNS)}) values ({', '.join('?' * len(values))})",
+                values,
+            )
 
     @property
     def state(self) -> str:
@@ -204,7 +218,7 @@ class CircuitBreaker:
         return state
 
     def reset(self) -> None:
-        self.con.execute("delete from nba_orchestration.circuit_breaker_state where breaker_key = ?", [self.key])
+        self.con.execute(f"delete from {BREAKERS} where breaker_key = ?", [self.key])
 
 
 T = TypeVar("T")
@@ -245,14 +259,15 @@ def guarded_call(
     return GuardedResult(False, None, value=value, error=RuntimeError(describe_failure(value)), decision=decision)
 
 
-def breaker_states(con: duckdb.DuckDBPyConnection) -> list[BreakerState]:
+def breaker_states(con: Session) -> list[BreakerState]:
+    con = as_session(con)
     ensure_breaker_table(con)
-    rows = con.execute("select * from nba_orchestration.circuit_breaker_state order by breaker_key").fetchall()
+    rows = con.execute(f"select * from ({_LATEST}) order by breaker_key").fetchall()
     return [BreakerState(*row) for row in rows]
 
 
 def record_step_results(
-    con: duckdb.DuckDBPyConnection,
+    con: Session,
     step_results,
     backfill_mode: bool = False,
     clock: Callable[[], datetime] = datetime.now,

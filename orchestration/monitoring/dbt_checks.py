@@ -25,7 +25,8 @@ class DbtDateChecks:
     error: str | None = None  # dbt could not run (e.g. the warehouse has no build yet)
 
 
-def run_date_checks(warehouse: Path, day: date) -> DbtDateChecks:
+def run_date_checks(warehouse: Path | None, day: date) -> DbtDateChecks:
+    """dbt's tests and source freshness for `day` on a DuckDB file, or (None) the target's warehouse."""
     project = DbtProject(warehouse)
     try:
         project.manifest()

@@ -22,7 +22,6 @@ import uuid
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 
-import duckdb
 import pandas as pd
 
 from orchestration.completeness import (
@@ -40,7 +39,8 @@ from orchestration.completeness import (
 )
 from orchestration.dates import format_date_ranges
 from orchestration.phases import PHASES, Phase
-from orchestration.warehouse.schema import ORCHESTRATION_TABLES
+from orchestration.warehouse import Session, as_session
+from orchestration.warehouse.schema import ORCHESTRATION_SCHEMA, ORCHESTRATION_TABLES
 
 SCHEDULE_PHASE = 1  # phase_from of schedule->2: the schedule of the landing files (phase 1)
 OPEN_STATUSES = ("pending", "triggered", "failed")
@@ -48,11 +48,11 @@ HEALING_STATUSES = ("pending", "triggered", "complete", "failed", "ignored")
 GAP_KINDS = ("missing", "stale", "unverified")
 
 DATA_GAPS_DDL = ORCHESTRATION_TABLES["data_gaps"]
+GAPS = f"{ORCHESTRATION_SCHEMA}.data_gaps"
 
 
-def ensure_gaps_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists nba_orchestration")
-    con.execute(DATA_GAPS_DDL)
+def ensure_gaps_table(con) -> None:
+    as_session(con).ensure_tables(GAPS)
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def _index(coverage: list[DateCoverage]) -> dict[int, dict[date, DateCoverage]]:
 
 
 def find_gaps(
-    con: duckdb.DuckDBPyConnection,
+    con: Session,
     phases: tuple[Phase, ...] = PHASES,
     start: date | None = None,
     end: date | None = None,
@@ -254,7 +254,7 @@ _COLUMNS = [
 ]
 
 
-def _rows(con: duckdb.DuckDBPyConnection, where: str, params: list | None = None) -> list[GapRecord]:
+def _rows(con: Session, where: str, params: list | None = None) -> list[GapRecord]:
     if "nba_orchestration.data_gaps" not in existing_tables(con):
         return []  # nothing recorded yet (and a read-only connection cannot create it)
     rows = con.execute(
@@ -265,12 +265,12 @@ def _rows(con: duckdb.DuckDBPyConnection, where: str, params: list | None = None
     return [GapRecord(*row) for row in rows]
 
 
-def open_gaps(con: duckdb.DuckDBPyConnection) -> list[GapRecord]:
+def open_gaps(con: Session) -> list[GapRecord]:
     statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
     return _rows(con, f"healing_status in ({statuses})")
 
 
-def all_gaps(con: duckdb.DuckDBPyConnection) -> list[GapRecord]:
+def all_gaps(con: Session) -> list[GapRecord]:
     return _rows(con, "true")
 
 
@@ -283,7 +283,7 @@ class _Merge:
     closed: list[GapRecord]
 
 
-def _merge(con: duckdb.DuckDBPyConnection, found: list[Gap]) -> _Merge:
+def _merge(con: Session, found: list[Gap]) -> _Merge:
     existing_open = {gap.key: gap for gap in open_gaps(con)}
     ignored = {gap.key for gap in _rows(con, "healing_status = 'ignored'")}
     found_keys = {gap.key for gap in found}
@@ -294,10 +294,10 @@ def _merge(con: duckdb.DuckDBPyConnection, found: list[Gap]) -> _Merge:
     )
 
 
-def record_gaps(
-    con: duckdb.DuckDBPyConnection, found: list[Gap], today: date | None = None, now: datetime | None = None
-) -> ScanResult:
-    """Merge what a scan found into data_gaps: insert new, refresh open, close healed."""
+def record_gaps(con: Session, found: list[Gap], today: date | None = None, now: datetime | None = None) -> ScanResult:
+    """Merge what a scan found into data_gaps: insert new, refresh open, close healed (one transaction on
+    DuckDB; on BigQuery each statement commits alone, and the next scan redoes what a kill left undone)."""
+    con = as_session(con)
     ensure_gaps_table(con)
     today = today or date.today()
     now = now or datetime.now()
@@ -326,17 +326,14 @@ def record_gaps(
     ]
     closed = [record.gap_id for record in merge.closed]
 
-    con.execute("begin transaction")
-    try:
+    with con.transaction():
         if inserts:
             frame = pd.DataFrame(inserts, columns=_COLUMNS)
             frame["healed_at"] = pd.to_datetime(frame["healed_at"])
             frame["alerted_at"] = pd.to_datetime(frame["alerted_at"])
             frame["triggered_at"] = pd.to_datetime(frame["triggered_at"])
             frame["heal_run_id"] = frame["heal_run_id"].astype("object")
-            con.register("new_gaps", frame)
-            con.execute("insert into nba_orchestration.data_gaps by name select * from new_gaps")
-            con.unregister("new_gaps")
+            con.append(GAPS, frame)
         if refreshed:
             con.executemany(
                 "update nba_orchestration.data_gaps set gap_kind = ?, gap_age_days = ?, last_seen_at = ?, detail = ? "
@@ -344,19 +341,16 @@ def record_gaps(
                 refreshed,
             )
         if closed:
-            con.executemany(
-                "update nba_orchestration.data_gaps set healing_status = 'complete', healed_at = ? where gap_id = ?",
-                [(now, gap_id) for gap_id in closed],
+            con.execute(
+                "update nba_orchestration.data_gaps set healing_status = 'complete', healed_at = ? "
+                f"where gap_id in ({', '.join('?' * len(closed))})",
+                [now, *closed],
             )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return ScanResult(found, open_gaps(con), len(inserts), len(closed))
 
 
 def scan_gaps(
-    con: duckdb.DuckDBPyConnection,
+    con: Session,
     today: date | None = None,
     now: datetime | None = None,
     phases: tuple[Phase, ...] = PHASES,
@@ -366,7 +360,7 @@ def scan_gaps(
 
 
 def current_gaps(
-    con: duckdb.DuckDBPyConnection,
+    con: Session,
     today: date | None = None,
     now: datetime | None = None,
     phases: tuple[Phase, ...] = PHASES,
@@ -411,7 +405,7 @@ def current_gaps(
 
 
 def set_gap_status(
-    con: duckdb.DuckDBPyConnection,
+    con: Session,
     gap_ids: list[str],
     status: str,
     run_id: str | None = None,
@@ -422,27 +416,28 @@ def set_gap_status(
         raise ValueError(f"healing status {status!r} is not one of {HEALING_STATUSES}")
     if not gap_ids:
         return
+    con = as_session(con)
     ensure_gaps_table(con)
     now = now or datetime.now()
-    con.executemany(
+    con.execute(  # one statement for every gap (one job on BigQuery)
         "update nba_orchestration.data_gaps set healing_status = ?, heal_run_id = coalesce(?, heal_run_id), "
         "detail = coalesce(?, detail), "
         "healed_at = case when ? = 'complete' then ? else healed_at end, "
         "triggered_at = case when ? = 'triggered' then ? else triggered_at end "
-        "where gap_id = ?",
-        [(status, run_id, detail, status, now, status, now, gap_id) for gap_id in gap_ids],
+        f"where gap_id in ({', '.join('?' * len(gap_ids))})",
+        [status, run_id, detail, status, now, status, now, *gap_ids],
     )
 
 
-def mark_alerted(con: duckdb.DuckDBPyConnection, gap_ids: list[str], now: datetime | None = None) -> None:
+def mark_alerted(con: Session, gap_ids: list[str], now: datetime | None = None) -> None:
     if gap_ids:
-        con.executemany(
-            "update nba_orchestration.data_gaps set alerted_at = ? where gap_id = ?",
-            [(now or datetime.now(), gap_id) for gap_id in gap_ids],
+        as_session(con).execute(
+            f"update nba_orchestration.data_gaps set alerted_at = ? where gap_id in ({', '.join('?' * len(gap_ids))})",
+            [now or datetime.now(), *gap_ids],
         )
 
 
-def ignore_gaps(con: duckdb.DuckDBPyConnection, phase_to: int, dates: list[date]) -> int:
+def ignore_gaps(con: Session, phase_to: int, dates: list[date]) -> int:
     """Mark open gaps of phase_to on these dates `ignored` (a known hole of the source, say)."""
     targets = [gap.gap_id for gap in open_gaps(con) if gap.phase_to == phase_to and gap.game_date in set(dates)]
     set_gap_status(con, targets, "ignored")

@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
-
 from orchestration.backfill import warehouse_prefix
 from orchestration.dates import format_date_ranges
 from orchestration.monitoring.alerts import Alerter
@@ -51,7 +49,7 @@ from orchestration.phases import PHASES, PHASES_BY_NUMBER, Phase
 from orchestration.run_history import RunRecord, record_runs
 from orchestration.run_modes import HEAL_TAG, MODE_TAG, range_tags
 from orchestration.runner import BackfillResult, run_backfill
-from orchestration.warehouse_lock import connect_writer, reading, writer_lock
+from orchestration.warehouse import Session, Warehouse, as_warehouse
 
 DEFAULT_MAX_AGE_DAYS = 30
 SENSOR_LOCK_WAIT_SECONDS = 5.0
@@ -182,7 +180,7 @@ class HealReport:
 # ---------------------------------------------------------------- planning
 
 
-def season_game_dates(con: duckdb.DuckDBPyConnection) -> dict[int, list[date]]:
+def season_game_dates(con: Session) -> dict[int, list[date]]:
     from orchestration.completeness import existing_tables
 
     if "nba_raw.nbac_schedule" not in existing_tables(con):
@@ -222,7 +220,7 @@ def group_ranges(
 
 
 def plan_healing(
-    con: duckdb.DuckDBPyConnection,
+    con: Session,
     open_gaps: list[GapRecord],
     today: date | None = None,
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
@@ -243,9 +241,7 @@ def plan_healing(
     return HealPlan(ranges, too_old, waiting)
 
 
-def alert_old_gaps(
-    con: duckdb.DuckDBPyConnection, too_old: list[GapRecord], alerter: Alerter, max_age_days: int
-) -> int:
+def alert_old_gaps(con: Session, too_old: list[GapRecord], alerter: Alerter, max_age_days: int) -> int:
     """One alert per phase pair for old gaps not alerted yet; returns how many gaps it covered."""
     fresh = [g for g in too_old if g.alerted_at is None]
     by_pair: dict[str, list[GapRecord]] = {}
@@ -272,7 +268,7 @@ def alert_old_gaps(
 
 
 def heal(
-    warehouse: Path | None = None,
+    warehouse: Warehouse | Path | None = None,
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     today: date | None = None,
     landing: Path | None = None,
@@ -283,26 +279,25 @@ def heal(
     dry_run: bool = False,
 ) -> HealReport:
     """Scan, alert on old gaps, heal young ones pair by pair in phase order, rescan. A dry run
-    reads the warehouse only and records nothing."""
-    from orchestration.paths import warehouse_path
-
+    reads the warehouse only and records nothing. `warehouse`: default the current one (the DuckDB
+    file, or BigQuery on NBA_PIPELINE_TARGET=prod)."""
     say = progress or (lambda message: None)
     today = today or date.today()
-    warehouse = warehouse or warehouse_path()
+    warehouse = as_warehouse(warehouse)
     if dry_run:
-        with reading(warehouse, say=say) as con:
+        with warehouse.reading(say=say) as con:
             scan = current_gaps(con, today)
             plan = plan_healing(con, scan.open_gaps, today, max_age_days)
         say(f"scan: {len(scan.open_gaps)} open gap(s), {len(plan.too_old)} older than {max_age_days} days")
         return HealReport(
             runs=[HealRun(r, "", "planned") for r in plan.next_runs()], too_old=plan.too_old, remaining=scan.open_gaps
         )
-    with writer_lock(warehouse, "nba-pipeline heal", say=say):
+    with warehouse.lock("nba-pipeline heal", say=say):
         return _heal(warehouse, max_age_days, today, landing, trigger, alerter, say, clock)
 
 
 def _heal(
-    warehouse: Path,
+    warehouse: Warehouse,
     max_age_days: int,
     today: date,
     landing: Path | None,
@@ -358,7 +353,7 @@ def _heal(
     return report
 
 
-def _recorded_landing(warehouse: Path | None) -> Path | None:
+def _recorded_landing(warehouse: Warehouse) -> Path | None:
     """The landing this warehouse was loaded from: a heal never loads another dataset's default folder."""
     from orchestration.loading import recorded_landing
 
@@ -366,10 +361,9 @@ def _recorded_landing(warehouse: Path | None) -> Path | None:
         return recorded_landing(con)
 
 
-def _connect(warehouse: Path | None):
-    from orchestration.paths import warehouse_path
-
-    return connect_writer(warehouse or warehouse_path())
+def _connect(warehouse: Warehouse) -> Session:
+    """A writing session, for code holding the warehouse's lock."""
+    return warehouse.session()
 
 
 def _covered(heal_range: HealRange, covered: list[tuple[date, date, int]]) -> bool:
@@ -381,7 +375,7 @@ def _covered(heal_range: HealRange, covered: list[tuple[date, date, int]]) -> bo
 
 def _heal_range(
     heal_range: HealRange,
-    warehouse: Path | None,
+    warehouse: Warehouse,
     landing: Path | None,
     trigger: str,
     alerter: Alerter,
@@ -502,7 +496,7 @@ class HealRequest:
 
 
 def healing_requests(
-    warehouse: Path | None = None,
+    warehouse: Warehouse | Path | None = None,
     today: date | None = None,
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     retrigger_after_minutes: int = 120,
@@ -517,14 +511,13 @@ def healing_requests(
     processor's circuit breaker) and becomes healable again; an OPEN circuit holds its pair back.
     """
     from orchestration.backfill import plan_backfill
-    from orchestration.paths import warehouse_path
 
     today = today or date.today()
     now = now or datetime.now()
-    warehouse = warehouse or warehouse_path()
+    warehouse = as_warehouse(warehouse)
     alerter = alerter or Alerter(warehouse=warehouse, source="gap_healing_sensor")
     # a sensor tick must not wait behind a long build: a busy warehouse is the next tick's
-    with writer_lock(warehouse, "gap_healing_sensor", timeout=SENSOR_LOCK_WAIT_SECONDS), _connect(warehouse) as con:
+    with warehouse.writing("gap_healing_sensor", timeout=SENSOR_LOCK_WAIT_SECONDS) as con:
         scan = scan_gaps(con, today, now)
         overdue = [
             g

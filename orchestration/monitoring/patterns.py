@@ -147,26 +147,44 @@ def _phases(con, tables: set[str], since_at: datetime) -> Table:
     )
     if STEP_RUNS not in tables:
         return table
-    table.rows = [
-        list(row)
-        for row in con.execute(
-            f"""
-        with steps as (
-            select *, cast(unnest(string_split(phases, ',')) as integer) as phase
-            from {STEP_RUNS} where started_at >= ?
+    steps: dict[tuple[int, str], list[tuple[str, float, int]]] = {}
+    # one row per step; its phases ("3,4") split and its percentiles taken here, the same on every warehouse
+    for phases, kind, status, seconds, game_dates in con.execute(
+        f"select phases, {STEP_KIND_SQL} as kind, status, duration_seconds, game_dates from {STEP_RUNS} "
+        "where started_at >= ?",
+        [since_at],
+    ).fetchall():
+        for phase in (int(part) for part in phases.split(",") if part):
+            steps.setdefault((phase, kind), []).append((status, seconds, game_dates))
+    for (phase, kind), rows in sorted(steps.items()):
+        built = [seconds for status, seconds, dates in rows if status == "success" and dates > 0]
+        succeeded = [(seconds, dates) for status, seconds, dates in rows if status == "success"]
+        table.rows.append(
+            [
+                phase,
+                kind,
+                sum(1 for status, _, _ in rows if status != "skipped"),
+                sum(1 for status, _, _ in rows if status == "failed"),
+                sum(1 for status, _, _ in rows if status == "skipped"),
+                quantile(built, 0.5),
+                quantile(built, 0.95),
+                max((seconds for seconds, _ in succeeded), default=None),
+                sum(dates for _, dates in succeeded),
+            ]
         )
-        select phase, {STEP_KIND_SQL} as kind,
-               count(*) filter (where status != 'skipped'), count(*) filter (where status = 'failed'),
-               count(*) filter (where status = 'skipped'),
-               quantile_cont(duration_seconds, 0.5) filter (where status = 'success' and game_dates > 0),
-               quantile_cont(duration_seconds, 0.95) filter (where status = 'success' and game_dates > 0),
-               max(duration_seconds) filter (where status = 'success'),
-               cast(coalesce(sum(game_dates) filter (where status = 'success'), 0) as integer)
-        from steps group by phase, kind order by phase, kind""",
-            [since_at],
-        ).fetchall()
-    ]
     return table
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile with linear interpolation between the closest ranks (DuckDB's quantile_cont; BigQuery
+    has PERCENTILE_CONT only as a window function); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _models(con, tables: set[str], since_at: datetime) -> Table:
@@ -177,18 +195,21 @@ def _models(con, tables: set[str], since_at: datetime) -> Table:
     )
     if NODE_TIMINGS not in tables:
         return table
-    table.rows = [
-        list(row)
-        for row in con.execute(
-            f"""
-        select relation, phase, count(*), count(*) filter (where status in ('error', 'runtime error')),
-               quantile_cont(execution_seconds, 0.5), quantile_cont(execution_seconds, 0.95), sum(execution_seconds)
-        from {NODE_TIMINGS}
-        where resource_type = 'model' and status != 'skipped' and started_at >= ?
-        group by relation, phase order by 6 desc, 7 desc, 1""",
-            [since_at],
-        ).fetchall()
-    ]
+    timings: dict[tuple[str, int | None], list[tuple[str, float]]] = {}
+    for relation, phase, status, seconds in con.execute(
+        f"select relation, phase, status, execution_seconds from {NODE_TIMINGS} "
+        "where resource_type = 'model' and status != 'skipped' and started_at >= ?",
+        [since_at],
+    ).fetchall():
+        timings.setdefault((relation, phase), []).append((status, seconds))
+    rows = []
+    for (relation, phase), builds in timings.items():
+        seconds = [value for _, value in builds]
+        failed = sum(1 for status, _ in builds if status in ("error", "runtime error"))
+        rows.append(
+            [relation, phase, len(builds), failed, quantile(seconds, 0.5), quantile(seconds, 0.95), sum(seconds)]
+        )
+    table.rows = sorted(rows, key=lambda row: (-row[5], -row[6], row[0] or ""))
     return table
 
 
@@ -205,8 +226,8 @@ def _skips(con, tables: set[str], since_at: datetime) -> Table:
     total = con.execute(f"select count(*) from {RUN_HISTORY} where started_at >= ?", [since_at]).fetchone()[0]
     rows = con.execute(
         f"""
-        select skip_reason, count(*), count(distinct run_id) from {RUN_HISTORY}
-        where started_at >= ? and skip_reason is not null group by 1 order by 2 desc, 1""",
+        select skip_reason, count(*) as skipped_rows, count(distinct run_id) as runs from {RUN_HISTORY}
+        where started_at >= ? and skip_reason is not null group by skip_reason order by skipped_rows desc, skip_reason""",
         [since_at],
     ).fetchall()
     table.rows = [[reason, count, f"{100.0 * count / total:.1f}%", runs] for reason, count, runs in rows]
@@ -321,7 +342,7 @@ def _gaps(con, tables: set[str], since_at: datetime) -> Table:
         for row in con.execute(
             f"""
         select phase_to, gap_kind, count(*), {buckets} from {GAPS}
-        where detected_at >= ? group by 1, 2 order by 1, 2""",
+        where detected_at >= ? group by phase_to, gap_kind order by phase_to, gap_kind""",
             [since_at],
         ).fetchall()
     ]
@@ -341,7 +362,7 @@ def _healing(con, tables: set[str], since_at: datetime) -> Table:
         select phase_to, count(*), count(*) filter (where healing_status = 'complete'),
                count(*) filter (where healing_status = 'failed'),
                count(*) filter (where healing_status in ('pending', 'triggered'))
-        from {GAPS} where heal_run_id is not null and detected_at >= ? group by 1 order by 1""",
+        from {GAPS} where heal_run_id is not null and detected_at >= ? group by phase_to order by phase_to""",
         [since_at],
     ).fetchall()
     table.rows = [

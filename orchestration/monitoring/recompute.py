@@ -13,8 +13,9 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-import duckdb
 import pandas as pd
+
+from orchestration.warehouse import Session, as_session
 
 
 def round_half_away(value: float | None, digits: int) -> float | None:
@@ -28,18 +29,16 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return None if not denominator else numerator / denominator
 
 
-def season_of_date(con: duckdb.DuckDBPyConnection, day: date) -> int | None:
+def season_of_date(con: Session, day: date) -> int | None:
     row = con.execute("select min(season_year) from nba_raw.nbac_schedule where game_date = ?", [day]).fetchone()
     return row[0] if row else None
 
 
-def played_player_games(
-    con: duckdb.DuckDBPyConnection, season_year: int, through: date, player_ids: list[int]
-) -> pd.DataFrame:
+def played_player_games(con: Session, season_year: int, through: date, player_ids: list[int]) -> pd.DataFrame:
     """Games the players actually played (seconds > 0, not DNP) in the season up to `through`, from nba_raw."""
     if not player_ids:
         return pd.DataFrame(columns=["player_id", "game_date", "game_id", "points", "seconds_played"])
-    return con.execute(
+    return as_session(con).frame(
         f"""
         select b.player_id, b.game_date, b.game_id, b.points, b.seconds_played
         from nba_raw.nbac_player_boxscore as b
@@ -48,7 +47,7 @@ def played_player_games(
           and b.player_id in ({", ".join(str(int(p)) for p in player_ids)})
         """,
         [season_year, through],
-    ).fetchdf()
+    )
 
 
 @dataclass(frozen=True)
@@ -84,9 +83,9 @@ def player_window(history: pd.DataFrame, player_id: int, day: date) -> PlayerWin
     )
 
 
-def team_games(con: duckdb.DuckDBPyConnection, season_year: int, through: date) -> pd.DataFrame:
+def team_games(con: Session, season_year: int, through: date) -> pd.DataFrame:
     """Per team-game of the season up to `through`: the box beside the opponent's, from nba_raw."""
-    frame = con.execute(
+    frame = as_session(con).frame(
         """
         select t.game_id, t.game_date, t.team_abbr, t.points, t.fgm, t.fga, t.fta, t.oreb, t.dreb, t.tov,
                t.game_minutes,
@@ -98,7 +97,7 @@ def team_games(con: duckdb.DuckDBPyConnection, season_year: int, through: date) 
         where s.season_year = ? and t.game_date <= ?
         """,
         [season_year, through],
-    ).fetchdf()
+    )
     rows = []
     for r in frame.itertuples(index=False):
         oreb_share = ratio(r.oreb, r.oreb + r.opp_dreb) or 0.0

@@ -19,8 +19,6 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import duckdb
-
 from orchestration.completeness import coverage_by_date, existing_tables
 from orchestration.monitoring import recompute
 from orchestration.monitoring.dbt_checks import DbtDateChecks
@@ -28,6 +26,7 @@ from orchestration.monitoring.gaps import find_gaps, pair_label
 from orchestration.monitoring.run_state import latest_runs
 from orchestration.phases import PHASES
 from orchestration.source_versions import VERSIONS_TABLE
+from orchestration.warehouse import Session, as_session
 
 LEVELS = ("execution", "volume", "quality", "dependencies", "business")
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
@@ -92,16 +91,8 @@ class ValidationReport:
         return "\n".join(lines)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    schema, name = table.split(".")
-    return [
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-            "order by ordinal_position",
-            [schema, name],
-        ).fetchall()
-    ]
+def _columns(con: Session, table: str) -> list[str]:
+    return as_session(con).columns(table)
 
 
 def _scalar(con, sql: str, params=None):
@@ -660,7 +651,7 @@ DBT_LEVELS = ("execution", "quality")
 
 
 def validate_date(
-    con: duckdb.DuckDBPyConnection, day: date, levels: list[str] | None = None, checks: DbtDateChecks | None = None
+    con: Session, day: date, levels: list[str] | None = None, checks: DbtDateChecks | None = None
 ) -> ValidationReport:
     """The report for `day`; `checks` are dbt's tests and source freshness for it (run_date_checks, before
     this connection was opened): without them the quality level says its dbt tests did not run."""

@@ -16,6 +16,7 @@ Writes:
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -31,6 +32,10 @@ from orchestration.warehouse.bigquery_tables import Column, table_specs
 from orchestration.warehouse.schema import ALL_DATASETS
 from orchestration.warehouse.session import MissingColumn, Params, Rows, Say, Session, Warehouse
 
+# Tables this process created or found (project, "schema.table"): `ensure_tables` runs their DDL once per
+# process, not once per alert or run record (each DDL statement is a job on BigQuery).
+_ENSURED: set[tuple[str, str]] = set()
+
 # Above this many rows an append is a load job rather than one INSERT statement (statement size limit).
 INSERT_ROWS_LIMIT = 500
 _CSV_FORMATS = {"DATETIME": "%Y-%m-%d %H:%M:%S.%f", "TIMESTAMP": "%Y-%m-%d %H:%M:%S.%f"}
@@ -40,6 +45,17 @@ def _plain(value):
     """BigQuery's TIMESTAMP comes back in UTC: as a naive datetime, like DATETIME and DuckDB's TIMESTAMP."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _as_column(value, column_type: str):
+    """A value as its column stores it: pandas' NaN is null, and an integer column's float (pandas turns
+    integers with nulls into floats) an integer again."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if column_type in ("INT64", "INTEGER") and value.is_integer():
+            return int(value)
     return value
 
 
@@ -126,8 +142,10 @@ class BigQuerySession(Session):
         columns = self._schema(table)
         if arrow.num_rows <= INSERT_ROWS_LIMIT:
             present = [c.name for c in columns if c.name in arrow.column_names]
+            types = {c.name: c.type for c in columns}
             values = ", ".join(
-                "(" + ", ".join(literal(row[name]) for name in present) + ")" for row in arrow.to_pylist()
+                "(" + ", ".join(literal(_as_column(row[name], types[name])) for name in present) + ")"
+                for row in arrow.to_pylist()
             )
             self.execute(f"insert into {table} ({', '.join(present)}) values {values}")
             return arrow.num_rows
@@ -175,12 +193,14 @@ class BigQuerySession(Session):
 
     def ensure_tables(self, *names: str) -> None:
         specs = table_specs()
-        wanted = [specs[name] for name in (names or tuple(specs))]
-        for schema in dict.fromkeys(spec.schema for spec in wanted):
+        wanted = [name for name in (names or tuple(specs)) if (self.project, name) not in _ENSURED]
+        for schema in dict.fromkeys(specs[name].schema for name in wanted):
             self._create_dataset(schema)
-        for spec in wanted:
-            self._run(spec.ddl(self.project))
-        self._tables = None
+        for name in wanted:
+            self._run(specs[name].ddl(self.project))
+            _ENSURED.add((self.project, name))
+        if wanted:
+            self._tables = None
 
 
 class BigQueryWarehouse(Warehouse):

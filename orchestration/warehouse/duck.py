@@ -49,10 +49,10 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(ddl)
 
 
-def ensure_orchestration_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"create schema if not exists {ORCHESTRATION_SCHEMA}")
-    for ddl in ORCHESTRATION_TABLES.values():
-        con.execute(ddl)
+def ensure_orchestration_schema(con: duckdb.DuckDBPyConnection | Session) -> None:
+    """Create the nba_orchestration tables if missing, on a DuckDB connection or any warehouse's session."""
+    session = con if isinstance(con, Session) else DuckDBSession(con)
+    session.ensure_tables(*(f"{ORCHESTRATION_SCHEMA}.{name}" for name in ORCHESTRATION_TABLES))
 
 
 # Connections with a transaction opened through a session: a nested `transaction()` joins it (DuckDB has no
@@ -89,7 +89,8 @@ class DuckDBSession(Session):
             self.con.executemany(sql, rows)
 
     def arrow(self, sql: str, params: Params = None) -> pa.Table:
-        return self.con.execute(sql, params if params is not None else []).to_arrow_table()
+        # a relation, not a DB-API result: DuckDB 2 warns (and copies the rows once more) for the latter
+        return self.con.sql(sql, params=params or None).to_arrow_table()
 
     def append(self, table: str, data) -> int:
         frame = _frame(data)
