@@ -34,7 +34,15 @@ TEST_DEBIAN_PACKAGES = ("chromium", "chromium-driver", "postgresql-15")
 # (built warehouses, a webserver, a PostgreSQL server) are built once, and most tests wait on processes
 # they start (dbt, Dagster runs, servers), so two workers on two cores cut the wall time. The slowest
 # tests are listed at the end, for whoever makes the suite faster next.
-PARALLEL_TESTS = ("--numprocesses=auto", "--maxprocesses=4", "--dist=loadfile", "--durations=20")
+PARALLEL_TESTS = (
+    "--numprocesses=auto",
+    "--maxprocesses=4",
+    "--dist=loadfile",
+    # files in collection order, not by test count: the Dagster and BigQuery files (few tests, the
+    # slowest) start first instead of leaving one worker running them alone at the end
+    "--no-loadscope-reorder",
+    "--durations=20",
+)
 # pyproject extras: the tests, and production (BigQuery + Dagster on PostgreSQL).
 TEST_EXTRAS, PROD_EXTRAS = "test", "test,prod"
 

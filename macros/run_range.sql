@@ -119,7 +119,9 @@
   model) check the run's window, not the whole table: a gate is about what the
   run wrote, and every date outside the window was checked when it was built.
   Without a window (a full `dbt build`) they check every row, as before; a
-  test's own `where` still applies. dbt documents this macro as the place to
+  test's own `where` still applies. A row without a game_date belongs to no
+  window and is wrong in every one: each windowed test reads it too (so
+  not_null on game_date still fails on it). dbt documents this macro as the place to
   customise how a test reads its model; this replaces dbt's default.
 -#}
 {% macro get_where_subquery(relation) -%}
@@ -129,7 +131,7 @@
         {%- do predicates.append('(' ~ where ~ ')') -%}
     {%- endif -%}
     {%- if nba_pipeline.tests_a_dated_model() and (nba_pipeline.run_start_date() is not none or nba_pipeline.run_end_date() is not none) -%}
-        {%- do predicates.append(nba_pipeline.in_run_range('game_date')) -%}
+        {%- do predicates.append('(' ~ nba_pipeline.in_run_range('game_date') ~ ' or game_date is null)') -%}
     {%- endif -%}
     {%- if predicates -%}
         {%- set filtered -%}

@@ -110,7 +110,7 @@ def _arrow_schema(table: str):
     with duckdb.connect() as con:
         con.execute(f"create schema if not exists {table.split('.')[0]}")
         con.execute(qualified_tables()[table])
-        return con.execute(f"select * from {table} limit 0").to_arrow_table().schema
+        return con.sql(f"select * from {table} limit 0").to_arrow_table().schema
 
 
 def conform(rows, table: str):
