@@ -49,8 +49,6 @@ from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA, DuckDBWarehous
 
 Say = Callable[[str], None]
 DbtEventSink = Callable[[dict[str, Any]], None]
-# the trained model's step (orchestration/ml) reads and writes DuckDB only: elsewhere it is skipped, and says so
-NOT_ON_TARGET = "not_on_target"
 _DBT_TO_HISTORY = {"success": ("success", None), "error": ("failed", None), "skipped": ("skipped", "upstream_failed")}
 
 
@@ -434,14 +432,10 @@ class PipelineRun:
             return recorded_landing(con)
 
     def _python_step(self, step: PythonStep, start: date, end: date) -> StepOutcome:
-        if not isinstance(self.warehouse, DuckDBWarehouse):
-            message = f"{step.reference} runs on DuckDB only: not run on {self.warehouse.describe()}"
-            self.say(f"step {step.name}: skipped ({NOT_ON_TARGET}): {message}")
-            return StepOutcome(step, start, end, "skipped", message, NOT_ON_TARGET)
         self.say(f"step {step.name}: {step.reference} for {start}..{end}")
         with self.connect() as db:
             try:
-                result = resolve_step(step.reference)(db.con, start, end)
+                result = resolve_step(step.reference)(db, start, end)
             except Exception as error:  # a failing system must not stop the others
                 result = StepResult(step.reference, "failed", 0, f"{type(error).__name__}: {error}")
         self.say(f"step {step.name}: {result.status} {result.message}")

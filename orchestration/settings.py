@@ -86,6 +86,15 @@ class Settings(BaseModel):
             "logs); parallel test workers each get their own",
         ),
     )
+    model_store: str = Field(
+        "",
+        **_env(
+            "NBA_PIPELINE_MODEL_STORE",
+            "where the trained model keeps its artifacts: a folder (relative: under the project root) or "
+            "gs://bucket/prefix (empty: models/ beside the DuckDB file on dev, models/<NBA_BQ_PROJECT> under the "
+            "project root on prod)",
+        ),
+    )
     # how commands behave
     lock_timeout: Annotated[float, Field(ge=0)] = Field(
         300.0,

@@ -273,7 +273,7 @@ def test_every_table_matches_the_duckdb_build(bigquery, duck):
     assert not problems, "BigQuery differs from DuckDB:\n" + "\n".join(problems)
 
     # the comparison proves something: every model table and the loaded raw tables hold rows
-    # (the trained-model step writes DuckDB only: its source and its system's table are empty on both)
+    # (dbt alone built them, no trained-model step: its source and its system's table are empty on both)
     trained_model_tables = (
         "ml_system_predictions",
         "ml_model_registry",
@@ -606,7 +606,12 @@ def _cli(emulator, tmp_path: Path, *arguments: str, project: str | None = None, 
     from orchestration.paths import PROJECT_ROOT
 
     duck_file = tmp_path / "untouched.duckdb"
-    env = {**os.environ, **emulator.env(), "NBA_PIPELINE_DUCKDB": str(duck_file)}
+    env = {
+        **os.environ,
+        **emulator.env(),
+        "NBA_PIPELINE_DUCKDB": str(duck_file),
+        "NBA_PIPELINE_MODEL_STORE": str(tmp_path / "models"),  # not the project's models/ folder
+    }
     env.pop("DAGSTER_HOME", None)  # no Dagster instance to sync: the command alone
     if project:
         env.update(NBA_BQ_PROJECT=project, NBA_BQ_EXECUTION_PROJECT=project)
@@ -713,12 +718,15 @@ def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path
     """As a user on NBA_PIPELINE_TARGET=prod: `load`; `backfill` (phases 3-6) -> `status` complete; one date's
     Phase 3 rows deleted on BigQuery -> `gaps` finds that date; a Phase 4 backfill after it is BLOCKED and names
     the fix for this project; `heal` rebuilds it and cascades to the later date -> `gaps` empty on the loaded
-    dates, the rows back, `validate` of the healed date passes (dbt's tests included). The runs, breakers and
-    alerts are recorded on BigQuery, and `report patterns` reads them; no DuckDB file anywhere."""
+    dates, the rows back, `validate` of the healed date passes (dbt's tests included). The trained-model step
+    runs on BigQuery: the playoffs' first dates have no earlier season loaded, so its registry row on BigQuery
+    says skipped and why, and it writes no predictions. The runs, breakers and alerts are recorded on BigQuery,
+    and `report patterns` reads them; no DuckDB file anywhere."""
     from orchestration.bigquery import BigQuerySettings
     from orchestration.exit_codes import ExitCode
+    from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE
+    from orchestration.ml.trained_model import SYSTEM_ID
     from orchestration.phases import PHASES_BY_NUMBER
-    from orchestration.runner import NOT_ON_TARGET
     from orchestration.warehouse.bigquery import BigQueryWarehouse
 
     first, last = E2E_DATES
@@ -737,7 +745,12 @@ def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path
     assert f"written to BigQuery {E2E_PROJECT}.nba_raw" in cli("load", str(real_dir), *span).stdout
     built = cli("backfill", *span)
     assert f"{first}..{last}: success" in built.stdout, built.stdout + built.stderr
-    assert f"skipped ({NOT_ON_TARGET})" in built.stdout + built.stderr  # the trained model: DuckDB only
+    # the trained model ran on BigQuery: read its feature store, wrote its registry there (no earlier season)
+    assert "step trained_model: skipped 2022: skipped (no earlier season to train on)" in built.stdout, built.stdout
+    registry = db.execute(f"select model_id, season_year, status, status_reason, training_rows from {REGISTRY_TABLE}")
+    assert registry.fetchall() == [(f"{SYSTEM_ID}_2022", 2022, "skipped", "no earlier season to train on", 0)]
+    assert db.scalar(f"select count(*) from {PREDICTIONS_TABLE}") == 0
+    assert not (tmp_path / "models").exists()  # nothing trained, no artifact
     assert _status_counts(cli("status").stdout) == dict.fromkeys(range(2, 7), (2, 0, 0))
 
     phase3 = PHASES_BY_NUMBER[3].completeness_tables
@@ -763,10 +776,12 @@ def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path
 
     runs = db.execute("select command, status from nba_orchestration.pipeline_runs order by started_at").fetchall()
     assert [status for _, status in runs] == ["success", "blocked", "success"], runs
-    skipped = db.execute(
-        "select distinct skip_reason from nba_orchestration.pipeline_run_history where status = 'skipped'"
+    skipped = db.execute("select count(*) from nba_orchestration.pipeline_run_history where status = 'skipped'")
+    assert skipped.scalar() == 0  # every step ran on BigQuery, the trained model's too
+    steps = db.execute(
+        "select status, count(*) from nba_orchestration.pipeline_step_runs where step = 'trained_model' group by 1"
     ).fetchall()
-    assert skipped == [(NOT_ON_TARGET,)], skipped
+    assert steps == [("success", 2)], steps  # the backfill's and the heal's cascade
     breakers = db.execute(
         "select breaker_key, state, consecutive_failures from nba_orchestration.circuit_breaker_state order by 1"
     ).fetchall()
@@ -781,5 +796,6 @@ def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path
     assert "dbt data tests:" in validated and "FAIL" not in validated, validated
     patterns = cli("report", "patterns", "--html", str(tmp_path / "patterns.html")).stdout  # from the same tables
     assert "heal success rate 100.0% (1 healed, 0 failed)" in patterns, patterns
-    assert re.search(rf"^{NOT_ON_TARGET}\s+\d+", patterns, re.MULTILINE), patterns  # a reason of the skips table
+    # the steps table: the trained model ran twice in Phase 5, none failed or skipped
+    assert re.search(r"^5\s+trained_model\s+2\s+0\s+0\s", patterns, re.MULTILINE), patterns
     print(f"end-to-end on the emulator: {time.monotonic() - began:.0f}s")

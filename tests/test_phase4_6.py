@@ -598,9 +598,10 @@ def test_failing_system_model_leaves_only_its_rows_missing(dataset, tmp_path):
         assert status["test.nba_pipeline.phase5_every_player_game_has_each_system"] == "fail"
 
 
-def test_trained_model_is_a_reproducible_artifact(dataset):
+def test_trained_model_is_a_reproducible_artifact(dataset, monkeypatch, tmp_path):
     """Registry: one row per season model, trained only on earlier seasons; retraining
-    from scratch (artifact deleted) gives the same registry row and predictions."""
+    from scratch (artifact deleted) gives the same registry row and predictions. A store set by
+    NBA_PIPELINE_MODEL_STORE (empty: trains again) gets the artifacts, the registry names them there."""
     warehouse = _fresh_copy(dataset, "reproducible")
     registry = {
         row[0]: row
@@ -635,6 +636,18 @@ def test_trained_model_is_a_reproducible_artifact(dataset):
     assert again.status == "success" and "reused" in again.message and again.rows_written == outcome.rows_written
     assert query(warehouse, f"select * from {PREDICTIONS_TABLE} order by all") == before_predictions
     assert query(warehouse, f"select * from {REGISTRY_TABLE} order by all") == before_registry
+
+    store = tmp_path / "store"
+    monkeypatch.setenv("NBA_PIPELINE_MODEL_STORE", str(store))
+    with duckdb.connect(str(warehouse)) as con:
+        elsewhere = run_trained_model_step(con, window[0], window[-1])
+    assert "trained" in elsewhere.message and "reused" not in elsewhere.message, elsewhere.message
+    assert query(warehouse, f"select * from {PREDICTIONS_TABLE} order by all") == before_predictions
+    recorded = dict(
+        query(warehouse, f"select season_year, artifact_path from {REGISTRY_TABLE} where status = 'trained'")
+    )
+    assert recorded == {season: str(store / f"{ML_SYSTEM}_{season}.joblib") for season, *_ in trained}
+    assert all(Path(path).is_file() for path in recorded.values())
 
 
 def test_trained_model_reads_training_rows_only_after_a_rebuild(dataset, monkeypatch):

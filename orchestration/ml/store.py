@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-import duckdb
+from orchestration.warehouse.schema import ML_PREDICTIONS, ML_REGISTRY, ML_SCHEMA
+from orchestration.warehouse.session import Session
 
-from orchestration.warehouse.schema import ML_TABLES
-
-SCHEMA = "nba_predictions"
-PREDICTIONS_TABLE = f"{SCHEMA}.ml_system_predictions"
-REGISTRY_TABLE = f"{SCHEMA}.ml_model_registry"
-PREDICTIONS_DDL = ML_TABLES["ml_system_predictions"]
-REGISTRY_DDL = ML_TABLES["ml_model_registry"]
+SCHEMA = ML_SCHEMA
+PREDICTIONS_TABLE = ML_PREDICTIONS
+REGISTRY_TABLE = ML_REGISTRY
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"create schema if not exists {SCHEMA}")
-    con.execute(PREDICTIONS_DDL)
-    con.execute(REGISTRY_DDL)
+def ensure_tables(db: Session) -> None:
+    """Create the trained model's tables when missing, on either warehouse."""
+    db.ensure_tables(PREDICTIONS_TABLE, REGISTRY_TABLE)

@@ -5,8 +5,14 @@ For every season touched by [start, end]:
   TRAINING_SEASONS of them (`can_use_for_ml_training`), with a fixed seed, in a fixed row order;
 - record the model in `nba_predictions.ml_model_registry` (one deterministic row
   per season model: training range, rows, validation metrics, fingerprint);
-- keep the artifact as joblib under `<warehouse folder>/models/`;
+- keep the artifact as joblib in the model store (artifacts.py: `models/` beside the DuckDB file by
+  default, or NBA_PIPELINE_MODEL_STORE: a folder or gs://bucket/prefix);
 - replace the range's rows of `nba_predictions.ml_system_predictions`.
+
+It runs through the warehouse interface (a `Session`), so on both targets: it reads the feature store of
+the warehouse it runs on (BigQuery's on prod) and writes the predictions and the registry there. On
+BigQuery each statement commits alone (no transaction): the range's rows are deleted first and their
+versions recorded last, so a kill in between leaves the dates stale for `gaps`/`heal`, never fresh-looking.
 
 A season with no earlier season gets no predictions (registry status `skipped`).
 A failure returns a `failed` StepResult, leaves no rows of this system in the
@@ -29,10 +35,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
-import duckdb
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
@@ -40,10 +43,11 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from orchestration.backfill import StepResult
+from orchestration.ml.artifacts import ModelStore, model_store
 from orchestration.ml.features import FEATURE_VERSION, FEATURES_V1, TARGET
 from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE, ensure_tables
 from orchestration.source_versions import record_table_versions
-from orchestration.warehouse import DuckDBSession, ensure_orchestration_schema
+from orchestration.warehouse import Session, as_session, ensure_orchestration_schema
 
 SYSTEM_ID = "gradient_boosting_v1"
 SYSTEM_VERSION = "v1"
@@ -76,16 +80,18 @@ class SeasonOutcome:
     detail: str
 
 
-def run_trained_model_step(con: duckdb.DuckDBPyConnection, start: date | None, end: date | None) -> StepResult:
-    """Train (or reuse) each touched season's model and write its predictions for [start, end]."""
+def run_trained_model_step(con, start: date | None, end: date | None) -> StepResult:
+    """Train (or reuse) each touched season's model and write its predictions for [start, end].
+
+    `con`: a warehouse Session (a DuckDB connection is taken as the DuckDB session over it)."""
+    db = as_session(con)
     try:
-        ensure_tables(con)
-        ensure_orchestration_schema(con)
-        outcomes = _run(con, start, end)
+        ensure_tables(db)
+        ensure_orchestration_schema(db)
+        outcomes = _run(db, start, end)
     except Exception as error:  # a failing system must not stop the others
-        _rollback(con)
         reason = f"{type(error).__name__}: {error}"
-        _clear_range_after_failure(con, start, end)
+        _clear_range_after_failure(db, start, end)
         return StepResult(STEP_NAME, "failed", 0, f"{SYSTEM_ID} failed, its rows for the range are removed: {reason}")
     rows = sum(outcome.rows_written for outcome in outcomes)
     if not outcomes:
@@ -95,38 +101,38 @@ def run_trained_model_step(con: duckdb.DuckDBPyConnection, start: date | None, e
     return StepResult(STEP_NAME, status, rows, summary)
 
 
-def _run(con: duckdb.DuckDBPyConnection, start: date | None, end: date | None) -> list[SeasonOutcome]:
+def _run(db: Session, start: date | None, end: date | None) -> list[SeasonOutcome]:
     range_filter, params = _range_filter(start, end)
     seasons = [
         row[0]
-        for row in con.execute(
+        for row in db.execute(
             f"select distinct season_year from {FEATURE_STORE} where {range_filter} order by 1", params
         ).fetchall()
     ]
+    store = model_store(db)
     outcomes: list[SeasonOutcome] = []
-    with DuckDBSession(con).transaction():
-        touched = _dates(con, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
-        con.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
+    with db.transaction():
+        touched = _dates(db, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
+        db.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
         for season in seasons:
-            outcomes.append(_run_season(con, season, range_filter, params))
+            outcomes.append(_run_season(db, store, season, range_filter, params))
         # the versions of what the Phase 5 models will read, in the same transaction as the rows
-        touched |= _dates(con, f"select distinct game_date from {FEATURE_STORE} where {range_filter}", params)
-        record_table_versions(DuckDBSession(con), PREDICTIONS_TABLE, sorted(touched), datetime.now())
+        touched |= _dates(db, f"select distinct game_date from {FEATURE_STORE} where {range_filter}", params)
+        record_table_versions(db, PREDICTIONS_TABLE, sorted(touched), datetime.now())
     return outcomes
 
 
-def _dates(con, sql: str, params: list) -> set:
-    return {row[0] for row in con.execute(sql, params).fetchall()}
+def _dates(db: Session, sql: str, params: list) -> set:
+    return {row[0] for row in db.execute(sql, params).fetchall()}
 
 
-def _run_season(con, season: int, range_filter: str, params: list) -> SeasonOutcome:
+def _run_season(db: Session, store: ModelStore, season: int, range_filter: str, params: list) -> SeasonOutcome:
     model_id = f"{SYSTEM_ID}_{season}"
-    artifact = _artifact_path(con, model_id)
-    builds = _training_builds(con, season)
-    model, training_rows = _reuse_unrebuilt(con, model_id, artifact, builds), None
+    builds = _training_builds(db, season)
+    model, training_rows = _reuse_unrebuilt(db, store, model_id, builds), None
     status = "reused"
     if model is None:
-        training = _training_rows(con, season)
+        training = _training_rows(db, season)
         training_rows = len(training)
         if len(training) < MIN_TRAINING_ROWS:
             reason = (
@@ -134,28 +140,28 @@ def _run_season(con, season: int, range_filter: str, params: list) -> SeasonOutc
                 if training.empty
                 else f"only {len(training)} training rows from earlier seasons (minimum {MIN_TRAINING_ROWS})"
             )
-            _write_registry(con, _skipped_row(model_id, season, reason, training))
+            _write_registry(db, _skipped_row(model_id, season, reason, training))
             return SeasonOutcome(season, "skipped", 0, reason)
         fingerprint = _fingerprint(training)
-        model = _reuse(con, model_id, fingerprint, artifact)
+        model = _reuse(db, store, model_id, fingerprint)
         if model is None:
-            model, registry_row = _train(training, season, model_id, fingerprint, artifact, con)
-            _write_registry(con, registry_row)
+            model, registry_row = _train(db, store, training, season, model_id, fingerprint)
+            _write_registry(db, registry_row)
             status = "trained"
-        _save_artifact(artifact, model, model_id, fingerprint, builds)
+        _save_artifact(store, model, model_id, fingerprint, builds)
 
-    rows = con.execute(
+    rows = db.frame(
         f"select game_id, game_date, season_year, player_id, {', '.join(FEATURES_V1)} from {FEATURE_STORE} "
         f"where season_year = ? and games_last_10 > 0 and {range_filter} order by game_date, game_id, player_id",
         [season, *params],
-    ).df()
+    )
     if rows.empty:
         return SeasonOutcome(season, status, 0, f"{model_id}, no rows to predict")
     predicted = _predict(model, rows)
     output = pd.DataFrame(
         {
             "game_id": rows["game_id"],
-            "game_date": rows["game_date"],
+            "game_date": rows["game_date"].dt.date,
             "season_year": rows["season_year"],
             "player_id": rows["player_id"],
             "system_id": SYSTEM_ID,
@@ -164,29 +170,21 @@ def _run_season(con, season: int, range_filter: str, params: list) -> SeasonOutc
             "predicted_points": predicted,
         }
     )
-    con.register("ml_step_output", output)
-    try:
-        con.execute(f"""
-            insert into {PREDICTIONS_TABLE}
-            select game_id, cast(game_date as date), season_year, player_id, system_id, system_version, model_id,
-                   cast(predicted_points as decimal(18, 2))
-            from ml_step_output""")
-    finally:
-        con.unregister("ml_step_output")
+    db.append(PREDICTIONS_TABLE, output)
     if training_rows is None:
-        training_rows = con.execute(
+        training_rows = db.execute(
             f"select training_rows from {REGISTRY_TABLE} where model_id = ?", [model_id]
         ).fetchone()[0]
     return SeasonOutcome(season, status, len(output), f"{model_id}, {training_rows} training rows")
 
 
-def _training_rows(con, season: int) -> pd.DataFrame:
-    return con.execute(
+def _training_rows(db: Session, season: int) -> pd.DataFrame:
+    return db.frame(
         f"select season_year, game_date, game_id, player_id, {', '.join(FEATURES_V1)}, {TARGET} "
         f"from {FEATURE_STORE} where {_training_filter()} "
         f"order by game_date, game_id, player_id",
         [season, season],
-    ).df()
+    )
 
 
 def _training_filter() -> str:
@@ -216,8 +214,10 @@ def _predict(model, frame: pd.DataFrame) -> np.ndarray:
     return np.clip(np.round(raw, 2), 0.0, MAX_POINTS)
 
 
-def _train(training: pd.DataFrame, season: int, model_id: str, fingerprint: str, artifact: Path, con) -> tuple:
-    validation_fit, validation_rows, strategy, checker = _validation_split(con, training)
+def _train(
+    db: Session, store: ModelStore, training: pd.DataFrame, season: int, model_id: str, fingerprint: str
+) -> tuple:
+    validation_fit, validation_rows, strategy, checker = _validation_split(db, store, training)
     metrics = {"validation_mae": None, "validation_baseline_mae": None, "validation_rmse": None}
     if validation_fit is not None and len(validation_fit) >= MIN_TRAINING_ROWS and len(validation_rows) > 0:
         if checker is None:
@@ -263,12 +263,12 @@ def _train(training: pd.DataFrame, season: int, model_id: str, fingerprint: str,
         "hyperparameters": json.dumps(HYPERPARAMETERS, sort_keys=True),
         "library_version": f"scikit-learn {sklearn.__version__}",
         "data_fingerprint": fingerprint,
-        "artifact_path": str(artifact.relative_to(_warehouse_folder(con))),
+        "artifact_path": store.recorded(model_id),
     }
     return model, row
 
 
-def _validation_split(con, training: pd.DataFrame):
+def _validation_split(db: Session, store: ModelStore, training: pd.DataFrame):
     """Hold out the latest earlier season (or, with one season, its last 20% of dates): time-ordered.
 
     With several earlier seasons, all within TRAINING_SEASONS of the first season, the held-out fit is
@@ -280,9 +280,7 @@ def _validation_split(con, training: pd.DataFrame):
     if len(seasons) >= 2:
         last = seasons[-1]
         fit_rows = training[training["season_year"] < last].reset_index(drop=True)
-        previous = _reuse(
-            con, f"{SYSTEM_ID}_{last}", _fingerprint(fit_rows), _artifact_path(con, f"{SYSTEM_ID}_{last}")
-        )
+        previous = _reuse(db, store, f"{SYSTEM_ID}_{last}", _fingerprint(fit_rows))
         return (
             fit_rows,
             training[training["season_year"] == last],
@@ -301,40 +299,35 @@ def _validation_split(con, training: pd.DataFrame):
     )
 
 
-def _reuse(con, model_id: str, fingerprint: str, artifact: Path):
-    stored = _stored(con, model_id, artifact)
+def _reuse(db: Session, store: ModelStore, model_id: str, fingerprint: str):
+    stored = _stored(db, store, model_id)
     if stored is None or stored.get("data_fingerprint") != fingerprint:
         return None
     return stored["model"]
 
 
-def _reuse_unrebuilt(con, model_id: str, artifact: Path, builds: str | None):
+def _reuse_unrebuilt(db: Session, store: ModelStore, model_id: str, builds: str | None):
     """The artifact's model when no training date was rebuilt since it was saved (no row read)."""
     if builds is None:
         return None
-    stored = _stored(con, model_id, artifact)
+    stored = _stored(db, store, model_id)
     if stored is None or stored.get("training_builds") != builds:
         return None
     return stored["model"]
 
 
-def _stored(con, model_id: str, artifact: Path) -> dict | None:
+def _stored(db: Session, store: ModelStore, model_id: str) -> dict | None:
     """The artifact of a model the registry records as trained, with that registry fingerprint."""
-    row = con.execute(
-        f"select data_fingerprint, status from {REGISTRY_TABLE} where model_id = ?", [model_id]
-    ).fetchone()
-    if not row or row[1] != "trained" or not artifact.exists():
+    row = db.execute(f"select data_fingerprint, status from {REGISTRY_TABLE} where model_id = ?", [model_id]).fetchone()
+    if not row or row[1] != "trained":
         return None
-    try:
-        stored = joblib.load(artifact)
-    except Exception:
-        return None
-    return stored if stored.get("data_fingerprint") == row[0] else None
+    stored = store.load(model_id)
+    return stored if stored is not None and stored.get("data_fingerprint") == row[0] else None
 
 
-def _save_artifact(artifact: Path, model, model_id: str, fingerprint: str, builds: str | None) -> None:
-    artifact.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(
+def _save_artifact(store: ModelStore, model, model_id: str, fingerprint: str, builds: str | None) -> None:
+    store.save(
+        model_id,
         {
             "model": model,
             "model_id": model_id,
@@ -342,16 +335,15 @@ def _save_artifact(artifact: Path, model, model_id: str, fingerprint: str, build
             "data_fingerprint": fingerprint,
             "training_builds": builds,
         },
-        artifact,
     )
 
 
-def _training_builds(con, season: int) -> str | None:
+def _training_builds(db: Session, season: int) -> str | None:
     """A digest of what the feature store recorded for the training dates of `season`: per date its
     training row count, input_version and build_id. Any rebuild of a training date (a new build_id,
     even with the same inputs) changes it; None when a date records no version (freshness not
     recorded): then only the rows tell."""
-    dates = con.execute(
+    dates = db.execute(
         f"select game_date, count(*), count(input_version), min(input_version), max(input_version), "
         f"min(build_id), max(build_id) from {FEATURE_STORE} "
         f"where {_training_filter()} group by 1 order by 1",
@@ -441,10 +433,10 @@ _REGISTRY_COLUMNS = (
 )
 
 
-def _write_registry(con, row: dict) -> None:
-    con.execute(f"delete from {REGISTRY_TABLE} where model_id = ?", [row["model_id"]])
+def _write_registry(db: Session, row: dict) -> None:
+    db.execute(f"delete from {REGISTRY_TABLE} where model_id = ?", [row["model_id"]])
     placeholders = ", ".join("?" for _ in _REGISTRY_COLUMNS)
-    con.execute(
+    db.execute(
         f"insert into {REGISTRY_TABLE} ({', '.join(_REGISTRY_COLUMNS)}) values ({placeholders})",
         [row[column] for column in _REGISTRY_COLUMNS],
     )
@@ -454,41 +446,21 @@ def _range_filter(start: date | None, end: date | None) -> tuple[str, list]:
     return "game_date between ? and ?", [start or date(1900, 1, 1), end or date(2999, 12, 31)]
 
 
-def _warehouse_folder(con) -> Path:
-    row = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
-    if row and row[0]:
-        return Path(row[0]).resolve().parent
-    from orchestration.paths import warehouse_path
-
-    return warehouse_path().parent
-
-
-def _artifact_path(con, model_id: str) -> Path:
-    return _warehouse_folder(con) / "models" / f"{model_id}.joblib"
-
-
 def _as_date(value) -> date | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     return pd.Timestamp(value).date()
 
 
-def _rollback(con) -> None:
-    try:
-        con.rollback()
-    except Exception:
-        pass
-
-
-def _clear_range_after_failure(con, start: date | None, end: date | None) -> None:
+def _clear_range_after_failure(db: Session, start: date | None, end: date | None) -> None:
     """No stale rows of a failed system: the ensemble must not mix in an older model's output."""
     try:
-        ensure_tables(con)
-        ensure_orchestration_schema(con)
+        ensure_tables(db)
+        ensure_orchestration_schema(db)
         range_filter, params = _range_filter(start, end)
-        with DuckDBSession(con).transaction():
-            touched = _dates(con, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
-            con.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
-            record_table_versions(DuckDBSession(con), PREDICTIONS_TABLE, sorted(touched), datetime.now())
-    except Exception:
-        _rollback(con)
+        with db.transaction():
+            touched = _dates(db, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
+            db.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
+            record_table_versions(db, PREDICTIONS_TABLE, sorted(touched), datetime.now())
+    except Exception:  # noqa: S110 (the step already failed; this only tidies up, and says nothing more)
+        pass

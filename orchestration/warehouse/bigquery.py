@@ -160,6 +160,13 @@ class BigQuerySession(Session):
         fetched = self.client.get_table(f"{self.project}.{table}")
         return [Column(f.name, f.field_type, f.mode != "REQUIRED") for f in fetched.schema]
 
+    @property
+    def default_model_store(self) -> Path:
+        # no warehouse folder: a folder per project under the project root, never shared with dev's artifacts
+        from orchestration.settings import PROJECT_ROOT
+
+        return PROJECT_ROOT / "models" / self.project
+
     # -- catalog
     def tables(self) -> set[str]:
         from google.api_core.exceptions import NotFound

@@ -127,6 +127,18 @@ class DuckDBSession(Session):
             self.con.execute(f"create schema if not exists {name.split('.')[0]}")
             self.con.execute(ddls[name])
 
+    @property
+    def folder(self) -> Path:
+        """The database file's folder (for an in-memory database, the configured warehouse's)."""
+        row = self.con.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchone()
+        return Path(row[0]).resolve().parent if row and row[0] else warehouse_path().parent
+
+    @property
+    def default_model_store(self) -> Path:
+        return self.folder / "models"
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction; inside one already open on the connection through a session (the loader's), part
@@ -177,10 +189,6 @@ class DuckDBWarehouse(Warehouse):
     @property
     def folder(self) -> Path:
         return self.path.parent
-
-    @property
-    def default_model_store(self) -> str:
-        return str(self.path.parent / "models")
 
     def lock(self, command: str, timeout: float | None = None, say: Say = print):
         from orchestration.warehouse_lock import writer_lock

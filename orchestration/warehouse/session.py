@@ -103,6 +103,16 @@ class Session(ABC):
     def ensure_tables(self, *names: str) -> None:
         """Create these tables of the schema module ("schema.table"; none given: all) when missing."""
 
+    @property
+    def folder(self) -> Path | None:
+        """The folder of the file this session is on (None for BigQuery)."""
+        return None
+
+    @property
+    @abstractmethod
+    def default_model_store(self) -> Path:
+        """Where the trained model keeps its artifacts when NBA_PIPELINE_MODEL_STORE is not set."""
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction where the warehouse has them (DuckDB); else every statement commits alone."""
@@ -171,13 +181,6 @@ class Warehouse(ABC):
     @abstractmethod
     def dbt_env(self) -> dict[str, str]:
         """The environment dbt's profile reads for this warehouse (set for each invocation)."""
-
-    @property
-    def default_model_store(self) -> str:
-        """Where the trained model's artifacts go when NBA_PIPELINE_MODEL_STORE is not set."""
-        from orchestration.paths import warehouse_path
-
-        return str(warehouse_path().parent / "models")
 
     @property
     def folder(self) -> Path | None:
