@@ -95,7 +95,6 @@ def _timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
 
 def measure_size(seasons: int, last_season: str, seed: int, daily_repeats: int, work: Path) -> dict:
     from orchestration.completeness import season_bounds
-    from orchestration.generator import generate_seasons
     from orchestration.loading import load_landing
     from orchestration.phases import DBT_PHASES, PHASES_BY_NUMBER
     from orchestration.pipeline_steps import RAW_PHASE, PythonStep
@@ -104,7 +103,13 @@ def measure_size(seasons: int, last_season: str, seed: int, daily_repeats: int, 
 
     years, spec = _seasons(seasons, last_season)
     landing, warehouse = work / "landing", work / "nba.duckdb"
-    generate_seasons(years, landing, seed=seed)
+    # the landing files come from outside the pipeline: generated in a process of their own, so that this
+    # process's peak memory is the pipeline's (load and backfill), not the generator's
+    generator = (
+        "from pathlib import Path; from orchestration.generator import generate_seasons; "
+        f"generate_seasons({years!r}, Path({str(landing)!r}), seed={seed})"
+    )
+    subprocess.run([sys.executable, "-c", generator], check=True, stdout=subprocess.DEVNULL)
     with connect(work / "probe.duckdb") as con:  # the season bounds, from the schedule alone
         load_landing(landing, con=con, tables=["nbac_schedule"])
         bounds = season_bounds(con)
