@@ -294,6 +294,27 @@ def _merge(con: Session, found: list[Gap]) -> _Merge:
     )
 
 
+def _pending(gap: Gap, today: date, now: datetime, gap_id: str | None) -> GapRecord:
+    """The row recording inserts for a gap seen for the first time (gap_id None: not recorded yet)."""
+    age = (today - gap.game_date).days
+    return GapRecord(
+        gap_id,
+        now,
+        gap.phase_from,
+        gap.phase_to,
+        gap.game_date,
+        gap.kind,
+        age,
+        "pending",
+        None,
+        now,
+        None,
+        None,
+        None,
+        gap.detail,
+    )
+
+
 def record_gaps(con: Session, found: list[Gap], today: date | None = None, now: datetime | None = None) -> ScanResult:
     """Merge what a scan found into data_gaps: insert new, refresh open, close healed (one transaction on
     DuckDB; on BigQuery each statement commits alone, and the next scan redoes what a kill left undone)."""
@@ -302,25 +323,7 @@ def record_gaps(con: Session, found: list[Gap], today: date | None = None, now: 
     today = today or date.today()
     now = now or datetime.now()
     merge = _merge(con, found)
-    inserts = [
-        (
-            uuid.uuid4().hex[:16],
-            now,
-            gap.phase_from,
-            gap.phase_to,
-            gap.game_date,
-            gap.kind,
-            (today - gap.game_date).days,
-            "pending",
-            None,
-            now,
-            None,
-            None,
-            None,
-            gap.detail,
-        )
-        for gap in merge.new
-    ]
+    inserts = [asdict(_pending(gap, today, now, uuid.uuid4().hex[:16])) for gap in merge.new]
     refreshed = [
         (gap.kind, (today - gap.game_date).days, now, gap.detail, record.gap_id) for record, gap in merge.refreshed
     ]
@@ -381,25 +384,7 @@ def current_gaps(
         )
         for record, gap in merge.refreshed
     ]
-    current += [
-        GapRecord(
-            None,
-            now,
-            gap.phase_from,
-            gap.phase_to,
-            gap.game_date,
-            gap.kind,
-            (today - gap.game_date).days,
-            "pending",
-            None,
-            now,
-            None,
-            None,
-            None,
-            gap.detail,
-        )
-        for gap in merge.new
-    ]
+    current += [_pending(gap, today, now, None) for gap in merge.new]
     current.sort(key=lambda record: record.key)
     return ScanResult(found, current, len(merge.new), len(merge.closed))
 
