@@ -29,18 +29,10 @@ from pathlib import Path
 from orchestration.bigquery.client import BigQuerySettings
 from orchestration.phases import Phase, phase_of_tags
 from orchestration.settings import settings
+from orchestration.warehouse.schema import ALL_DATASETS
 
 TIB = 2**40
 DRY_RUN, PARTITION_METADATA = "dry-run query jobs", "partition metadata"
-PIPELINE_DATASETS = (
-    "nba_raw",
-    "nba_staging",
-    "nba_analytics",
-    "nba_precompute",
-    "nba_predictions",
-    "nba_reference",
-    "nba_orchestration",
-)
 # BigQuery's data size per type (bytes per value); STRING and BYTES are 2 + their length.
 TYPE_BYTES = {
     "INTEGER": 8,
@@ -235,7 +227,7 @@ def partitioned_reads(sql: str, project: str) -> list[tuple[str, date | None, da
 
     reads = []
     for table in sqlglot.parse_one(sql, dialect="bigquery").find_all(exp.Table):
-        if (table.catalog and table.catalog != project) or table.db not in PIPELINE_DATASETS:
+        if (table.catalog and table.catalog != project) or table.db not in ALL_DATASETS:
             continue
         select = table.find_ancestor(exp.Select)
         where = select.args.get("where") if select else None
