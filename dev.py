@@ -6,7 +6,8 @@
     python3 dev.py setup [--prod] # only create .venv; --prod adds what production needs
                                   # (BigQuery client and adapter, Dagster's PostgreSQL storage)
 
-NBA_PIPELINE_TARGET=prod in the environment installs the production extras for `demo` too.
+The demo runs on the embedded default only (on NBA_PIPELINE_TARGET=prod it refuses: no synthetic seasons in
+a BigQuery project).
 
 Safe to run twice: the venv is reused and reinstalled only when
 constraints.txt or pyproject.toml change.
@@ -99,8 +100,7 @@ def main(argv: list[str]) -> int:
             return 2
         ensure_venv(PROD_EXTRAS if rest else TEST_EXTRAS)
         return 0
-    prod = os.environ.get("NBA_PIPELINE_TARGET") == "prod"
-    ensure_venv(PROD_EXTRAS if prod else TEST_EXTRAS)
+    ensure_venv(TEST_EXTRAS)
     return subprocess.run([str(BIN / "nba-pipeline"), "demo", *rest], cwd=ROOT).returncode
 
 

@@ -30,7 +30,7 @@ def _sync_dagster() -> None:
         return
     from orchestration.dagster.warehouse_sync import sync_warehouse
 
-    sync_warehouse(warehouse_path(), say=_say)
+    sync_warehouse(say=_say)  # the target's warehouse: the DuckDB file, or BigQuery on prod
 
 
 def _note(message: str) -> None:
@@ -255,12 +255,12 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     """dbt itself, from any folder: the project's dbt_project/ and profiles, the warehouse of this
     environment, in this process (`nba-pipeline dbt build --vars '{start_date: 2022-04-16, end_date: 2022-04-30}'`)."""
     from orchestration.dbt_invoke import DbtProject, progress_line
-    from orchestration.warehouse_lock import writer_lock
+    from orchestration.warehouse import current_warehouse
 
-    warehouse = warehouse_path()
+    warehouse = current_warehouse()
     arguments = [part for part in args.dbt_args if part != "--"]
-    with writer_lock(warehouse, "nba-pipeline dbt " + " ".join(arguments), say=_note):
-        result = DbtProject(warehouse).invoke(
+    with warehouse.lock("nba-pipeline dbt " + " ".join(arguments), say=_note):
+        result = DbtProject.for_warehouse(warehouse).invoke(
             arguments, on_event=lambda event: (line := progress_line(event)) and _say(f"dbt: {line}")
         )
     if not result.succeeded:
@@ -270,8 +270,12 @@ def cmd_dbt(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from orchestration.demo import run_main_job
+    from orchestration.bigquery.client import is_bigquery_target
+    from orchestration.demo import PROD_REFUSAL, run_main_job
 
+    if is_bigquery_target():  # before anything is generated or opened
+        print(f"nba-pipeline: {PROD_REFUSAL}", file=sys.stderr)
+        return ExitCode.USAGE
     code = run_main_job(_say)
     _sync_dagster()
     return code

@@ -188,6 +188,14 @@ class DbtProject:
         targets = settings().dbt_target_dir if project_dir == DBT_PROJECT_DIR else project_dir / "target"
         self.target_path = target_path or _writable_target(targets / "runs" / key)
 
+    @classmethod
+    def for_warehouse(cls, warehouse) -> DbtProject:
+        """The project against a `Warehouse`: its DuckDB file on dev; on BigQuery the profile's prod target
+        (the project and location come from the settings, as for every dbt command)."""
+        from orchestration.warehouse import DuckDBWarehouse
+
+        return cls(warehouse.path if isinstance(warehouse, DuckDBWarehouse) else None)
+
     def _common_args(self) -> list[str]:
         return [
             "--project-dir",

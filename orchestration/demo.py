@@ -3,6 +3,9 @@ playoff data when it is there, backfill every phase through its gates, report co
 
 Generated and real games are kept in two warehouse files: synthetic 2021-22 must
 never share a season's windows with the real 2021-22 playoffs.
+
+Embedded default only: on the prod target it refuses (PROD_REFUSAL) before it generates anything, since
+synthetic seasons must never land in a BigQuery project that holds, or will hold, real games.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from orchestration.settings import settings
 
 DEMO_SEASONS = "2021-22:2024-25"
 DEMO_SEED = 42
+PROD_REFUSAL = (
+    "demo runs on the embedded DuckDB default only (it writes four synthetic seasons, which must not land in a "
+    "BigQuery project); unset NBA_PIPELINE_TARGET, or on BigQuery run `nba-pipeline load <landing>` and "
+    "`nba-pipeline backfill --start S --end E`"
+)
 
 
 @dataclass

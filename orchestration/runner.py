@@ -45,7 +45,7 @@ from orchestration.pipeline_steps import RAW_PHASE, DbtStretch, LoadStep, Python
 from orchestration.run_history import RunRecord, begin_run, finish_run, note_step, record_runs
 from orchestration.run_modes import RunMode
 from orchestration.step_history import StepRun, record_step
-from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA, DuckDBWarehouse, Session, Warehouse, as_warehouse
+from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA, Session, Warehouse, as_warehouse
 
 Say = Callable[[str], None]
 DbtEventSink = Callable[[dict[str, Any]], None]
@@ -200,7 +200,7 @@ class PipelineRun:
         self.runner = runner
         self.command = command
         self.say: Say = say or (lambda message: None)
-        self.dbt = dbt or DbtProject(self.warehouse.path if isinstance(self.warehouse, DuckDBWarehouse) else None)
+        self.dbt = dbt or DbtProject.for_warehouse(self.warehouse)
         self.alerter = alerter or Alerter(warehouse=self.warehouse, source=f"{runner} run {self.run_id}")
         self.alerter.backfill_id = backfill_id if mode.backfill else None
         self.requested_end: date | None = None

@@ -91,3 +91,20 @@ def test_other_errors_are_not_disguised():
     # a production module missing behind another error is still named
     missing = ModuleNotFoundError("No module named 'dagster_postgres'", name="dagster_postgres")
     assert "dagster_postgres" in setup_error_line(_raised_from(missing))
+
+
+def test_demo_refuses_the_prod_target_before_it_writes_anything(tmp_path):
+    """The demo writes four synthetic seasons: on prod it stops with one line naming what to run instead,
+    before generating, loading or opening any warehouse (no landing folder, no DuckDB file)."""
+    env = _prod_env(tmp_path, NBA_BQ_PROJECT="my-project", NBA_PIPELINE_LANDING=str(tmp_path / "landing"))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "nba-pipeline"), "demo"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = _one_line(result)
+    assert "embedded DuckDB default only" in line and "nba-pipeline load" in line, line
+    assert result.stdout == "" and sorted(path.name for path in tmp_path.iterdir()) == [], list(tmp_path.iterdir())

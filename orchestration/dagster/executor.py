@@ -52,7 +52,7 @@ def _after_run(plan_context, run_id: str, failed: bool) -> None:
     from orchestration.dagster.resources import PipelineResource
     from orchestration.dagster.warehouse_sync import sync_warehouse
     from orchestration.run_history import close_run
-    from orchestration.warehouse_lock import WarehouseBusy, connect_writer, writer_lock
+    from orchestration.warehouse_lock import WarehouseBusy
 
     config = (plan_context.run_config.get("resources", {}).get("pipeline", {}) or {}).get("config", {}) or {}
     warehouse = PipelineResource(**config).warehouse()
@@ -60,8 +60,8 @@ def _after_run(plan_context, run_id: str, failed: bool) -> None:
         return
     say = plan_context.log.info
     try:
-        with writer_lock(warehouse, f"dagster run {run_id}", say=say), connect_writer(warehouse, say=say) as con:
-            close_run(con, run_id, "failed" if failed else "success")
+        with warehouse.writing(f"dagster run {run_id}", say=say) as db:
+            close_run(db, run_id, "failed" if failed else "success")
         sync_warehouse(warehouse, plan_context.instance, say=say)
     except WarehouseBusy as error:  # the sensor syncs later; the record stays `running` until then
         plan_context.log.warning(f"after the run: {error}")

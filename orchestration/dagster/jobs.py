@@ -5,7 +5,6 @@ from dagster import AssetSelection, Config, OpExecutionContext, define_asset_job
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
 from orchestration.dagster.resources import PipelineResource, make_resources
 from orchestration.monitoring.alerts import send_digest
-from orchestration.warehouse_lock import connect_writer, writer_lock
 
 # What any range run (this job, a Launch backfill, `dagster asset materialize --partition-range`) does.
 RANGE_RUN_DESCRIPTION = (
@@ -30,9 +29,8 @@ class DigestConfig(Config):
 
 @op(pool=WAREHOUSE_POOL)
 def send_alert_digest(context: OpExecutionContext, config: DigestConfig, pipeline: PipelineResource) -> None:
-    warehouse = pipeline.warehouse()
-    with writer_lock(warehouse, "dagster send_alert_digest", say=context.log.info), connect_writer(warehouse) as con:
-        digest = send_digest(con, config.backfill_id, logger=context.log)
+    with pipeline.warehouse().writing("dagster send_alert_digest", say=context.log.info) as db:
+        digest = send_digest(db, config.backfill_id, logger=context.log)
     context.log.info(
         f"digest for backfill {config.backfill_id}: "
         + (f"{digest.total} alert(s) delivered" if digest else "nothing pending")

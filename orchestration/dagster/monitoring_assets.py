@@ -14,12 +14,13 @@ from orchestration.monitoring.coverage import coverage_report, format_markdown
 from orchestration.monitoring.gaps import ScanResult, scan_gaps
 from orchestration.monitoring.healing import DEFAULT_MAX_AGE_DAYS, healing_requests
 from orchestration.phases import PHASES
-from orchestration.warehouse_lock import WarehouseBusy, connect_writer, writer_lock
+from orchestration.warehouse import Session, Warehouse, as_warehouse
+from orchestration.warehouse_lock import WarehouseBusy, WarehouseUnreadable
 
 # ---------------------------------------------------------------- coverage as metadata
 
 
-def coverage_metadata(con: duckdb.DuckDBPyConnection, scan: ScanResult | None = None) -> dict:
+def coverage_metadata(con: Session, scan: ScanResult | None = None) -> dict:
     """Dagster metadata: the status table as Markdown, percentages per phase, open gaps.
     `scan`: the gap scan just made, whose gaps and open gaps are reused instead of found again."""
     from dagster import MetadataValue
@@ -52,7 +53,7 @@ def build_coverage_asset(
     """An asset that scans gaps and reports coverage of the WHOLE warehouse as its metadata
     (the web UI shows the table on the asset's page).
 
-    The resource under `resource_key` must have `.warehouse() -> Path` (PipelineResource does).
+    The resource under `resource_key` must have `.warehouse() -> Warehouse` (PipelineResource does).
     Given the phases' partitions, backfill policy and assets as `deps`, it runs at the end of
     every range run (`--select '*' --partition-range` needs every selected asset partitioned
     alike), so its latest materialization is the coverage after that run.
@@ -81,9 +82,9 @@ def build_coverage_asset(
     )
     def _coverage(context):
         warehouse = getattr(context.resources, resource_key).warehouse()
-        with writer_lock(warehouse, f"dagster {key}", say=context.log.info), connect_writer(warehouse) as con:
-            result = scan_gaps(con)
-            metadata = coverage_metadata(con, result)
+        with warehouse.writing(f"dagster {key}", say=context.log.info) as db:
+            result = scan_gaps(db)
+            metadata = coverage_metadata(db, result)
         context.log.info(f"gap scan: {len(result.found)} found, {result.new} new, {result.closed} closed")
         return MaterializeResult(asset_key=spec.key, metadata=metadata)
 
@@ -95,7 +96,7 @@ def build_gap_healing_sensor(
     name: str = "gap_healing_sensor",
     minimum_interval_seconds: int = 300,
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
-    warehouse: Path | None = None,
+    warehouse: Warehouse | Path | None = None,
     default_status=None,
     retrigger_after_minutes: int = 120,
 ):
@@ -104,8 +105,8 @@ def build_gap_healing_sensor(
 
     `selection_for_phases([3, 4, 5, 6])` returns the assets of those phases: an AssetSelection
     (resolved against the repository's asset graph) or a list of AssetKeys. Runs claim the
-    warehouse pool like any run of those assets. If another process holds the DuckDB file, the
-    tick is skipped (the next one retries).
+    warehouse pool like any run of those assets. `warehouse`: None = the target's (BigQuery on prod). If
+    another process holds the DuckDB file, the tick is skipped (the next one retries).
     """
     from dagster import AssetSelection, DefaultSensorStatus, RunRequest, SkipReason, sensor
 
@@ -151,7 +152,7 @@ def build_warehouse_sync_sensor(
     keys_by_phase: dict,
     name: str = "warehouse_sync_sensor",
     minimum_interval_seconds: int = 60,
-    warehouse: Path | None = None,
+    warehouse: Warehouse | Path | None = None,
 ):
     """A sensor that keeps the instance's partitions equal to the warehouse's coverage
     (warehouse_sync.py), for builds Dagster did not run: a plain `dbt build`, a command on
@@ -159,8 +160,6 @@ def build_warehouse_sync_sensor(
     from dagster import DefaultSensorStatus, SkipReason, sensor
 
     from orchestration.dagster.warehouse_sync import sync_partitions
-    from orchestration.paths import warehouse_path
-    from orchestration.warehouse_lock import WarehouseUnreadable, reading
 
     @sensor(
         name=name,
@@ -170,12 +169,12 @@ def build_warehouse_sync_sensor(
         "complete (present, fresh, gates passed), whoever built them.",
     )
     def _warehouse_sync(context):
-        path = warehouse or warehouse_path()
-        if not path.exists():
-            return SkipReason(f"no warehouse at {path}")
+        target = as_warehouse(warehouse)  # when the tick runs: the sensor process's target
+        if not target.exists():
+            return SkipReason(f"no warehouse yet: {target.describe()}")
         try:
-            with reading(path, timeout=SENSOR_WAIT_SECONDS, say=context.log.info) as con:
-                report = sync_partitions(context.instance, con, keys_by_phase)
+            with target.reading(timeout=SENSOR_WAIT_SECONDS, say=context.log.info) as db:
+                report = sync_partitions(context.instance, db, keys_by_phase)
         except (WarehouseBusy, WarehouseUnreadable) as error:
             return SkipReason(f"warehouse not readable now: {error}")
         return SkipReason(report.describe())

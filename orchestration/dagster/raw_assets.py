@@ -19,7 +19,7 @@ from orchestration.dagster.runtime import AssetTarget, DagsterStep
 from orchestration.dagster.translator import PHASE_TAG, RAW_PHASE, group_name
 from orchestration.phases import PHASES_BY_NUMBER
 from orchestration.pipeline_steps import LoadStep
-from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA
+from orchestration.warehouse import DATED_RAW_TABLES, RAW_SCHEMA, target_kind
 
 RAW_TABLES: tuple[str, ...] = (*DATED_RAW_TABLES, "player_registry")
 _DESCRIPTIONS = {
@@ -40,7 +40,7 @@ RAW_SPECS = [
         raw_key(table),
         description=_DESCRIPTIONS[table],
         group_name=group_name(RAW_PHASE),
-        kinds={"python", "duckdb"},
+        kinds={"python", target_kind()},
         tags={PHASE_TAG: str(RAW_PHASE)},
         skippable=True,
     )

@@ -27,6 +27,7 @@ from orchestration.dagster.partitions import BACKFILL_POLICY, GAME_DATE_PARTITIO
 from orchestration.dagster.resources import PipelineResource
 from orchestration.dagster.runtime import AssetTarget, DagsterStep
 from orchestration.dagster.translator import PHASE_TAG, PipelineLayout, StepAssets, group_name
+from orchestration.warehouse import target_kind
 
 
 def run_python_step(context: AssetExecutionContext, pipeline: PipelineResource, assets: StepAssets):
@@ -72,7 +73,7 @@ def _step_asset(assets: StepAssets):
             key,
             deps=assets.deps,
             group_name=group_name(assets.phase.number),
-            kinds={"python", "duckdb"},
+            kinds={"python", target_kind()},
             tags={PHASE_TAG: str(assets.phase.number)},
             skippable=True,
             description=f"Written by the Python step {assets.reference} (phases.py), "

@@ -30,6 +30,7 @@ from pathlib import Path
 from dagster import AssetKey, AssetMaterialization, DagsterInstance, MetadataValue
 
 from orchestration.completeness import coverage_by_date
+from orchestration.warehouse import Session, Warehouse, as_warehouse
 
 SYNCED_FROM = "warehouse"
 
@@ -49,7 +50,7 @@ class SyncReport:
         )
 
 
-def warehouse_state(con) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+def warehouse_state(con: Session) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
     """(complete partition keys, covered partition keys) per phase, from the coverage query."""
     complete: dict[int, set[str]] = {}
     covered: dict[int, set[str]] = {}
@@ -61,7 +62,7 @@ def warehouse_state(con) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
     return complete, covered
 
 
-def sync_partitions(instance: DagsterInstance, con, keys_by_phase: Mapping[int, list[AssetKey]]) -> SyncReport:
+def sync_partitions(instance: DagsterInstance, con: Session, keys_by_phase: Mapping[int, list[AssetKey]]) -> SyncReport:
     """Make each asset's materialized partitions (on the dates status covers) equal its phase's
     complete dates."""
     from orchestration.dagster.raw_assets import raw_key
@@ -113,18 +114,23 @@ def configured_instance() -> DagsterInstance | None:
 
 
 def sync_warehouse(
-    warehouse: Path, instance: DagsterInstance | None = None, say: Callable[[str], None] = print
+    warehouse: Warehouse | Path | None = None,
+    instance: DagsterInstance | None = None,
+    say: Callable[[str], None] = print,
 ) -> SyncReport | None:
-    """Sync `instance` (default: the configured one; none: nothing to do) with the warehouse."""
+    """Sync `instance` (default: the configured one; none: nothing to do) with the warehouse (default: the
+    target's, BigQuery on prod)."""
     from orchestration.dagster.dbt_project import ensure_manifest
     from orchestration.dagster.translator import PipelineLayout
-    from orchestration.warehouse_lock import reading
 
     instance = instance or configured_instance()
-    if instance is None or not Path(warehouse).exists():
+    if instance is None:
+        return None
+    warehouse = as_warehouse(warehouse)
+    if not warehouse.exists():
         return None
     layout = PipelineLayout(ensure_manifest())
-    with reading(Path(warehouse), say=say) as con:
-        report = sync_partitions(instance, con, keys_by_phase(layout))
+    with warehouse.reading(say=say) as db:
+        report = sync_partitions(instance, db, keys_by_phase(layout))
     say(report.describe())
     return report

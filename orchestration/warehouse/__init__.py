@@ -54,6 +54,7 @@ __all__ = [
     "as_warehouse",
     "connect",
     "current_warehouse",
+    "target_kind",
     "ensure_orchestration_schema",
     "ensure_raw_schema",
 ]
@@ -68,6 +69,13 @@ def current_warehouse() -> Warehouse:
 
         return BigQueryWarehouse.from_settings()
     return DuckDBWarehouse()
+
+
+def target_kind() -> str:
+    """The kind of the selected target's warehouse (`bigquery` | `duckdb`), without connecting to it."""
+    from orchestration.bigquery.client import is_bigquery_target
+
+    return "bigquery" if is_bigquery_target() else "duckdb"
 
 
 def as_session(con) -> Session:
