@@ -83,11 +83,57 @@ def written(db: Session) -> Written:
 
 def differences(found: dict, expected: dict) -> dict:
     """column -> (found, expected) where two rows differ."""
-    return {k: (found.get(k), expected.get(k)) for k in found.keys() | expected.keys() if found.get(k) != expected.get(k)}
+    return {
+        k: (found.get(k), expected.get(k)) for k in found.keys() | expected.keys() if found.get(k) != expected.get(k)
+    }
 
 
 def artifact_path(db: Session) -> str:
     return db.scalar(f"select artifact_path from {REGISTRY_TABLE} where model_id = ?", [MODEL_ID])
+
+
+@dataclass
+class StorageEmulator:
+    """A local Cloud Storage server (gcp-storage-emulator, in memory) in a process of its own, stopped by its
+    PID. google-cloud-storage talks to it when STORAGE_EMULATOR_HOST names it."""
+
+    process: subprocess.Popen
+    endpoint: str
+
+    @classmethod
+    def start(cls, log: Path, timeout: float = 30.0) -> StorageEmulator:
+        from orchestration.bigquery.emulator import free_port
+
+        port = free_port()
+        executable = Path(sys.executable).parent / "gcp-storage-emulator"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [str(executable), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        emulator = cls(process, f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f"gcp-storage-emulator exited: {log.read_text()[-2000:]}"
+            try:
+                with urllib.request.urlopen(f"{emulator.endpoint}/storage/v1/b?project=test", timeout=1):
+                    return emulator
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        emulator.stop()
+        raise AssertionError(f"gcp-storage-emulator not answering after {timeout:.0f} s: {log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +166,16 @@ def duck(real_dir, tmp_path_factory):
             rows = written(db)
     print(f"DuckDB warehouse built and the step run in {time.monotonic() - began:.1f}s")
     return path, rows
+
+
+@pytest.fixture(scope="module")
+def storage(tmp_path_factory):
+    emulator = StorageEmulator.start(tmp_path_factory.mktemp("gcs") / "gcp-storage-emulator.log")
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+        assert emulator.process.poll() is not None, "the storage emulator outlived the tests"
 
 
 def bigquery_session(emulator, project: str, env: pytest.MonkeyPatch) -> Session:
@@ -194,3 +250,72 @@ def test_trained_model_on_bigquery_writes_what_it_writes_on_duckdb(duck, emulato
     assert len(first.registry) == 1
     assert differences(first.registry[0], registry) == {}
     assert first.versions == expected.versions
+
+
+def test_gs_model_store_on_a_storage_emulator(duck, emulator, storage, tmp_path):
+    """NBA_PIPELINE_MODEL_STORE=gs://bucket/prefix: the step on BigQuery saves its artifact as an object under
+    the prefix, the registry names its gs:// URL, and the predictions equal DuckDB's (here every append is a
+    load job, the write path of more than INSERT_ROWS_LIMIT rows). A rerun loads the model from the bucket
+    (reused, the object not rewritten); with the object deleted it trains again. A missing bucket fails the
+    step before training with one line naming it; so do missing credentials (dev target, no login)."""
+    from google.cloud import storage as gcs
+
+    duck_path, expected = duck
+    bucket, prefix = "nba-models", "pipeline/models"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("STORAGE_EMULATOR_HOST", storage.endpoint)
+        db = bigquery_session(emulator, "gcs-store-project", env)
+        env.setattr("orchestration.warehouse.bigquery.INSERT_ROWS_LIMIT", 0)
+        copy_feature_store(duck_path, db)
+        client = gcs.Client()
+        client.create_bucket(bucket)  # the owner's step: the store never creates a bucket
+
+        env.setenv("NBA_PIPELINE_MODEL_STORE", "gs://nba-no-such-bucket/models")
+        missing = run_trained_model_step(db, *PREDICTED)
+        assert missing.status == "failed" and "\n" not in missing.message, missing.message
+        assert "bucket nba-no-such-bucket does not exist" in missing.message, missing.message
+        assert db.scalar(f"select count(*) from {REGISTRY_TABLE}") == 0  # failed before training
+
+        env.setenv("NBA_PIPELINE_MODEL_STORE", f"gs://{bucket}/{prefix}")
+        outcome = run_trained_model_step(db, *PREDICTED)
+        assert outcome.status == "success" and f"{SEASON}: trained" in outcome.message, outcome.message
+        first = written(db)
+        (blob,) = client.list_blobs(bucket)
+        assert blob.name == f"{prefix}/{MODEL_ID}.joblib" and blob.size > 0
+        assert artifact_path(db) == f"gs://{bucket}/{blob.name}"
+
+        again = run_trained_model_step(db, *PREDICTED)
+        assert again.status == "success" and f"{SEASON}: reused" in again.message, again.message
+        assert written(db) == first
+        (reread,) = client.list_blobs(bucket)
+        assert (reread.generation, reread.md5_hash) == (blob.generation, blob.md5_hash)  # not written again
+
+        reread.delete()  # the reuse came from the bucket: without the object the model is fitted again
+        retrained = run_trained_model_step(db, *PREDICTED)
+        assert f"{SEASON}: trained" in retrained.message, retrained.message
+        assert written(db) == first and [b.name for b in client.list_blobs(bucket)] == [blob.name]
+
+    assert first.predictions == expected.predictions and first.versions == expected.versions
+    assert differences(first.registry[0], expected.registry[0]) == {}
+
+    # the dev target with a gs:// store and no Google login: one line saying how to log in, nothing trained
+    warehouse = tmp_path / "dev.duckdb"
+    warehouse.write_bytes(duck_path.read_bytes())
+    with pytest.MonkeyPatch.context() as env:
+        for name in [name for name in os.environ if name.startswith(("NBA_BQ_", "GOOGLE_", "CLOUDSDK_"))]:
+            env.delenv(name)
+        env.delenv("STORAGE_EMULATOR_HOST", raising=False)
+        # no application default credentials anywhere, and no probe of the GCE metadata server
+        env.setenv("HOME", str(tmp_path))
+        env.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+        env.setenv("NO_GCE_CHECK", "True")
+        env.setenv("NBA_PIPELINE_TARGET", "dev")
+        env.setenv("NBA_PIPELINE_MODEL_STORE", f"gs://{bucket}/{prefix}")
+        with DuckDBWarehouse(warehouse).writing("test") as dev:
+            before = written(dev)
+            no_login = run_trained_model_step(dev, *PREDICTED)
+            after = written(dev)
+    assert no_login.status == "failed" and "\n" not in no_login.message, no_login.message
+    assert f"NBA_PIPELINE_MODEL_STORE=gs://{bucket}/{prefix} needs Google credentials" in no_login.message
+    assert "gcloud auth application-default login" in no_login.message, no_login.message
+    assert after.registry == before.registry  # nothing trained; the range's rows removed, as for any failure

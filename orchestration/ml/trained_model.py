@@ -111,6 +111,7 @@ def _run(db: Session, start: date | None, end: date | None) -> list[SeasonOutcom
         ).fetchall()
     ]
     store = model_store(db)
+    store.check()
     outcomes: list[SeasonOutcome] = []
     with db.transaction():
         touched = _dates(db, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
