@@ -157,8 +157,9 @@ def duck(real_dir, tmp_path_factory):
         env.setenv("NBA_PIPELINE_TARGET", "dev")
         env.setenv("NBA_STRICT_MODE", "true")
         env.setenv("NBA_PIPELINE_MODEL_STORE", str(folder / "models"))
+        target = tmp_path_factory.mktemp("trained_duck_target")
         for start, end in (TRAINING, PREDICTED):
-            result = dbt_build([PHASES_2_TO_4], start, end, path, tmp_path_factory.mktemp("trained_duck_target"))
+            result = dbt_build([PHASES_2_TO_4], start, end, path, target)
             assert result.succeeded, result.failure_summary()
         with DuckDBWarehouse(path).writing("test") as db:
             outcome = run_trained_model_step(db, *PREDICTED)
