@@ -89,3 +89,16 @@ def postgres_server():
         pytest.skip(str(error))
     with server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    """A local BigQuery emulator (orchestration/bigquery/emulator.py) on a free port, stopped by its PID."""
+    from orchestration.bigquery.emulator import BigQueryEmulator
+
+    emulator = BigQueryEmulator.start(timeout=60, log_dir=tmp_path_factory.mktemp("bq_emulator"))
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+        assert emulator.process.poll() is not None, "the emulator outlived the tests"

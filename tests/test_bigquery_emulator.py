@@ -89,18 +89,6 @@ class Build:
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    from orchestration.bigquery.emulator import BigQueryEmulator
-
-    emulator = BigQueryEmulator.start(timeout=60, log_dir=tmp_path_factory.mktemp("bq_emulator"))
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
-        assert emulator.process.poll() is not None, "the emulator outlived the tests"
-
-
-@pytest.fixture(scope="module")
 def bigquery(emulator, real_dir, tmp_path_factory):
     """Load and build on the prod target (the emulator); returns (client, Build, load report)."""
     from orchestration.bigquery import BigQueryRaw, load_landing_bigquery

@@ -3,8 +3,8 @@
 With NBA_PIPELINE_TARGET=prod and real playoff dates: `load`; `backfill` with cascade; `status` complete; one
 date's Phase 3 rows deleted on BigQuery; `gaps` finds it; a later Phase 4 backfill BLOCKED with the fix named;
 `heal`; `gaps` empty; `validate`; `report patterns`; no DuckDB file. A file of its own, so that pytest-xdist
-runs it beside the emulator's table-equality scenario (tests/test_bigquery_emulator.py), whose emulator
-fixture and `_cli` it shares.
+runs it beside the emulator's table-equality scenario (tests/test_bigquery_emulator.py), whose `_cli` it
+shares (the emulator fixture is in conftest.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from datetime import date
 
 import pytest
-from test_bigquery_emulator import _cli, emulator  # noqa: F401  (the module-scoped emulator fixture)
+from test_bigquery_emulator import _cli
 
 pytestmark = pytest.mark.bigquery
 
@@ -43,13 +43,13 @@ def _loaded_gaps(text: str, last: date) -> list[tuple]:
     )
 
 
-def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path):  # noqa: F811
+def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path):
     """As a user on NBA_PIPELINE_TARGET=prod: `load`; `backfill` (phases 3-6) -> `status` complete; one date's
     Phase 3 rows deleted on BigQuery -> `gaps` finds that date; a Phase 4 backfill after it is BLOCKED and names
     the fix for this project; `heal` rebuilds it and cascades to the later date -> `gaps` empty on the loaded
     dates, the rows back, `validate` of the healed date passes (dbt's tests included). The trained-model step
     runs on BigQuery: the playoffs' first dates have no earlier season loaded, so its registry row on BigQuery
-    says skipped and why, and it writes no predictions. The runs, breakers and alerts are recorded on BigQuery,
+    says skipped and why, and it writes no predictions (tests/test_bigquery_trained_model.py trains and predicts there). The runs, breakers and alerts are recorded on BigQuery,
     and `report patterns` reads them; no DuckDB file anywhere."""
     from orchestration.bigquery import BigQuerySettings
     from orchestration.exit_codes import ExitCode

@@ -16,7 +16,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from test_bigquery_emulator import emulator  # noqa: F401  (the module-scoped emulator fixture)
 
 pytestmark = pytest.mark.bigquery
 
@@ -24,7 +23,7 @@ PROJECT = "dagster-on-bigquery"
 DAY = date(2023, 4, 15)  # the first date of the 2022-23 playoffs: a season's first date, nothing upstream
 
 
-def test_a_dagster_range_run_builds_on_bigquery_and_dagster_shows_it(emulator, real_dir, tmp_path):  # noqa: F811
+def test_a_dagster_range_run_builds_on_bigquery_and_dagster_shows_it(emulator, real_dir, tmp_path):
     from dagster import AssetKey, DagsterInstance, build_sensor_context
 
     from orchestration.bigquery import BigQuerySettings

@@ -31,10 +31,12 @@ class BigQuerySettings:
     api_endpoint: str
 
     @classmethod
-    def from_env(cls) -> BigQuerySettings:
+    def from_env(cls, require_project: bool = True) -> BigQuerySettings:
+        """The settings; `require_project=False` for what needs only the credentials (a gs:// model store on
+        the dev target): the project is then "" when unset."""
         env = settings()
-        project = env.bq_project
-        if not project:
+        project = env.bq_project or ""
+        if not project and require_project:
             raise BigQuerySetupError(
                 "NBA_PIPELINE_TARGET=prod needs NBA_BQ_PROJECT, the Google Cloud project "
                 "that holds the datasets: export NBA_BQ_PROJECT=my-project"

@@ -12,6 +12,7 @@ DuckDB file's folder, the project root on BigQuery) when it is under it, else in
 from __future__ import annotations
 
 import io
+import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from orchestration.warehouse import Session
 
 SUFFIX = ".joblib"
 GCS_SCHEME = "gs://"
+# google-cloud-storage reads it: the host of a Cloud Storage emulator
+STORAGE_EMULATOR_HOST = "STORAGE_EMULATOR_HOST"
 
 
 class ModelStore(ABC):
@@ -39,6 +42,9 @@ class ModelStore(ABC):
     @abstractmethod
     def recorded(self, model_id: str) -> str:
         """What the registry's artifact_path says for this model."""
+
+    def check(self) -> None:  # noqa: B027 (a default: a folder is created when first saved to)
+        """Raise, saying what to set, when the store cannot be used (before anything is trained)."""
 
 
 class LocalModelStore(ModelStore):
@@ -69,7 +75,12 @@ class LocalModelStore(ModelStore):
 
 
 class GcsModelStore(ModelStore):
-    """Artifacts as objects `gs://<bucket>/<prefix>/<model_id>.joblib`."""
+    """Artifacts as objects `gs://<bucket>/<prefix>/<model_id>.joblib`.
+
+    The bucket must exist: the store never creates one (its location, retention and access are the
+    owner's choice). A missing bucket or no credentials fail the step with one line saying what to do.
+    With STORAGE_EMULATOR_HOST set (google-cloud-storage's own variable) the client talks to that
+    emulator without credentials."""
 
     def __init__(self, url: str, client=None):
         bucket, _, prefix = url.removeprefix(GCS_SCHEME).partition("/")
@@ -77,29 +88,64 @@ class GcsModelStore(ModelStore):
             raise ValueError(f"NBA_PIPELINE_MODEL_STORE={url!r}: expected gs://bucket or gs://bucket/prefix")
         self.url, self.bucket_name, self.prefix = url, bucket, prefix.strip("/")
         self._client = client
+        self._bucket = None
 
     @property
     def client(self):
         if self._client is None:
             from orchestration.bigquery.client import BigQuerySettings
-            from orchestration.bigquery.setup_errors import PROD_EXTRAS_HINT, BigQuerySetupError
+            from orchestration.bigquery.setup_errors import CREDENTIALS_HINT, PROD_EXTRAS_HINT, BigQuerySetupError
 
             try:
+                from google.auth.exceptions import DefaultCredentialsError
                 from google.cloud import storage
             except ModuleNotFoundError:
                 raise BigQuerySetupError(
                     f"NBA_PIPELINE_MODEL_STORE={self.url} needs google-cloud-storage: {PROD_EXTRAS_HINT}"
                 ) from None
 
-            bigquery = BigQuerySettings.from_env()
-            self._client = storage.Client(project=bigquery.execution_project, credentials=bigquery.credentials())
+            if os.environ.get(STORAGE_EMULATOR_HOST):
+                self._client = storage.Client()  # the library's emulator mode: anonymous, no project
+            else:
+                google = BigQuerySettings.from_env(require_project=False)
+                try:
+                    credentials = google.credentials()
+                except DefaultCredentialsError:
+                    raise BigQuerySetupError(
+                        f"NBA_PIPELINE_MODEL_STORE={self.url} needs Google credentials: {CREDENTIALS_HINT}"
+                    ) from None
+                self._client = storage.Client(project=google.execution_project or None, credentials=credentials)
         return self._client
+
+    @property
+    def bucket(self):
+        """The bucket, checked once: a missing one is a set-up error, not a missing artifact to retrain."""
+        if self._bucket is None:
+            from google.api_core.exceptions import Forbidden
+
+            from orchestration.bigquery.setup_errors import BigQuerySetupError
+
+            bucket = self.client.bucket(self.bucket_name)
+            try:
+                found = bucket.exists()
+            except Forbidden:  # allowed the objects only (roles/storage.objectAdmin): their reads and writes tell
+                found = True
+            if not found:
+                raise BigQuerySetupError(
+                    f"NBA_PIPELINE_MODEL_STORE={self.url}: bucket {self.bucket_name} does not exist; create it "
+                    f"(gcloud storage buckets create gs://{self.bucket_name}) or name another"
+                )
+            self._bucket = bucket
+        return self._bucket
+
+    def check(self) -> None:
+        self.bucket  # noqa: B018 (the check is the bucket's lookup)
 
     def _name(self, model_id: str) -> str:
         return f"{self.prefix}/{model_id}{SUFFIX}" if self.prefix else f"{model_id}{SUFFIX}"
 
     def _blob(self, model_id: str):
-        return self.client.bucket(self.bucket_name).blob(self._name(model_id))
+        return self.bucket.blob(self._name(model_id))
 
     def load(self, model_id: str) -> dict[str, Any] | None:
         from google.api_core.exceptions import NotFound

@@ -35,6 +35,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,7 @@ def _run(db: Session, start: date | None, end: date | None) -> list[SeasonOutcom
         ).fetchall()
     ]
     store = model_store(db)
+    store.check()
     outcomes: list[SeasonOutcome] = []
     with db.transaction():
         touched = _dates(db, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
@@ -234,9 +236,9 @@ def _train(
             .to_numpy()
         )
         metrics = {
-            "validation_mae": round(float(np.mean(np.abs(predicted - actual))), 4),
-            "validation_baseline_mae": round(float(np.mean(np.abs(np.round(baseline, 2) - actual))), 4),
-            "validation_rmse": round(float(np.sqrt(np.mean((predicted - actual) ** 2))), 4),
+            "validation_mae": _metric(np.mean(np.abs(predicted - actual))),
+            "validation_baseline_mae": _metric(np.mean(np.abs(np.round(baseline, 2) - actual))),
+            "validation_rmse": _metric(np.sqrt(np.mean((predicted - actual) ** 2))),
         }
     else:
         strategy = "none: too few rows to hold out"
@@ -266,6 +268,12 @@ def _train(
         "artifact_path": store.recorded(model_id),
     }
     return model, row
+
+
+def _metric(value: float) -> Decimal:
+    """A validation metric as the registry holds it (decimal(18, 4)): a decimal, so that BigQuery takes it
+    as NUMERIC (it assigns no FLOAT64 to a NUMERIC column)."""
+    return Decimal(f"{float(value):.4f}")
 
 
 def _validation_split(db: Session, store: ModelStore, training: pd.DataFrame):

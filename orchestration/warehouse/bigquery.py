@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -49,13 +50,16 @@ def _plain(value):
 
 
 def _as_column(value, column_type: str):
-    """A value as its column stores it: pandas' NaN is null, and an integer column's float (pandas turns
-    integers with nulls into floats) an integer again."""
+    """A value as its column stores it: pandas' NaN is null, an integer column's float (pandas turns
+    integers with nulls into floats) an integer again, and a NUMERIC column's float the decimal it prints
+    as (BigQuery assigns no FLOAT64 to NUMERIC)."""
     if isinstance(value, float):
         if math.isnan(value):
             return None
         if column_type in ("INT64", "INTEGER") and value.is_integer():
             return int(value)
+        if column_type in ("NUMERIC", "BIGNUMERIC"):
+            return Decimal(repr(value))
     return value
 
 

@@ -44,7 +44,10 @@ def literal(value: Any) -> str:
         return f"cast('{value.replace(tzinfo=None).isoformat(sep=' ')}' as timestamp)"
     if isinstance(value, date):
         return f"cast('{value.isoformat()}' as date)"
-    if isinstance(value, (int, float, Decimal)):
+    if isinstance(value, Decimal):
+        # NUMERIC: BigQuery reads a bare `1.25` as FLOAT64, which it never assigns to a NUMERIC column
+        return f"cast('{value}' as decimal)"
+    if isinstance(value, (int, float)):
         return repr(float(value)) if isinstance(value, float) else str(value)
     if hasattr(value, "item"):  # numpy scalars
         return literal(value.item())
