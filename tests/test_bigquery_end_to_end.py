@@ -49,8 +49,9 @@ def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path
     the fix for this project; `heal` rebuilds it and cascades to the later date -> `gaps` empty on the loaded
     dates, the rows back, `validate` of the healed date passes (dbt's tests included). The trained-model step
     runs on BigQuery: the playoffs' first dates have no earlier season loaded, so its registry row on BigQuery
-    says skipped and why, and it writes no predictions (tests/test_bigquery_trained_model.py trains and predicts there). The runs, breakers and alerts are recorded on BigQuery,
-    and `report patterns` reads them; no DuckDB file anywhere."""
+    says skipped and why, and it writes no predictions (tests/test_bigquery_trained_model.py trains and
+    predicts there). The runs, breakers and alerts are recorded on BigQuery, and `report patterns` reads them;
+    no DuckDB file anywhere."""
     from orchestration.bigquery import BigQuerySettings
     from orchestration.exit_codes import ExitCode
     from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE
