@@ -16,6 +16,7 @@ from pathlib import Path
 
 from orchestration.paths import PROJECT_ROOT, real_data_path, warehouse_path
 from orchestration.settings import settings
+from orchestration.warehouse import Warehouse
 
 DEMO_SEASONS = "2021-22:2024-25"
 DEMO_SEED = 42
@@ -34,39 +35,36 @@ class WarehouseJob:
 
 
 def _backfill_everything(job: WarehouseJob, say: Callable[[str], None]) -> bool:
-    from orchestration.warehouse_lock import writer_lock
+    from orchestration.warehouse import DuckDBWarehouse
 
-    with writer_lock(job.warehouse, "nba-pipeline demo", say=say):
-        return _load_and_backfill(job, say)
+    warehouse = DuckDBWarehouse(job.warehouse)
+    with warehouse.lock("nba-pipeline demo", say=say):
+        return _load_and_backfill(job, warehouse, say)
 
 
-def _load_and_backfill(job: WarehouseJob, say: Callable[[str], None]) -> bool:
+def _load_and_backfill(job: WarehouseJob, warehouse: Warehouse, say: Callable[[str], None]) -> bool:
     from orchestration.completeness import season_bounds
-    from orchestration.loading import load_landing
     from orchestration.ml.report import accuracy_report, format_accuracy_report
     from orchestration.runner import run_backfill
     from orchestration.status import coverage_table
-    from orchestration.warehouse_lock import connect_writer
 
-    say(f"== {job.label}: load {job.landing} into {job.warehouse}")
-    with connect_writer(job.warehouse, say=say) as con:
-        say(load_landing(job.landing, con=con, progress=say).summary())
-        bounds = season_bounds(con)
+    say(f"== {job.label}: load {job.landing} into {warehouse.describe()}")
+    say(warehouse.load(job.landing, None, None, progress=say).summary())
+    with warehouse.session(say=say) as db:
+        bounds = season_bounds(db)
     if not bounds:
         say("nothing scheduled: nothing to backfill")
         return True
     start = min(first for first, _ in bounds.values())
     end = max(last for _, last in bounds.values())
     say(f"== {job.label}: backfill {start}..{end}, every phase, strict mode")
-    result = run_backfill(
-        start, end, warehouse=job.warehouse, trigger="manual", progress=say, command="nba-pipeline demo"
-    )
+    result = run_backfill(start, end, warehouse=warehouse, trigger="manual", progress=say, command="nba-pipeline demo")
     say(result.summary())
-    with connect_writer(job.warehouse, say=say) as con:
-        say(f"== {job.label}: coverage ({job.warehouse})")
-        say(coverage_table(con))
+    with warehouse.session(say=say) as db:
+        say(f"== {job.label}: coverage ({warehouse.describe()})")
+        say(coverage_table(db))
         say(f"== {job.label}: prediction accuracy (honest backtest: each date predicted from earlier data only)")
-        say(format_accuracy_report(accuracy_report(con)))
+        say(format_accuracy_report(accuracy_report(db)))
     return result.succeeded
 
 

@@ -13,10 +13,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from orchestration.loading.loader import load_landing
 from orchestration.loading.report import LoadReport
-from orchestration.paths import warehouse_path
-from orchestration.warehouse_lock import connect_writer, writer_lock
+from orchestration.warehouse import current_warehouse
 
 
 def load_landing_into_target(
@@ -31,17 +29,6 @@ def load_landing_into_target(
 
     On DuckDB the load holds the warehouse's writer lock (`command` names it to waiting processes; a caller
     that holds it already, such as a backfill, keeps it) and waits, saying so, while another process has it."""
-    from orchestration.bigquery.client import is_bigquery_target
-
-    if is_bigquery_target():
-        from orchestration.bigquery.writer import load_landing_bigquery
-
-        return load_landing_bigquery(
-            Path(landing_dir), start, end, progress=progress, allow_other_dataset=allow_other_dataset
-        )
-    warehouse = warehouse_path()
-    say = progress or print
-    with writer_lock(warehouse, command, say=say), connect_writer(warehouse, say=say) as con:
-        return load_landing(
-            Path(landing_dir), start, end, con=con, progress=progress, allow_other_dataset=allow_other_dataset
-        )
+    warehouse = current_warehouse()
+    with warehouse.lock(command, say=progress or print):
+        return warehouse.load(Path(landing_dir), start, end, progress=progress, allow_other_dataset=allow_other_dataset)
