@@ -17,8 +17,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
-
 from orchestration.completeness import (
     COMPLETE,
     MISSING,
@@ -32,6 +30,7 @@ from orchestration.completeness import (
 from orchestration.dates import season_label
 from orchestration.monitoring.run_state import latest_runs
 from orchestration.phases import PHASES, Phase
+from orchestration.warehouse import Session
 
 BLOCKED = "blocked"
 CELL_STATES = (COMPLETE, STALE, UNVERIFIED, PARTIAL, BLOCKED, MISSING)
@@ -52,7 +51,7 @@ class CoverageCell:
         return self.state == COMPLETE
 
 
-def coverage_grid(con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PHASES) -> list[CoverageCell]:
+def coverage_grid(con: Session, phases: tuple[Phase, ...] = PHASES) -> list[CoverageCell]:
     """One cell per phase and game date with final games, its state from the data (run history
     only tells a blocked date from a missing one)."""
     runs = latest_runs(con)
@@ -242,7 +241,7 @@ def format_markdown(summaries: list[SeasonPhaseCoverage], phases: tuple[Phase, .
     return "\n".join(lines)
 
 
-def coverage_report(con: duckdb.DuckDBPyConnection, phases: tuple[Phase, ...] = PHASES):
+def coverage_report(con: Session, phases: tuple[Phase, ...] = PHASES):
     """(cells, summaries) in one pass, for callers that want both (the HTML page)."""
     cells = coverage_grid(con, phases)
     return cells, summarize(cells, phases)

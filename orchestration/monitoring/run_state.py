@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import duckdb
-
 from orchestration.completeness import existing_tables
+from orchestration.warehouse import Session
 
 RUN_HISTORY = "nba_orchestration.pipeline_run_history"
 
@@ -26,9 +25,7 @@ class LatestRun:
     message: str | None
 
 
-def latest_runs(
-    con: duckdb.DuckDBPyConnection, start: date | None = None, end: date | None = None
-) -> dict[tuple[int, date], LatestRun]:
+def latest_runs(con: Session, start: date | None = None, end: date | None = None) -> dict[tuple[int, date], LatestRun]:
     """(phase, game_date) -> the most recent run recorded for it."""
     if RUN_HISTORY not in existing_tables(con):
         return {}
