@@ -2,9 +2,10 @@
 
 With NBA_PIPELINE_TARGET=prod and real playoff dates: `load`; `backfill` with cascade; `status` complete; one
 date's Phase 3 rows deleted on BigQuery; `gaps` finds it; a later Phase 4 backfill BLOCKED with the fix named;
-`heal`; `gaps` empty; `validate`; `report patterns`; no DuckDB file. A file of its own, so that pytest-xdist
-runs it beside the emulator's table-equality scenario (tests/test_bigquery_emulator.py), whose `_cli` it
-shares (the emulator fixture is in conftest.py).
+`heal`; `gaps` empty; `validate`; `report patterns`; no DuckDB file; then every table equals a DuckDB build of
+the same dates. A file of its own, so that pytest-xdist runs it beside the emulator's table-equality scenario
+(tests/test_bigquery_emulator.py), whose `_cli` and table readers it shares (the emulator fixture is in
+conftest.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from datetime import date
 
 import pytest
-from test_bigquery_emulator import _cli
+from test_bigquery_emulator import RAW_KEYS, _cli, bigquery_tables, compare_table, duckdb_tables, model_keys
 
 pytestmark = pytest.mark.bigquery
 
@@ -43,7 +44,7 @@ def _loaded_gaps(text: str, last: date) -> list[tuple]:
     )
 
 
-def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path):
+def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path, tmp_path_factory):
     """As a user on NBA_PIPELINE_TARGET=prod: `load`; `backfill` (phases 3-6) -> `status` complete; one date's
     Phase 3 rows deleted on BigQuery -> `gaps` finds that date; a Phase 4 backfill after it is BLOCKED and names
     the fix for this project; `heal` rebuilds it and cascades to the later date -> `gaps` empty on the loaded
@@ -129,3 +130,26 @@ def test_backfill_blocked_gaps_and_heal_on_bigquery(emulator, real_dir, tmp_path
     # the steps table: the trained model ran twice in Phase 5, none failed or skipped
     assert re.search(r"^5\s+trained_model\s+2\s+0\s+0\s", patterns, re.MULTILINE), patterns
     print(f"end-to-end on the emulator: {time.monotonic() - began:.0f}s")
+
+    # after all that, every table equals a DuckDB build of the same dates (the healed date included)
+    from orchestration.bigquery import BigQueryRaw
+    from orchestration.dagster.dbt_project import ensure_manifest
+    from orchestration.loading import load_landing
+    from orchestration.runner import run_backfill
+    from orchestration.warehouse import connect
+
+    reference = tmp_path_factory.mktemp("duckdb_reference")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NBA_PIPELINE_TARGET", "dev")
+        patch.setenv("NBA_PIPELINE_MODEL_STORE", str(reference / "models"))
+        with connect(reference / "nba.duckdb") as con:
+            load_landing(real_dir, first, last, con=con)
+        assert run_backfill(first, last, warehouse=reference / "nba.duckdb", command="reference build").succeeded
+        keys = {**{f"nba_raw.{table}": key for table, key in RAW_KEYS.items()}, **model_keys(ensure_manifest())}
+    left, right = duckdb_tables(reference / "nba.duckdb"), bigquery_tables(BigQueryRaw(warehouse.client, E2E_PROJECT))
+    assert sorted(left) == sorted(right), sorted(set(left) ^ set(right))
+    problems = [
+        problem for name in sorted(left) for problem in compare_table(name, left[name], right[name], keys.get(name))
+    ]
+    assert not problems, "BigQuery differs from DuckDB:\n" + "\n".join(problems)
+    assert all(left[table] for table in phase3), {table: len(left[table]) for table in phase3}
