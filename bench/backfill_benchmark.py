@@ -189,7 +189,9 @@ def _landing(seasons: int, args, folder: Path) -> Path:
     """The size's landing files, generated in a process of their own, started from here and not from the
     size's measured process: that process's peak memory (its own and its children's) is the pipeline's
     alone. With --landing-cache, generated once and reused across runs."""
-    landing = (Path(args.landing_cache) if args.landing_cache else folder) / f"landing_{args.last_season}_{seasons}_{args.seed}"
+    landing = (
+        Path(args.landing_cache) if args.landing_cache else folder
+    ) / f"landing_{args.last_season}_{seasons}_{args.seed}"
     if not (landing / "dataset.json").exists():
         years = _seasons(seasons, args.last_season)[0]
         generator = (

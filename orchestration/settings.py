@@ -101,8 +101,7 @@ class Settings(BaseModel):
         "384MB",
         **_env(
             "NBA_PIPELINE_DUCKDB_MEMORY_LIMIT",
-            "DuckDB's buffer memory (e.g. 512MB); beyond it DuckDB spills to <warehouse file>.tmp instead of "
-            "growing",
+            "DuckDB's buffer memory (e.g. 512MB); beyond it DuckDB spills to <warehouse file>.tmp instead of growing",
             read_by="python, dbt profile",
         ),
     )
