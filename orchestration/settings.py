@@ -98,7 +98,7 @@ class Settings(BaseModel):
     # DuckDB's resources (dev), one pair for every connection of a process: the dbt profile's and
     # Python's (orchestration/warehouse/duck.py). Both are global to a database file opened in a process.
     duckdb_memory_limit: str = Field(
-        "384MB",
+        "512MB",
         **_env(
             "NBA_PIPELINE_DUCKDB_MEMORY_LIMIT",
             "DuckDB's buffer memory (e.g. 512MB); beyond it DuckDB spills to <warehouse file>.tmp instead of growing",
