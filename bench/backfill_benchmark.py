@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/backfill_benchmark.py [--scale 2,4,8,16] [--last-season 2024-25]
                                                  [--daily-repeats 2] [--range-comparison 20]
+                                                 [--landing-cache DIR]
 
-1. scale: for each N, N generated seasons ending with --last-season, in a fresh
-   process of their own (its peak memory is that size's alone): Phase 2 load,
+1. scale: for each N, N generated seasons ending with --last-season (generated
+   beforehand, or taken from --landing-cache), in a fresh process of their own (its
+   peak memory is that size's alone, the generator's not included): Phase 2 load,
    then phases 3-6 as one set-based backfill; wall times and the peak memory of
    the largest process (this one: dbt runs in process). time(16) / time(4).
 2. orchestration overhead of the full four-season backfill (phases 3-6): wall
@@ -93,7 +95,7 @@ def _timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
 # -- one size, in its own process -------------------------------------------------------------
 
 
-def measure_size(seasons: int, last_season: str, seed: int, daily_repeats: int, work: Path) -> dict:
+def measure_size(seasons: int, last_season: str, landing: Path, daily_repeats: int, work: Path) -> dict:
     from orchestration.completeness import season_bounds
     from orchestration.loading import load_landing
     from orchestration.phases import DBT_PHASES, PHASES_BY_NUMBER
@@ -101,15 +103,8 @@ def measure_size(seasons: int, last_season: str, seed: int, daily_repeats: int, 
     from orchestration.runner import run_backfill
     from orchestration.warehouse import connect
 
-    years, spec = _seasons(seasons, last_season)
-    landing, warehouse = work / "landing", work / "nba.duckdb"
-    # the landing files come from outside the pipeline: generated in a process of their own, so that this
-    # process's peak memory is the pipeline's (load and backfill), not the generator's
-    generator = (
-        "from pathlib import Path; from orchestration.generator import generate_seasons; "
-        f"generate_seasons({years!r}, Path({str(landing)!r}), seed={seed})"
-    )
-    subprocess.run([sys.executable, "-c", generator], check=True, stdout=subprocess.DEVNULL)
+    spec = _seasons(seasons, last_season)[1]
+    warehouse = work / "nba.duckdb"
     with connect(work / "probe.duckdb") as con:  # the season bounds, from the schedule alone
         load_landing(landing, con=con, tables=["nbac_schedule"])
         bounds = season_bounds(con)
@@ -190,9 +185,27 @@ def _sync_instance(home: Path, warehouse: Path) -> None:
 # -- the report ------------------------------------------------------------------------------------
 
 
+def _landing(seasons: int, args, folder: Path) -> Path:
+    """The size's landing files, generated in a process of their own, started from here and not from the
+    size's measured process: that process's peak memory (its own and its children's) is the pipeline's
+    alone. With --landing-cache, generated once and reused across runs."""
+    landing = (
+        Path(args.landing_cache) if args.landing_cache else folder
+    ) / f"landing_{args.last_season}_{seasons}_{args.seed}"
+    if not (landing / "dataset.json").exists():
+        years = _seasons(seasons, args.last_season)[0]
+        generator = (
+            "from pathlib import Path; from orchestration.generator import generate_seasons; "
+            f"generate_seasons({years!r}, Path({str(landing)!r}), seed={args.seed})"
+        )
+        subprocess.run([sys.executable, "-c", generator], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return landing
+
+
 def _run_size(seasons: int, args, work: Path) -> dict:
     folder = work / f"seasons_{seasons}"
     folder.mkdir()
+    landing = _landing(seasons, args, folder)
     repeats = args.daily_repeats if seasons == args.daily_seasons else 0
     command = [
         sys.executable,
@@ -201,8 +214,8 @@ def _run_size(seasons: int, args, work: Path) -> dict:
         str(seasons),
         "--last-season",
         args.last_season,
-        "--seed",
-        str(args.seed),
+        "--landing",
+        str(landing),
         "--daily-repeats",
         str(repeats),
         "--work",
@@ -388,13 +401,20 @@ def main() -> int:
     parser.add_argument(
         "--report", metavar="JSONL", help=f"only print the tables of sizes measured before ({RESULTS_FILE})"
     )
+    parser.add_argument(
+        "--landing-cache",
+        metavar="DIR",
+        help="keep each size's generated landing files in DIR and reuse them in later runs",
+    )
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)  # the child process of one size
+    parser.add_argument("--landing", help=argparse.SUPPRESS)  # the child's landing folder
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one_size:
         measured = json.dumps(
-            measure_size(args.one_size, args.last_season, args.seed, args.daily_repeats, Path(args.work)), default=str
+            measure_size(args.one_size, args.last_season, Path(args.landing), args.daily_repeats, Path(args.work)),
+            default=str,
         )
         RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
         with open(RESULTS_FILE, "a") as results:  # kept: a long run stopped early still reports its sizes

@@ -95,6 +95,24 @@ class Settings(BaseModel):
             "project root on prod)",
         ),
     )
+    # DuckDB's resources (dev), one pair for every connection of a process: the dbt profile's and
+    # Python's (orchestration/warehouse/duck.py). Both are global to a database file opened in a process.
+    duckdb_memory_limit: str = Field(
+        "512MB",
+        **_env(
+            "NBA_PIPELINE_DUCKDB_MEMORY_LIMIT",
+            "DuckDB's buffer memory (e.g. 512MB); beyond it DuckDB spills to <warehouse file>.tmp instead of growing",
+            read_by="python, dbt profile",
+        ),
+    )
+    duckdb_threads: Annotated[int, Field(ge=1)] = Field(
+        2,
+        **_env(
+            "NBA_PIPELINE_DUCKDB_THREADS",
+            "DuckDB's worker threads",
+            read_by="python, dbt profile",
+        ),
+    )
     # how commands behave
     lock_timeout: Annotated[float, Field(ge=0)] = Field(
         300.0,

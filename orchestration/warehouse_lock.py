@@ -42,6 +42,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from orchestration.duckdb_resources import open_duckdb
 from orchestration.settings import env_name, settings
 
 LOCK_TIMEOUT_ENV = env_name("lock_timeout")
@@ -276,7 +277,7 @@ def _open_duckdb(warehouse: Path, read_only: bool, wait: _Wait) -> duckdb.DuckDB
     """Connect, retrying while another process holds DuckDB's own lock; unusable files become one clear error."""
     while True:
         try:
-            return duckdb.connect(str(warehouse), read_only=read_only)
+            return open_duckdb(warehouse, read_only=read_only)
         except duckdb.Error as error:
             holder = duckdb_lock_holder(error)
             if holder is None:

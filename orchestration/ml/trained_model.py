@@ -39,6 +39,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
@@ -116,8 +117,17 @@ def _run(db: Session, start: date | None, end: date | None) -> list[SeasonOutcom
     with db.transaction():
         touched = _dates(db, f"select distinct game_date from {PREDICTIONS_TABLE} where {range_filter}", params)
         db.execute(f"delete from {PREDICTIONS_TABLE} where system_id = ? and {range_filter}", [SYSTEM_ID, *params])
+        predictions: list[pa.Table] = []
         for season in seasons:
-            outcomes.append(_run_season(db, store, season, range_filter, params))
+            outcome, predicted = _run_season(db, store, season, range_filter, params)
+            outcomes.append(outcome)
+            if predicted is not None:
+                predictions.append(predicted)
+            # the season's frames are freed; arrow's allocator would keep their pages (RSS) otherwise
+            pa.default_memory_pool().release_unused()
+        # one insert: DuckDB keeps every frame registered inside a transaction alive until the commit
+        if predictions:
+            db.append(PREDICTIONS_TABLE, pa.concat_tables(predictions))
         # the versions of what the Phase 5 models will read, in the same transaction as the rows
         touched |= _dates(db, f"select distinct game_date from {FEATURE_STORE} where {range_filter}", params)
         record_table_versions(db, PREDICTIONS_TABLE, sorted(touched), datetime.now())
@@ -128,7 +138,10 @@ def _dates(db: Session, sql: str, params: list) -> set:
     return {row[0] for row in db.execute(sql, params).fetchall()}
 
 
-def _run_season(db: Session, store: ModelStore, season: int, range_filter: str, params: list) -> SeasonOutcome:
+def _run_season(
+    db: Session, store: ModelStore, season: int, range_filter: str, params: list
+) -> tuple[SeasonOutcome, pa.Table | None]:
+    """The season's outcome and its predictions for the range (None: none to write)."""
     model_id = f"{SYSTEM_ID}_{season}"
     builds = _training_builds(db, season)
     model, training_rows = _reuse_unrebuilt(db, store, model_id, builds), None
@@ -143,7 +156,7 @@ def _run_season(db: Session, store: ModelStore, season: int, range_filter: str, 
                 else f"only {len(training)} training rows from earlier seasons (minimum {MIN_TRAINING_ROWS})"
             )
             _write_registry(db, _skipped_row(model_id, season, reason, training))
-            return SeasonOutcome(season, "skipped", 0, reason)
+            return SeasonOutcome(season, "skipped", 0, reason), None
         fingerprint = _fingerprint(training)
         model = _reuse(db, store, model_id, fingerprint)
         if model is None:
@@ -158,26 +171,28 @@ def _run_season(db: Session, store: ModelStore, season: int, range_filter: str, 
         [season, *params],
     )
     if rows.empty:
-        return SeasonOutcome(season, status, 0, f"{model_id}, no rows to predict")
+        return SeasonOutcome(season, status, 0, f"{model_id}, no rows to predict"), None
     predicted = _predict(model, rows)
-    output = pd.DataFrame(
-        {
-            "game_id": rows["game_id"],
-            "game_date": rows["game_date"].dt.date,
-            "season_year": rows["season_year"],
-            "player_id": rows["player_id"],
-            "system_id": SYSTEM_ID,
-            "system_version": SYSTEM_VERSION,
-            "model_id": model_id,
-            "predicted_points": predicted,
-        }
+    output = pa.Table.from_pandas(
+        pd.DataFrame(
+            {
+                "game_id": rows["game_id"],
+                "game_date": rows["game_date"].dt.date,
+                "season_year": rows["season_year"],
+                "player_id": rows["player_id"],
+                "system_id": SYSTEM_ID,
+                "system_version": SYSTEM_VERSION,
+                "model_id": model_id,
+                "predicted_points": predicted,
+            }
+        ),
+        preserve_index=False,
     )
-    db.append(PREDICTIONS_TABLE, output)
     if training_rows is None:
         training_rows = db.execute(
             f"select training_rows from {REGISTRY_TABLE} where model_id = ?", [model_id]
         ).fetchone()[0]
-    return SeasonOutcome(season, status, len(output), f"{model_id}, {training_rows} training rows")
+    return SeasonOutcome(season, status, output.num_rows, f"{model_id}, {training_rows} training rows"), output
 
 
 def _training_rows(db: Session, season: int) -> pd.DataFrame:

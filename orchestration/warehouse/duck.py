@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from orchestration.duckdb_resources import open_duckdb
 from orchestration.paths import warehouse_path
 from orchestration.warehouse.schema import (
     LOAD_SCHEMAS,
@@ -37,7 +38,7 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
     target = Path(path) if path else warehouse_path()
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(target), read_only=read_only)
+    return open_duckdb(target, read_only=read_only)
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
