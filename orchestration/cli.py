@@ -545,6 +545,11 @@ def main(argv: list[str] | None = None) -> int:
             message, code = problem
             print(f"nba-pipeline: {message}", file=sys.stderr)
             return code
+        from orchestration.dbt_invoke import DUCKDB_OUT_OF_MEMORY, out_of_memory_hint
+
+        if DUCKDB_OUT_OF_MEMORY in str(error):  # a Python-side query over the range, beyond the DuckDB limit
+            print(f"nba-pipeline: {str(error).splitlines()[0]}; {out_of_memory_hint()}", file=sys.stderr)
+            return ExitCode.FAILED
         from orchestration.bigquery.setup_errors import setup_error_line
 
         line = setup_error_line(error)  # a production extra, credential or project missing

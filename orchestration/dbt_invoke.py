@@ -91,7 +91,23 @@ class DbtBuildResult:
         lines = [f"{node.unique_id}: {node.status} ({(node.message or '').strip()})" for node in self.failed_nodes]
         if self.error:
             lines.append(self.error)
+        if any(DUCKDB_OUT_OF_MEMORY in line for line in lines):
+            lines.append(out_of_memory_hint())
         return "\n".join(lines)
+
+
+DUCKDB_OUT_OF_MEMORY = "Out of Memory Error"
+
+
+def out_of_memory_hint() -> str:
+    """What to do when DuckDB's buffer limit was too small for a model over the run's range (seen once in
+    `player_daily_cache` over 16 seasons in one run at 512MB)."""
+    limit = settings().duckdb_memory_limit
+    return (
+        f"DuckDB ran out of its memory limit ({limit}): raise NBA_PIPELINE_DUCKDB_MEMORY_LIMIT (e.g. "
+        "NBA_PIPELINE_DUCKDB_MEMORY_LIMIT=1GB), or backfill fewer seasons per run; the rerun replaces exactly "
+        "the failed dates"
+    )
 
 
 def dbt_executable() -> str:

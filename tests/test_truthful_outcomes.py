@@ -208,3 +208,26 @@ def test_heal_loads_the_recorded_landing_and_its_commands_name_the_warehouse(
         "d using (alert_id) where d.category = 'gap_too_old'",
     )[0][0]
     assert f"NBA_PIPELINE_DUCKDB={warehouse} nba-pipeline heal --max-age-days" in message
+
+
+def test_duckdb_out_of_memory_says_which_setting_to_raise(real_dir, tmp_path):
+    """DuckDB's buffer limit too small for the range: in a dbt model the run fails with the node's error and
+    the setting to raise; in a query of the runner itself, with one line saying the same (no traceback)."""
+    warehouse = tmp_path / "nba.duckdb"
+    loaded = _cli(warehouse, "load", str(real_dir), "--start", "2022-04-16", "--end", "2022-04-20")
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    backfill = ("backfill", "--start", "2022-04-16", "--end", "2022-04-20", "--phases", "3")
+    hint = "raise NBA_PIPELINE_DUCKDB_MEMORY_LIMIT"
+
+    in_dbt = _cli(warehouse, *backfill, NBA_PIPELINE_DUCKDB_MEMORY_LIMIT="12MB")
+    assert in_dbt.returncode == 1 and "Out of Memory Error" in in_dbt.stdout + in_dbt.stderr, in_dbt.stderr[-2000:]
+    assert f"DuckDB ran out of its memory limit (12MB): {hint}" in in_dbt.stdout + in_dbt.stderr
+    assert "Traceback" not in in_dbt.stderr
+
+    in_python = _cli(warehouse, *backfill, NBA_PIPELINE_DUCKDB_MEMORY_LIMIT="2MB")
+    assert in_python.returncode == 1 and "Traceback" not in in_python.stderr, in_python.stderr[-2000:]
+    (line,) = in_python.stderr.strip().splitlines()
+    assert line.startswith("nba-pipeline: Out of Memory Error") and hint in line, line
+
+    enough = _cli(warehouse, *backfill)  # the default limit: the same range builds, nothing to undo first
+    assert enough.returncode == 0, enough.stdout[-2000:] + enough.stderr[-2000:]
