@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Collection
 from datetime import date, datetime
@@ -40,6 +41,21 @@ def _selected(tables: Collection[str] | None) -> list[str]:
     return [t for t in DATED_RAW_TABLES if t in set(tables)]
 
 
+def _returning_arrow_pages(load: Callable[..., LoadReport]) -> Callable[..., LoadReport]:
+    """After the load, arrow's allocator hands back the pages of the files' columns: it keeps them for reuse
+    unless told (~260 MB after 16 seasons), and a backfill's later steps run in this same process."""
+
+    @functools.wraps(load)
+    def loading(*args, **kwargs) -> LoadReport:
+        try:
+            return load(*args, **kwargs)
+        finally:
+            pa.default_memory_pool().release_unused()
+
+    return loading
+
+
+@_returning_arrow_pages
 def load_landing(
     landing_dir: Path,
     start: date | None = None,
@@ -54,23 +70,6 @@ def load_landing(
     A landing of another dataset than the warehouse holds is refused (DatasetMismatchError, nothing
     written) unless `allow_other_dataset`.
     """
-    try:
-        return _load_landing(landing_dir, start, end, con, tables, progress, allow_other_dataset)
-    finally:
-        # The files' arrow columns are gone with the load; arrow's allocator keeps their pages for reuse
-        # unless told (~260 MB after 16 seasons), and a backfill's later steps run in this same process.
-        pa.default_memory_pool().release_unused()
-
-
-def _load_landing(
-    landing_dir: Path,
-    start: date | None = None,
-    end: date | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
-    tables: Collection[str] | None = None,
-    progress: Callable[[str], None] | None = None,
-    allow_other_dataset: bool = False,
-) -> LoadReport:
     began = time.perf_counter()
     landing_dir = Path(landing_dir)
     if start is not None and end is not None and start > end:
