@@ -91,7 +91,7 @@ class Settings(BaseModel):
         **_env(
             "NBA_PIPELINE_MODEL_STORE",
             "where the trained model keeps its artifacts: a folder (relative: under the project root) or "
-            "gs://bucket/prefix (empty: models/ beside the DuckDB file on dev, models/<NBA_BQ_PROJECT> under the "
+            "gs://bucket/prefix (empty: models/<file stem>/ beside the DuckDB file on dev, models/<NBA_BQ_PROJECT> under the "
             "project root on prod)",
         ),
     )

@@ -96,10 +96,11 @@ def dataset(request, tmp_path_factory, dbt_target):
 
 
 def _fresh_copy(dataset, name: str) -> Path:
-    """A copy of the reference in its own folder (so it has its own models/ artifacts)."""
+    """A copy of the reference in its own folder (so it has its own models/ artifacts), named as the
+    reference is (the registry's artifact paths, relative to the file's folder, then compare equal)."""
     folder = dataset["folder"] / name
     folder.mkdir()
-    return copy_warehouse(dataset["reference"], folder / "w.duckdb")
+    return copy_warehouse(dataset["reference"], folder / dataset["reference"].name)
 
 
 def _failed_tests(result) -> set[str]:
@@ -622,7 +623,7 @@ def test_trained_model_is_a_reproducible_artifact(dataset, monkeypatch, tmp_path
         assert training_end < season_starts[season] and rows >= trained_model.MIN_TRAINING_ROWS
         assert all(int(s) < season for s in seasons.split(","))
         assert val_mae is not None and base_mae is not None and len(fingerprint) == 64
-        assert artifact == f"models/{ML_SYSTEM}_{season}.joblib"
+        assert artifact == f"models/{warehouse.stem}/{ML_SYSTEM}_{season}.joblib"
 
     window = dataset["window"]
     before_predictions = query(warehouse, f"select * from {PREDICTIONS_TABLE} order by all")

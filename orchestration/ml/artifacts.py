@@ -2,7 +2,7 @@
 
 `NBA_PIPELINE_MODEL_STORE` chooses (orchestration/settings.py): a local folder, or `gs://bucket/prefix`
 (google-cloud-storage, with the credentials the BigQuery target uses). Unset, the session says where
-(`Session.default_model_store`): `models/` beside the DuckDB file on dev, `models/<project>` under the
+(`Session.default_model_store`): `models/<file stem>/` beside the DuckDB file on dev, `models/<project>` under the
 project root on BigQuery, which has no warehouse folder.
 
 The registry records where each artifact is (`artifact_path`): relative to the session's base folder (the

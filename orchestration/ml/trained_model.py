@@ -5,7 +5,7 @@ For every season touched by [start, end]:
   TRAINING_SEASONS of them (`can_use_for_ml_training`), with a fixed seed, in a fixed row order;
 - record the model in `nba_predictions.ml_model_registry` (one deterministic row
   per season model: training range, rows, validation metrics, fingerprint);
-- keep the artifact as joblib in the model store (artifacts.py: `models/` beside the DuckDB file by
+- keep the artifact as joblib in the model store (artifacts.py: `models/<file stem>/` beside the DuckDB file by
   default, or NBA_PIPELINE_MODEL_STORE: a folder or gs://bucket/prefix);
 - replace the range's rows of `nba_predictions.ml_system_predictions`.
 

@@ -285,10 +285,3 @@ class BigQueryWarehouse(Warehouse):
             progress=progress,
             allow_other_dataset=allow_other_dataset,
         )
-
-    @property
-    def dbt_key(self) -> str:
-        return f"bigquery-{self.project}"
-
-    def dbt_env(self) -> dict[str, str]:
-        return {"NBA_PIPELINE_TARGET": "prod", "NBA_BQ_PROJECT": self.project, "NBA_BQ_LOCATION": self.location}

@@ -129,16 +129,23 @@ class DuckDBSession(Session):
             self.con.execute(ddls[name])
 
     @property
-    def folder(self) -> Path:
-        """The database file's folder (for an in-memory database, the configured warehouse's)."""
+    def file(self) -> Path:
+        """The database file (for an in-memory database, the configured warehouse's)."""
         row = self.con.execute(
             "select path from duckdb_databases() where database_name = current_database()"
         ).fetchone()
-        return Path(row[0]).resolve().parent if row and row[0] else warehouse_path().parent
+        return Path(row[0]).resolve() if row and row[0] else warehouse_path()
+
+    @property
+    def folder(self) -> Path:
+        """The database file's folder."""
+        return self.file.parent
 
     @property
     def default_model_store(self) -> Path:
-        return self.folder / "models"
+        # a folder per warehouse file: model ids are per season, so two files in one folder (the demo's
+        # nba.duckdb and nba_real.duckdb) would overwrite each other's artifacts and retrain on every run
+        return self.folder / "models" / self.file.stem
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -236,10 +243,3 @@ class DuckDBWarehouse(Warehouse):
                 progress=progress,
                 allow_other_dataset=allow_other_dataset,
             )
-
-    @property
-    def dbt_key(self) -> str:
-        return self.path.stem
-
-    def dbt_env(self) -> dict[str, str]:
-        return {"NBA_PIPELINE_DUCKDB": str(self.path)}

@@ -174,15 +174,6 @@ class Warehouse(ABC):
         """Phase 2: the landing folder into nba_raw (a LoadReport); the caller holds `lock()`."""
 
     @property
-    @abstractmethod
-    def dbt_key(self) -> str:
-        """A short name for dbt's target folder (DuckDB names its catalog after the file)."""
-
-    @abstractmethod
-    def dbt_env(self) -> dict[str, str]:
-        """The environment dbt's profile reads for this warehouse (set for each invocation)."""
-
-    @property
     def folder(self) -> Path | None:
         """The folder of a file warehouse (None for BigQuery)."""
         return None
