@@ -7,6 +7,10 @@
 {{ nba_pipeline.assert_no_phase3_gaps() }}
 
 {%- set windows = {'last_5': 5, 'last_10': 10, 'last_30': 30} %}
+{#- the figures of each window, in the order the table has them -#}
+{%- set figures = [
+    'points_avg', 'minutes_avg', 'fga_avg', 'fg3a_avg', 'fta_avg', 'reb_avg', 'ast_avg', 'usage_rate_avg', 'ts_pct',
+] %}
 
 with player_context as (
     select * from {{ ref('upcoming_player_game_context') }}
@@ -59,6 +63,36 @@ trailing_windows as (
         )
 ),
 
+-- the figures of those windows, per game played: a row reads the figures of
+-- its previous game, so the join below carries the two-decimal figures, not
+-- the forty wide window sums they come from (that join's hash table was the
+-- model's largest memory)
+window_figures as (
+    select
+        player_id,
+        season_year,
+        game_date,
+        {%- for name in windows.keys() | list + ['season'] %}
+            games_{{ name }},
+            {{ fixed(ratio('points_sum_' ~ name, 'games_' ~ name), 2) }} as points_avg_{{ name }},
+            {{ fixed(ratio('seconds_sum_' ~ name, '60 * games_' ~ name), 2) }} as minutes_avg_{{ name }},
+            {{ fixed(ratio('fga_sum_' ~ name, 'games_' ~ name), 2) }} as fga_avg_{{ name }},
+            {{ fixed(ratio('fg3a_sum_' ~ name, 'games_' ~ name), 2) }} as fg3a_avg_{{ name }},
+            {{ fixed(ratio('fta_sum_' ~ name, 'games_' ~ name), 2) }} as fta_avg_{{ name }},
+            {{ fixed(ratio('reb_sum_' ~ name, 'games_' ~ name), 2) }} as reb_avg_{{ name }},
+            {{ fixed(ratio('ast_sum_' ~ name, 'games_' ~ name), 2) }} as ast_avg_{{ name }},
+            {{ fixed(ratio('usage_sum_' ~ name, 'usage_games_' ~ name), 2) }} as usage_rate_avg_{{ name }},
+            {{ true_shooting_pct('points_sum_' ~ name, 'fga_sum_' ~ name, 'fta_sum_' ~ name) }} as ts_pct_{{ name }},
+        {%- endfor %}
+        {{ fixed('sqrt(' ~ clamp(
+            ratio(
+                'points_squared_sum_last_10 - ' ~ ratio('points_sum_last_10 * points_sum_last_10', 'games_last_10'),
+                'games_last_10 - 1'
+            ), 0, 10000
+        ) ~ ')', 2) }} as points_std_last_10
+    from trailing_windows
+),
+
 -- minutes load: games played in the 7 days before the row's date
 recent_load as (
     select
@@ -92,24 +126,18 @@ windowed as (
         player_context.is_back_to_back,
         coalesce(recent_load.games_last_7_days, 0) as games_last_7_days,
         coalesce(recent_load.seconds_last_7_days, 0) as seconds_last_7_days,
-        trailing_windows.points_squared_sum_last_10,
         {%- for name in windows.keys() | list + ['season'] %}
-            coalesce(trailing_windows.games_{{ name }}, 0) as games_{{ name }},
-            trailing_windows.points_sum_{{ name }},
-            trailing_windows.seconds_sum_{{ name }},
-            trailing_windows.fga_sum_{{ name }},
-            trailing_windows.fg3a_sum_{{ name }},
-            trailing_windows.fta_sum_{{ name }},
-            trailing_windows.reb_sum_{{ name }},
-            trailing_windows.ast_sum_{{ name }},
-            trailing_windows.usage_sum_{{ name }},
-            trailing_windows.usage_games_{{ name }}{% if not loop.last %},{% endif %}
+            coalesce(window_figures.games_{{ name }}, 0) as games_{{ name }},
+            {%- for figure in figures %}
+                window_figures.{{ figure }}_{{ name }},
+            {%- endfor %}
         {%- endfor %}
+        window_figures.points_std_last_10
     from player_context
-    left join trailing_windows
-        on trailing_windows.player_id = player_context.player_id
-            and trailing_windows.season_year = player_context.season_year
-            and trailing_windows.game_date = player_context.previous_game_date
+    left join window_figures
+        on window_figures.player_id = player_context.player_id
+            and window_figures.season_year = player_context.season_year
+            and window_figures.game_date = player_context.previous_game_date
     left join recent_load
         on recent_load.game_id = player_context.game_id
             and recent_load.player_id = player_context.player_id
@@ -134,22 +162,11 @@ rows_to_write as (
         {{ fixed('seconds_last_7_days / 60.0', 2) }} as minutes_last_7_days,
         {%- for name in windows.keys() | list + ['season'] %}
             windowed.games_{{ name }},
-            {{ fixed(ratio('points_sum_' ~ name, 'games_' ~ name), 2) }} as points_avg_{{ name }},
-            {{ fixed(ratio('seconds_sum_' ~ name, '60 * games_' ~ name), 2) }} as minutes_avg_{{ name }},
-            {{ fixed(ratio('fga_sum_' ~ name, 'games_' ~ name), 2) }} as fga_avg_{{ name }},
-            {{ fixed(ratio('fg3a_sum_' ~ name, 'games_' ~ name), 2) }} as fg3a_avg_{{ name }},
-            {{ fixed(ratio('fta_sum_' ~ name, 'games_' ~ name), 2) }} as fta_avg_{{ name }},
-            {{ fixed(ratio('reb_sum_' ~ name, 'games_' ~ name), 2) }} as reb_avg_{{ name }},
-            {{ fixed(ratio('ast_sum_' ~ name, 'games_' ~ name), 2) }} as ast_avg_{{ name }},
-            {{ fixed(ratio('usage_sum_' ~ name, 'usage_games_' ~ name), 2) }} as usage_rate_avg_{{ name }},
-            {{ true_shooting_pct('points_sum_' ~ name, 'fga_sum_' ~ name, 'fta_sum_' ~ name) }} as ts_pct_{{ name }},
+            {%- for figure in figures %}
+                windowed.{{ figure }}_{{ name }},
+            {%- endfor %}
         {%- endfor %}
-        {{ fixed('sqrt(' ~ clamp(
-            ratio(
-                'points_squared_sum_last_10 - ' ~ ratio('points_sum_last_10 * points_sum_last_10', 'games_last_10'),
-                'games_last_10 - 1'
-            ), 0, 10000
-        ) ~ ')', 2) }} as points_std_last_10,
+        windowed.points_std_last_10,
         {{ calculation_quality('windowed.games_last_10', 10) }} as calculation_quality,
         {{ calculation_quality('windowed.games_last_30', 30) }} as calculation_quality_30,
         gap_marks.upstream_gap_count,
