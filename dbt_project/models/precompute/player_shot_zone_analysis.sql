@@ -6,6 +6,12 @@
 -#}
 {{ nba_pipeline.assert_no_phase3_gaps() }}
 
+{#- the figures of each window, in the order the table has them -#}
+{%- set figures = [
+    'points_avg', 'points_share_2pt', 'points_share_3pt', 'points_share_ft',
+    'attempt_share_2pt', 'attempt_share_3pt', 'attempt_share_ft',
+] %}
+
 with player_context as (
     select * from {{ ref('upcoming_player_game_context') }}
     where {{ in_run_range('game_date') }}
@@ -58,6 +64,37 @@ trailing_windows as (
         )
 ),
 
+-- the figures of those windows, per game played: a row reads the figures of
+-- its previous game, so the join below carries the figures, not the window
+-- sums they come from (a smaller hash table; see player_daily_cache)
+window_attempts as (
+    select
+        *,
+        fg2a_sum_10 + fg3a_sum_10 + 0.44 * fta_sum_10 as attempts_sum_10,
+        fg2a_sum_20 + fg3a_sum_20 + 0.44 * fta_sum_20 as attempts_sum_20
+    from trailing_windows
+),
+
+window_figures as (
+    select
+        player_id,
+        season_year,
+        game_date,
+        games_last_10,
+        games_last_20,
+        {%- for size in [10, 20] %}
+            {{ fixed(ratio('points_sum_' ~ size, 'games_last_' ~ size), 2) }} as points_avg_last_{{ size }},
+            {{ fixed(ratio('points_2pt_sum_' ~ size, 'points_sum_' ~ size)) }} as points_share_2pt_last_{{ size }},
+            {{ fixed(ratio('points_3pt_sum_' ~ size, 'points_sum_' ~ size)) }} as points_share_3pt_last_{{ size }},
+            {{ fixed(ratio('points_ft_sum_' ~ size, 'points_sum_' ~ size)) }} as points_share_ft_last_{{ size }},
+            {{ fixed(ratio('fg2a_sum_' ~ size, 'attempts_sum_' ~ size)) }} as attempt_share_2pt_last_{{ size }},
+            {{ fixed(ratio('fg3a_sum_' ~ size, 'attempts_sum_' ~ size)) }} as attempt_share_3pt_last_{{ size }},
+            {{ fixed(ratio('0.44 * fta_sum_' ~ size, 'attempts_sum_' ~ size)) }} as attempt_share_ft_last_{{ size }}
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from window_attempts
+),
+
 windowed as (
     select
         player_context.game_id,
@@ -68,31 +105,18 @@ windowed as (
         player_context.player_name,
         player_context.team_abbr,
         player_context.opponent_team_abbr,
-        coalesce(trailing_windows.games_last_10, 0) as games_in_window_10,
-        coalesce(trailing_windows.games_last_20, 0) as games_in_window_20,
-        trailing_windows.points_sum_10,
-        trailing_windows.points_2pt_sum_10,
-        trailing_windows.points_3pt_sum_10,
-        trailing_windows.points_ft_sum_10,
-        trailing_windows.fg2a_sum_10 + trailing_windows.fg3a_sum_10
-        + 0.44 * trailing_windows.fta_sum_10 as attempts_sum_10,
-        trailing_windows.fg2a_sum_10,
-        trailing_windows.fg3a_sum_10,
-        trailing_windows.fta_sum_10,
-        trailing_windows.points_sum_20,
-        trailing_windows.points_2pt_sum_20,
-        trailing_windows.points_3pt_sum_20,
-        trailing_windows.points_ft_sum_20,
-        trailing_windows.fg2a_sum_20 + trailing_windows.fg3a_sum_20
-        + 0.44 * trailing_windows.fta_sum_20 as attempts_sum_20,
-        trailing_windows.fg2a_sum_20,
-        trailing_windows.fg3a_sum_20,
-        trailing_windows.fta_sum_20
+        coalesce(window_figures.games_last_10, 0) as games_in_window_10,
+        coalesce(window_figures.games_last_20, 0) as games_in_window_20,
+        {%- for size in [10, 20] %}
+            {%- for figure in figures %}
+                window_figures.{{ figure }}_last_{{ size }}{% if not loop.last %},{% endif %}
+            {%- endfor %}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from player_context
-    left join trailing_windows
-        on trailing_windows.player_id = player_context.player_id
-            and trailing_windows.season_year = player_context.season_year
-            and trailing_windows.game_date = player_context.previous_game_date
+    left join window_figures
+        on window_figures.player_id = player_context.player_id
+            and window_figures.season_year = player_context.season_year
+            and window_figures.game_date = player_context.previous_game_date
 ),
 
 rows_to_write as (
@@ -108,20 +132,11 @@ rows_to_write as (
         windowed.games_in_window_10,
         windowed.games_in_window_20,
         {{ calculation_quality('windowed.games_in_window_20', 20) }} as calculation_quality,
-        {{ fixed(ratio('points_sum_10', 'games_in_window_10'), 2) }} as points_avg_last_10,
-        {{ fixed(ratio('points_2pt_sum_10', 'points_sum_10')) }} as points_share_2pt_last_10,
-        {{ fixed(ratio('points_3pt_sum_10', 'points_sum_10')) }} as points_share_3pt_last_10,
-        {{ fixed(ratio('points_ft_sum_10', 'points_sum_10')) }} as points_share_ft_last_10,
-        {{ fixed(ratio('fg2a_sum_10', 'attempts_sum_10')) }} as attempt_share_2pt_last_10,
-        {{ fixed(ratio('fg3a_sum_10', 'attempts_sum_10')) }} as attempt_share_3pt_last_10,
-        {{ fixed(ratio('0.44 * fta_sum_10', 'attempts_sum_10')) }} as attempt_share_ft_last_10,
-        {{ fixed(ratio('points_sum_20', 'games_in_window_20'), 2) }} as points_avg_last_20,
-        {{ fixed(ratio('points_2pt_sum_20', 'points_sum_20')) }} as points_share_2pt_last_20,
-        {{ fixed(ratio('points_3pt_sum_20', 'points_sum_20')) }} as points_share_3pt_last_20,
-        {{ fixed(ratio('points_ft_sum_20', 'points_sum_20')) }} as points_share_ft_last_20,
-        {{ fixed(ratio('fg2a_sum_20', 'attempts_sum_20')) }} as attempt_share_2pt_last_20,
-        {{ fixed(ratio('fg3a_sum_20', 'attempts_sum_20')) }} as attempt_share_3pt_last_20,
-        {{ fixed(ratio('0.44 * fta_sum_20', 'attempts_sum_20')) }} as attempt_share_ft_last_20,
+        {%- for size in [10, 20] %}
+            {%- for figure in figures %}
+                windowed.{{ figure }}_last_{{ size }},
+            {%- endfor %}
+        {%- endfor %}
         gap_marks.upstream_gap_count,
         gap_marks.upstream_gap_dates
     from windowed
