@@ -9,18 +9,20 @@
 - real: the real playoff files, every phase built in strict mode (the partial
   2023-24 playoffs stay blocked / missing, as they should).
 
-Each build is cached under pytest's session temp folder, so the test modules
-that need it share one build.
+Each build is made once per test run (conftest.built_once: one worker builds,
+the others wait for it) and copied once per worker, so the test modules that
+need it share one build.
 """
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from datetime import date
 from pathlib import Path
 
 import duckdb
-from conftest import IN_SEASON_PLAYED_THROUGH
+from conftest import IN_SEASON_PLAYED_THROUGH, built_once
 
 from orchestration.loading import load_landing
 from orchestration.monitoring.gaps import find_gaps
@@ -33,40 +35,46 @@ GENERATED_END = IN_SEASON_PLAYED_THROUGH
 GENERATED_TODAY = date(2021, 11, 22)  # generated data is historical: gap ages are counted from here
 
 _CACHE: dict[str, Path] = {}
+HEAL_RECORD = "heal.pickle"  # (gaps found after the Phase 2 load, the heal report), beside the built file
 
 
 def built_generated(tmp_path_factory, landing: Path) -> Path:
-    """The generated season's first month: Phase 2 loaded, then healed through every phase (cached)."""
+    """The generated season's first month: Phase 2 loaded, then healed through every phase (built once per
+    test run, copied once per worker)."""
     if "generated" not in _CACHE:
-        folder = tmp_path_factory.mktemp("monitoring_generated")
-        path = folder / "built.duckdb"
-        with connect(path) as con:
-            load_landing(landing, start=GENERATED_START, end=GENERATED_END, con=con)
-            _CACHE["generated_gaps_before"] = find_gaps(con)
-        report = heal(path, today=GENERATED_TODAY, max_age_days=60)
-        assert report.ok and report.runs, report.summary()
-        _CACHE["generated_heal_report"] = report
-        _CACHE["generated"] = path
+
+        def load_and_heal(folder: Path) -> None:
+            path = folder / "built.duckdb"
+            with connect(path) as con:
+                load_landing(landing, start=GENERATED_START, end=GENERATED_END, con=con)
+                gaps_before = find_gaps(con)
+            report = heal(path, today=GENERATED_TODAY, max_age_days=60)
+            assert report.ok and report.runs, report.summary()
+            (folder / HEAL_RECORD).write_bytes(pickle.dumps((gaps_before, report)))
+
+        _CACHE["generated"] = built_once(tmp_path_factory, "monitoring_generated", load_and_heal) / "built.duckdb"
     return _CACHE["generated"]
 
 
 def generated_heal(tmp_path_factory, landing: Path):
     """(gaps found after the Phase 2 load, the heal report) of the generated warehouse's build."""
-    built_generated(tmp_path_factory, landing)
-    return _CACHE["generated_gaps_before"], _CACHE["generated_heal_report"]
+    return pickle.loads((built_generated(tmp_path_factory, landing).parent / HEAL_RECORD).read_bytes())
 
 
 def built_real(tmp_path_factory, raw: Path) -> Path:
-    """The real playoffs built through every phase in strict mode (cached)."""
+    """The real playoffs built through every phase in strict mode (built once per test run, copied once per
+    worker)."""
     if "real" not in _CACHE:
-        folder = tmp_path_factory.mktemp("monitoring_real")
-        path = folder / "built.duckdb"
-        shutil.copyfile(raw, path)
-        with connect(path) as con:
-            first, last = con.execute("select min(game_date), max(game_date) from nba_raw.nbac_schedule").fetchone()
-        result = run_backfill(first, last, warehouse=path, trigger="manual")
-        assert result.succeeded, result.plan.describe()
-        _CACHE["real"] = path
+
+        def backfill(folder: Path) -> None:
+            path = folder / "built.duckdb"
+            shutil.copyfile(raw, path)
+            with connect(path) as con:
+                first, last = con.execute("select min(game_date), max(game_date) from nba_raw.nbac_schedule").fetchone()
+            result = run_backfill(first, last, warehouse=path, trigger="manual")
+            assert result.succeeded, result.plan.describe()
+
+        _CACHE["real"] = built_once(tmp_path_factory, "monitoring_real", backfill) / "built.duckdb"
     return _CACHE["real"]
 
 
