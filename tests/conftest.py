@@ -131,8 +131,11 @@ def postgres_server():
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
     """A local BigQuery emulator (orchestration/bigquery/emulator.py) on a free port, stopped by its PID."""
-    from orchestration.bigquery.emulator import BigQueryEmulator
+    from orchestration.bigquery.emulator import BigQueryEmulator, ensure_emulator_venv
 
+    # on a fresh checkout, workers starting their emulators at once would each install its venv at once
+    with FileLock(_run_folder(tmp_path_factory) / "bq_emulator_venv.lock"):
+        ensure_emulator_venv()
     emulator = BigQueryEmulator.start(timeout=60, log_dir=tmp_path_factory.mktemp("bq_emulator"))
     try:
         yield emulator
