@@ -123,3 +123,31 @@ def test_support_copies_are_independent(tmp_path):
     sql(copy, "insert into t values (2)")
     assert sql(source, "select count(*) from t") == [(1,)]
     assert sql(copy, "select count(*) from t") == [(2,)]
+
+
+def test_built_once_builds_once_and_each_caller_gets_its_own_copy(tmp_path_factory, tmp_path):
+    """The run-wide build helper (conftest.built_once): a build that fails is not kept (the next caller
+    builds again), a finished one is never rebuilt, and each caller's copy is its own."""
+    name = f"sanity_{tmp_path.name}"
+    builds: list[Path] = []
+
+    def failing(folder: Path) -> None:
+        builds.append(folder)
+        (folder / "half").write_text("a build that stopped half-way")
+        raise RuntimeError("build failed")
+
+    def build(folder: Path) -> None:
+        builds.append(folder)
+        sql(folder / "w.duckdb", "create table t as select 1 as x")
+
+    try:
+        built_once(tmp_path_factory, name, failing)
+    except RuntimeError:
+        pass
+    first = built_once(tmp_path_factory, name, build)
+    second = built_once(tmp_path_factory, name, build)
+    assert len(builds) == 2 and not (first / "half").exists()
+    assert first != second
+    sql(first / "w.duckdb", "insert into t values (2)")
+    assert sql(second / "w.duckdb", "select count(*) from t") == [(1,)]
+    assert built_once(tmp_path_factory, name, build, copy=False) == builds[-1]
