@@ -32,10 +32,10 @@ INSTALL_INPUTS = ("constraints.txt", "pyproject.toml")
 # (Dagster's production instance, started per test session by orchestration/dagster/local_postgres.py).
 TEST_DEBIAN_PACKAGES = ("chromium", "chromium-driver", "postgresql-15")
 # The suite runs a test file per worker (pytest-xdist): a file's module fixtures (built warehouses, a
-# webserver, a PostgreSQL server) are built once. One worker more than the cores, up to four: a third of a
-# Dagster or BigQuery file's wall time is spent waiting (daemon ticks, the emulator, PostgreSQL outside the
-# tests' processes), and a third worker fills those waits. The slowest tests are listed at the end, for
-# whoever makes the suite faster next.
+# webserver, a PostgreSQL server) are built once. One worker more than the cores, up to four: sampled per
+# file, none of a file's processes was runnable during 16-45% of its wall time (Dagster's daemon ticks every
+# 30 s, PostgreSQL and the emulator answering, the disk), and another worker fills those waits. The slowest
+# tests are listed at the end, for whoever makes the suite faster next.
 MAX_TEST_WORKERS = 4
 PARALLEL_TESTS = (
     f"--numprocesses={min(MAX_TEST_WORKERS, (os.cpu_count() or 1) + 1)}",
