@@ -33,8 +33,8 @@ INSTALL_INPUTS = ("constraints.txt", "pyproject.toml")
 TEST_DEBIAN_PACKAGES = ("chromium", "chromium-driver", "postgresql-15")
 # The suite runs a test file per worker (pytest-xdist): a file's module fixtures (built warehouses, a
 # webserver, a PostgreSQL server) are built once. One worker more than the cores, up to four: sampled per
-# file, none of a file's processes was runnable during 16-45% of its wall time (Dagster's daemon ticks every
-# 30 s, PostgreSQL and the emulator answering, the disk), and another worker fills those waits. The slowest
+# file, none of a file's processes was runnable during 16-45% of its wall time (waits: Dagster's backfill daemon
+# loop sleeps 30 s, PostgreSQL runs outside them), and another worker fills those waits. The slowest
 # tests are listed at the end, for whoever makes the suite faster next.
 MAX_TEST_WORKERS = 4
 PARALLEL_TESTS = (
