@@ -1,12 +1,15 @@
-"""Shared fixtures: loaded warehouses built once per session, copied per test."""
+"""Shared fixtures: loaded warehouses built once per test run, copied per test."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from orchestration.paths import DBT_PROJECT_DIR, real_data_path
 from orchestration.settings import env_name
@@ -25,6 +28,34 @@ def pytest_configure(config) -> None:
         os.environ[env_name("dbt_target_dir")] = str(DBT_PROJECT_DIR / "target" / f"pytest-{worker}")
 
 
+def _run_folder(tmp_path_factory) -> Path:
+    """The temporary folder of this test run: with pytest-xdist, the parent of the workers' own folders
+    (`popen-gw0`...), which every worker of the run sees."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None], *, copy: bool = True) -> Path:
+    """The folder `build(folder)` filled, built once per test run whatever the number of xdist workers: the
+    first worker to ask builds it under a file lock, the others wait for it instead of building it again.
+    With `copy`, each worker gets its own copy of the folder (two processes must not open one DuckDB file
+    read-write); without it (landing files, only read), the one folder, so every warehouse records the same
+    landing path. A build that failed half-way is started again by the next worker that asks."""
+    shared = _run_folder(tmp_path_factory) / "built_once" / name
+    complete = shared / ".complete"
+    with FileLock(f"{shared}.lock"):
+        if not complete.exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            shared.mkdir(parents=True)
+            build(shared)
+            complete.touch()
+    if not copy:
+        return shared
+    own = tmp_path_factory.mktemp(name)
+    shutil.copytree(shared, own, dirs_exist_ok=True)
+    return own
+
+
 @pytest.fixture(scope="session")
 def real_dir() -> Path:
     path = real_data_path()
@@ -39,19 +70,21 @@ def real_raw_warehouse(real_dir: Path, tmp_path_factory) -> Path:
     from orchestration.loading import load_landing
     from orchestration.warehouse import connect
 
-    path = tmp_path_factory.mktemp("real") / "raw.duckdb"
-    with connect(path) as con:
-        load_landing(real_dir, con=con)
-    return path
+    def load(folder: Path) -> None:
+        with connect(folder / "raw.duckdb") as con:
+            load_landing(real_dir, con=con)
+
+    return built_once(tmp_path_factory, "real", load) / "raw.duckdb"
 
 
 @pytest.fixture(scope="session")
 def generated_landing(tmp_path_factory) -> Path:
     from orchestration.generator import generate_seasons
 
-    out = tmp_path_factory.mktemp("landing") / "generated"
-    generate_seasons(GENERATED_SEASONS, out, seed=GENERATED_SEED)
-    return out
+    def generate(folder: Path) -> None:
+        generate_seasons(GENERATED_SEASONS, folder / "generated", seed=GENERATED_SEED)
+
+    return built_once(tmp_path_factory, "landing_generated", generate, copy=False) / "generated"
 
 
 @pytest.fixture(scope="session")
@@ -60,9 +93,12 @@ def in_season_landing(tmp_path_factory) -> Path:
     as `generated_landing` up to that date, the rest of the season's schedule published but not played."""
     from orchestration.generator import generate_seasons
 
-    out = tmp_path_factory.mktemp("landing") / "in_season"
-    generate_seasons(GENERATED_SEASONS[:1], out, seed=GENERATED_SEED, played_through=IN_SEASON_PLAYED_THROUGH)
-    return out
+    def generate(folder: Path) -> None:
+        generate_seasons(
+            GENERATED_SEASONS[:1], folder / "in_season", seed=GENERATED_SEED, played_through=IN_SEASON_PLAYED_THROUGH
+        )
+
+    return built_once(tmp_path_factory, "landing_in_season", generate, copy=False) / "in_season"
 
 
 @pytest.fixture(scope="session")
@@ -71,10 +107,11 @@ def generated_raw_warehouse(generated_landing: Path, tmp_path_factory) -> Path:
     from orchestration.loading import load_landing
     from orchestration.warehouse import connect
 
-    path = tmp_path_factory.mktemp("generated") / "raw.duckdb"
-    with connect(path) as con:
-        load_landing(generated_landing, con=con)
-    return path
+    def load(folder: Path) -> None:
+        with connect(folder / "raw.duckdb") as con:
+            load_landing(generated_landing, con=con)
+
+    return built_once(tmp_path_factory, "generated", load) / "raw.duckdb"
 
 
 @pytest.fixture(scope="session")
@@ -94,8 +131,11 @@ def postgres_server():
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
     """A local BigQuery emulator (orchestration/bigquery/emulator.py) on a free port, stopped by its PID."""
-    from orchestration.bigquery.emulator import BigQueryEmulator
+    from orchestration.bigquery.emulator import BigQueryEmulator, ensure_emulator_venv
 
+    # on a fresh checkout, workers starting their emulators at once would each install its venv at once
+    with FileLock(_run_folder(tmp_path_factory) / "bq_emulator_venv.lock"):
+        ensure_emulator_venv()
     emulator = BigQueryEmulator.start(timeout=60, log_dir=tmp_path_factory.mktemp("bq_emulator"))
     try:
         yield emulator
