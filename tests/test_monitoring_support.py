@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import IN_SEASON_PLAYED_THROUGH, built_once
 
 from orchestration.loading import load_landing
@@ -140,10 +141,8 @@ def test_built_once_builds_once_and_each_caller_gets_its_own_copy(tmp_path_facto
         builds.append(folder)
         sql(folder / "w.duckdb", "create table t as select 1 as x")
 
-    try:
+    with pytest.raises(RuntimeError, match="build failed"):
         built_once(tmp_path_factory, name, failing)
-    except RuntimeError:
-        pass
     first = built_once(tmp_path_factory, name, build)
     second = built_once(tmp_path_factory, name, build)
     assert len(builds) == 2 and not (first / "half").exists()
