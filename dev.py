@@ -31,14 +31,14 @@ INSTALL_INPUTS = ("constraints.txt", "pyproject.toml")
 # Debian packages the tests drive: headless Chromium (web UI tests) and PostgreSQL
 # (Dagster's production instance, started per test session by orchestration/dagster/local_postgres.py).
 TEST_DEBIAN_PACKAGES = ("chromium", "chromium-driver", "postgresql-15")
-# The suite runs a test file per worker (pytest-xdist): a file's module fixtures (built warehouses, a
-# webserver, a PostgreSQL server) are built once. One worker more than the cores, up to four: sampled per
-# file, none of a file's processes was runnable during 16-45% of its wall time (waits: Dagster's backfill daemon
-# loop sleeps 30 s, PostgreSQL runs outside them), and another worker fills those waits. The slowest
-# tests are listed at the end, for whoever makes the suite faster next.
-MAX_TEST_WORKERS = 4
+# The suite runs a test file per worker on every core, up to four (pytest-xdist): a file's module fixtures
+# (built warehouses, a webserver, a PostgreSQL server) are built once. One worker more than the cores was
+# tried (a file's processes sat idle 16-45% of its time): on a clean clone, quiet, 25m19s against 23m49s with
+# one worker per core, its slowest file (BigQuery end-to-end) 353 s against 188 s. The slowest tests are
+# listed at the end, for whoever makes the suite faster next.
 PARALLEL_TESTS = (
-    f"--numprocesses={min(MAX_TEST_WORKERS, (os.cpu_count() or 1) + 1)}",
+    "--numprocesses=auto",
+    "--maxprocesses=4",
     "--dist=loadfile",
     # files in collection order, not by test count: the Dagster and BigQuery files (few tests, the
     # slowest) start first instead of leaving one worker running them alone at the end
