@@ -33,8 +33,8 @@ INSTALL_INPUTS = ("constraints.txt", "pyproject.toml")
 TEST_DEBIAN_PACKAGES = ("chromium", "chromium-driver", "postgresql-15")
 # The suite runs a test file per worker on every core, up to four (pytest-xdist): a file's module fixtures
 # (built warehouses, a webserver, a PostgreSQL server) are built once. One worker more than the cores was
-# tried (a file's processes sat idle 16-45% of its time): on a clean clone, quiet, 25m19s against 23m49s with
-# one worker per core, its slowest file (BigQuery end-to-end) 353 s against 188 s. The slowest tests are
+# tried (a file's processes sat idle 16-45% of its time): on a clean clone, quiet, the same code took 25m19s
+# against 24m26s with one worker per core, its slowest test (BigQuery end-to-end) 353 s. The slowest tests are
 # listed at the end, for whoever makes the suite faster next.
 PARALLEL_TESTS = (
     "--numprocesses=auto",
