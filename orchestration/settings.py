@@ -96,7 +96,7 @@ class Settings(BaseModel):
         ),
     )
     # DuckDB's resources (dev), one pair for every connection of a process: the dbt profile's and
-    # Python's (orchestration/warehouse/duck.py). Both are global to a database file opened in a process.
+    # Python's (orchestration/duckdb_resources.py). Both are global to a database file opened in a process.
     duckdb_memory_limit: str = Field(
         "512MB",
         **_env(
