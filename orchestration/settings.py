@@ -98,10 +98,10 @@ class Settings(BaseModel):
     # DuckDB's resources (dev), one pair for every connection of a process: the dbt profile's and
     # Python's (orchestration/duckdb_resources.py). Both are global to a database file opened in a process.
     duckdb_memory_limit: str = Field(
-        "512MB",
+        "384MB",
         **_env(
             "NBA_PIPELINE_DUCKDB_MEMORY_LIMIT",
-            "DuckDB's buffer memory (e.g. 512MB); beyond it DuckDB spills to <warehouse file>.tmp instead of growing",
+            "DuckDB's buffer memory (e.g. 384MB); beyond it DuckDB spills to <warehouse file>.tmp instead of growing",
             read_by="python, dbt profile",
         ),
     )
