@@ -45,6 +45,12 @@ PARALLEL_TESTS = (
     "--no-loadscope-reorder",
     "--durations=20",
 )
+# Compiled modules of the suite's processes, when the environment turns bytecode writing off
+# (PYTHONDONTWRITEBYTECODE, set on these machines): every test starts Python processes (the CLI, Dagster's
+# webserver, daemon, code servers and runs, sqlfluff) that import the same modules, and each compiled them all
+# again from source; importing the CLI, dbt and the Dagster definitions took 6.5 CPU seconds that way, 3.3
+# from this cache. Kept inside .venv, so the source folders stay as clean as the setting meant them to.
+BYTECODE_CACHE = VENV / "pycache"
 # pyproject extras: the tests, and production (BigQuery + Dagster on PostgreSQL).
 TEST_EXTRAS, PROD_EXTRAS = "test", "test,prod"
 
@@ -75,6 +81,14 @@ def ensure_venv(extras: str) -> None:
     STAMP.write_text(fingerprint)
 
 
+def test_environment() -> dict[str, str]:
+    """The suite's environment: compiled modules written once and reused by every process (BYTECODE_CACHE)."""
+    env = dict(os.environ)
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+        env["PYTHONPYCACHEPREFIX"] = str(BYTECODE_CACHE)
+    return env
+
+
 def ensure_debian_packages(packages: tuple[str, ...]) -> None:
     """Install Debian packages the tests need when they are missing (root on CI machines)."""
     missing = [p for p in packages if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0]
@@ -96,7 +110,8 @@ def main(argv: list[str]) -> int:
         ensure_debian_packages(TEST_DEBIAN_PACKAGES)
         chosen = any(arg.startswith(("-n", "--numprocesses", "-p")) for arg in rest)  # the caller's own choice
         parallel = [] if chosen else list(PARALLEL_TESTS)
-        return subprocess.run([str(BIN / "python"), "-m", "pytest", *parallel, *rest], cwd=ROOT).returncode
+        command = [str(BIN / "python"), "-m", "pytest", *parallel, *rest]
+        return subprocess.run(command, cwd=ROOT, env=test_environment()).returncode
     if action == "setup":
         if rest not in ([], ["--prod"]):
             print(__doc__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,17 @@ from orchestration.dbt_invoke import DbtBuildResult, DbtProject
 from orchestration.phases import PHASES_BY_NUMBER
 
 PHASE3_TABLES = PHASES_BY_NUMBER[3].completeness_tables
+
+
+# tests/daemon_pace/sitecustomize.py: on PYTHONPATH, the Dagster daemon passes over backfills every few seconds
+DAEMON_PACE = Path(__file__).resolve().parent / "daemon_pace"
+
+
+def paced_daemon_env(env: dict[str, str]) -> dict[str, str]:
+    """`env` for processes that start a Dagster daemon (`dagster-daemon run`, `dagster dev`): its backfill passes
+    every few seconds instead of every 30 s (tests/daemon_pace/sitecustomize.py says why and how)."""
+    path = os.pathsep.join(part for part in (str(DAEMON_PACE), env.get("PYTHONPATH", "")) if part)
+    return {**env, "PYTHONPATH": path}
 
 
 # Columns that say which build wrote a row, not what the row holds: left out of comparisons.
