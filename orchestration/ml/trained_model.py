@@ -38,7 +38,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from importlib.metadata import version
+from importlib import metadata
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -236,7 +236,7 @@ def _new_model() -> HistGradientBoostingRegressor:
 
 
 def _sklearn_version() -> str:
-    return version("scikit-learn")  # the installed distribution's, without importing it
+    return metadata.version("scikit-learn")  # the installed distribution's, without importing it
 
 
 def _fit(features: np.ndarray, target: pd.Series) -> HistGradientBoostingRegressor:
