@@ -361,14 +361,20 @@ def _reuse(db: Session, store: ModelStore, model_id: str, fingerprint: str):
 
 def _reuse_unrebuilt(db: Session, store: ModelStore, model_id: str, builds: str | None):
     """The artifact's model when no training date was rebuilt since it was saved (no row read): its
-    tree predictor when one was kept for these builds, else the joblib model."""
+    tree predictor when one was kept for these builds (and the artifact it came from is still stored:
+    without it the model is fitted again, as before), else the joblib model."""
     if builds is None:
         return None
     fingerprint = _registry_fingerprint(db, model_id)
     if fingerprint is None:
         return None
     predictor = store.load(model_id + PREDICTOR_SUFFIX)
-    if predictor and predictor.get("data_fingerprint") == fingerprint and predictor.get("training_builds") == builds:
+    if (
+        predictor
+        and predictor.get("data_fingerprint") == fingerprint
+        and predictor.get("training_builds") == builds
+        and store.exists(model_id)
+    ):
         return TreeEnsemble.from_artifact(predictor)
     stored = _stored(db, store, model_id)
     if stored is None or stored.get("training_builds") != builds:
