@@ -59,9 +59,10 @@ def resolve_step(reference: str) -> Callable[..., StepResult]:
 
 
 def import_in_background(steps: Iterable[Step]) -> None:
-    """Import the Python steps' modules on a thread while the dbt stretches before them build: the
-    trained model's scikit-learn (scipy included, 1.5-3 s here) then costs a daily run no wall time.
-    The step's own import (resolve_step) waits for it, and raises any error it hit."""
+    """Import the Python steps' modules on a thread while the dbt stretches before them build (the
+    trained model's joblib and threadpoolctl: about 0.3 s; scikit-learn itself is imported only by a run
+    that trains, see ml/tree_predictor.py). The step's own import (resolve_step) waits for it, and
+    raises any error it hit."""
     modules = {step.reference.partition(":")[0] for step in steps if isinstance(step, PythonStep)}
     for module in sorted(modules - set(sys.modules)):
         threading.Thread(target=_import_quietly, args=(module,), name=f"import {module}", daemon=True).start()

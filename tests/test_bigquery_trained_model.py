@@ -32,7 +32,7 @@ from support import dbt_build
 
 from orchestration.ml import run_trained_model_step
 from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE
-from orchestration.ml.trained_model import FEATURE_STORE, MIN_TRAINING_ROWS, SYSTEM_ID
+from orchestration.ml.trained_model import FEATURE_STORE, MIN_TRAINING_ROWS, PREDICTOR_SUFFIX, SYSTEM_ID
 from orchestration.source_versions import VERSIONS_TABLE
 from orchestration.warehouse import DuckDBWarehouse, Session
 
@@ -281,20 +281,22 @@ def test_gs_model_store_on_a_storage_emulator(duck, emulator, storage, tmp_path)
         outcome = run_trained_model_step(db, *PREDICTED)
         assert outcome.status == "success" and f"{SEASON}: trained" in outcome.message, outcome.message
         first = written(db)
-        (blob,) = client.list_blobs(bucket)
+        # the artifact, and beside it the trees a reuse predicts from (trained_model.PREDICTOR_SUFFIX)
+        blob, trees = sorted(client.list_blobs(bucket), key=lambda b: b.name)
         assert blob.name == f"{prefix}/{MODEL_ID}.joblib" and blob.size > 0
+        assert trees.name == f"{prefix}/{MODEL_ID}{PREDICTOR_SUFFIX}.joblib" and trees.size > 0
         assert artifact_path(db) == f"gs://{bucket}/{blob.name}"
 
         again = run_trained_model_step(db, *PREDICTED)
         assert again.status == "success" and f"{SEASON}: reused" in again.message, again.message
         assert written(db) == first
-        (reread,) = client.list_blobs(bucket)
+        reread, _ = sorted(client.list_blobs(bucket), key=lambda b: b.name)
         assert (reread.generation, reread.md5_hash) == (blob.generation, blob.md5_hash)  # not written again
 
         reread.delete()  # the reuse came from the bucket: without the object the model is fitted again
         retrained = run_trained_model_step(db, *PREDICTED)
         assert f"{SEASON}: trained" in retrained.message, retrained.message
-        assert written(db) == first and [b.name for b in client.list_blobs(bucket)] == [blob.name]
+        assert written(db) == first and sorted(b.name for b in client.list_blobs(bucket)) == [blob.name, trees.name]
 
     assert first.predictions == expected.predictions and first.versions == expected.versions
     assert differences(first.registry[0], expected.registry[0]) == {}

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import joblib
 import pytest
 from support import PHASE3_TABLES, assert_identical, copy_warehouse, dbt_build, execute, game_dates, query, run_dbt
 
@@ -24,6 +27,7 @@ from orchestration.dbt_invoke import DbtProject
 from orchestration.ml import accuracy_report, format_accuracy_report, run_trained_model_step, trained_model
 from orchestration.ml.features import FEATURES_V1
 from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE
+from orchestration.ml.tree_predictor import matching_predictor
 from orchestration.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.phases import PHASES_BY_NUMBER, phases_from_spec
 from orchestration.runner import run_backfill
@@ -694,6 +698,35 @@ def test_trained_model_reads_training_rows_only_after_a_rebuild(dataset, monkeyp
         f"points_avg_last_5 = points_avg_last_5 + 1 where game_date = {last_training_date}",
     )
     assert f"{season}: trained" in step() and reads == [season]  # changed rows: refitted
+
+
+def test_reused_model_predicts_the_same_without_scikit_learn(dataset):
+    """A run that reuses a model predicts from the trees kept beside its artifact: the same predictions,
+    in a process that never imports scikit-learn (the import cost a daily run more than predicting)."""
+    warehouse = _fresh_copy(dataset, "no_sklearn")
+    window = dataset["window"]
+    with duckdb.connect(str(warehouse)) as con:  # no artifact next to this copy: trained, trees kept
+        assert "trained" in run_trained_model_step(con, window[0], window[-1]).message
+    predictions = query(warehouse, f"select * from {PREDICTIONS_TABLE} order by all")
+    assert list((warehouse.parent / "models").rglob(f"*{trained_model.PREDICTOR_SUFFIX}.joblib"))
+    # a predictor is kept only when it reproduces the model's own predictions
+    artifact = next(p for p in (warehouse.parent / "models").rglob("*.joblib") if ".trees" not in p.name)
+    model = joblib.load(artifact)["model"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        features = trained_model._matrix(con.execute(f"select * from {trained_model.FEATURE_STORE}").df())
+    expected = model.predict(features)
+    assert matching_predictor(model, features, expected) is not None
+    assert matching_predictor(model, features, expected + 0.01) is None
+    reuse = (
+        "import sys, duckdb; from datetime import date; from orchestration.ml import run_trained_model_step\n"
+        f"with duckdb.connect({str(warehouse)!r}) as con:\n"
+        f"    outcome = run_trained_model_step(con, date.fromisoformat({str(window[0])!r}), "
+        f"date.fromisoformat({str(window[-1])!r}))\n"
+        "print(outcome.status, 'reused' in outcome.message and 'trained' not in outcome.message, 'sklearn' in sys.modules)"
+    )
+    ran = subprocess.run([sys.executable, "-c", reuse], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    assert ran.stdout.split() == ["success", "True", "False"], ran.stdout + ran.stderr
+    assert query(warehouse, f"select * from {PREDICTIONS_TABLE} order by all") == predictions
 
 
 def test_each_season_trains_on_the_seasons_just_before_it(dataset, monkeypatch):

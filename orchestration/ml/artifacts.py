@@ -40,6 +40,10 @@ class ModelStore(ABC):
         """Store (replace) the artifact."""
 
     @abstractmethod
+    def exists(self, model_id: str) -> bool:
+        """Whether the artifact is stored (without loading it)."""
+
+    @abstractmethod
     def recorded(self, model_id: str) -> str:
         """What the registry's artifact_path says for this model."""
 
@@ -66,6 +70,9 @@ class LocalModelStore(ModelStore):
     def save(self, model_id: str, artifact: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         joblib.dump(artifact, self.path(model_id))
+
+    def exists(self, model_id: str) -> bool:
+        return self.path(model_id).exists()
 
     def recorded(self, model_id: str) -> str:
         path = self.path(model_id)
@@ -163,6 +170,9 @@ class GcsModelStore(ModelStore):
         buffer = io.BytesIO()
         joblib.dump(artifact, buffer)
         self._blob(model_id).upload_from_string(buffer.getvalue(), content_type="application/octet-stream")
+
+    def exists(self, model_id: str) -> bool:
+        return self._blob(model_id).exists()
 
     def recorded(self, model_id: str) -> str:
         return f"{GCS_SCHEME}{self.bucket_name}/{self._name(model_id)}"

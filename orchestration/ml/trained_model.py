@@ -20,6 +20,8 @@ range and never raises: the SQL systems and the ensemble build without it.
 A model whose training data, parameters and library version are unchanged is
 loaded from its artifact instead of retrained, so date-by-date runs cost one
 training per season, and any run order gives the same predictions.
+A reused model predicts from its trees kept as numpy arrays (tree_predictor.py): a daily run then
+never imports scikit-learn, which cost more than the prediction.
 
 Whether the training data is unchanged is first decided without reading it: the
 artifact keeps the training dates' `input_version` and `build_id` as the feature
@@ -36,20 +38,24 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from importlib import metadata
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import sklearn
-from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from orchestration.backfill import StepResult
 from orchestration.ml.artifacts import ModelStore, model_store
 from orchestration.ml.features import FEATURE_VERSION, FEATURES_V1, TARGET
 from orchestration.ml.store import PREDICTIONS_TABLE, REGISTRY_TABLE, ensure_tables
+from orchestration.ml.tree_predictor import TreeEnsemble, matching_predictor
 from orchestration.source_versions import record_table_versions
 from orchestration.warehouse import Session, as_session, ensure_orchestration_schema
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingRegressor
 
 SYSTEM_ID = "gradient_boosting_v1"
 SYSTEM_VERSION = "v1"
@@ -72,6 +78,10 @@ MIN_TRAINING_ROWS = 200
 # next one most (pace, minutes, the roster), and training then costs the same for every season, so a
 # backfill's model step grows linearly with the seasons instead of quadratically (issue 13).
 TRAINING_SEASONS = 3
+# The rows a new tree predictor is checked on against scikit-learn's predict before it is kept (a few
+# thousand: a season's backfill predicts tens of thousands, and the check costs a second prediction).
+PREDICTOR_CHECK_ROWS = 5000
+PREDICTOR_SUFFIX = ".trees"
 
 
 @dataclass
@@ -172,7 +182,11 @@ def _run_season(
     )
     if rows.empty:
         return SeasonOutcome(season, status, 0, f"{model_id}, no rows to predict"), None
-    predicted = _predict(model, rows)
+    features = _matrix(rows)
+    raw = _raw_predictions(model, features)
+    if not isinstance(model, TreeEnsemble):
+        _save_predictor(db, store, model, model_id, builds, features[:PREDICTOR_CHECK_ROWS], raw[:PREDICTOR_CHECK_ROWS])
+    predicted = _rounded(raw)
     output = pa.Table.from_pandas(
         pd.DataFrame(
             {
@@ -215,7 +229,14 @@ def _matrix(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _new_model() -> HistGradientBoostingRegressor:
+    # imported here: a run that only reuses models predicts without scikit-learn (tree_predictor.py)
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
     return HistGradientBoostingRegressor(random_state=RANDOM_SEED, **HYPERPARAMETERS)
+
+
+def _sklearn_version() -> str:
+    return metadata.version("scikit-learn")  # the installed distribution's, without importing it
 
 
 def _fit(features: np.ndarray, target: pd.Series) -> HistGradientBoostingRegressor:
@@ -226,8 +247,17 @@ def _fit(features: np.ndarray, target: pd.Series) -> HistGradientBoostingRegress
 
 
 def _predict(model, frame: pd.DataFrame) -> np.ndarray:
+    return _rounded(_raw_predictions(model, _matrix(frame)))
+
+
+def _raw_predictions(model: HistGradientBoostingRegressor | TreeEnsemble, features: np.ndarray) -> np.ndarray:
+    if isinstance(model, TreeEnsemble):
+        return model.predict(features)
     with threadpool_limits(limits=1):
-        raw = model.predict(_matrix(frame))
+        return model.predict(features)
+
+
+def _rounded(raw: np.ndarray) -> np.ndarray:
     return np.clip(np.round(raw, 2), 0.0, MAX_POINTS)
 
 
@@ -278,7 +308,7 @@ def _train(
         **metrics,
         "random_seed": RANDOM_SEED,
         "hyperparameters": json.dumps(HYPERPARAMETERS, sort_keys=True),
-        "library_version": f"scikit-learn {sklearn.__version__}",
+        "library_version": f"scikit-learn {_sklearn_version()}",
         "data_fingerprint": fingerprint,
         "artifact_path": store.recorded(model_id),
     }
@@ -330,22 +360,64 @@ def _reuse(db: Session, store: ModelStore, model_id: str, fingerprint: str):
 
 
 def _reuse_unrebuilt(db: Session, store: ModelStore, model_id: str, builds: str | None):
-    """The artifact's model when no training date was rebuilt since it was saved (no row read)."""
+    """The artifact's model when no training date was rebuilt since it was saved (no row read): its
+    tree predictor when one was kept for these builds (and the artifact it came from is still stored:
+    without it the model is fitted again, as before), else the joblib model."""
     if builds is None:
         return None
+    fingerprint = _registry_fingerprint(db, model_id)
+    if fingerprint is None:
+        return None
+    predictor = store.load(model_id + PREDICTOR_SUFFIX)
+    if (
+        predictor
+        and predictor.get("data_fingerprint") == fingerprint
+        and predictor.get("training_builds") == builds
+        and store.exists(model_id)
+    ):
+        return TreeEnsemble.from_artifact(predictor)
     stored = _stored(db, store, model_id)
     if stored is None or stored.get("training_builds") != builds:
         return None
     return stored["model"]
 
 
+def _registry_fingerprint(db: Session, model_id: str) -> str | None:
+    """The data fingerprint the registry records for a trained model (None: not trained)."""
+    row = db.execute(f"select data_fingerprint, status from {REGISTRY_TABLE} where model_id = ?", [model_id]).fetchone()
+    return row[0] if row and row[1] == "trained" else None
+
+
 def _stored(db: Session, store: ModelStore, model_id: str) -> dict | None:
     """The artifact of a model the registry records as trained, with that registry fingerprint."""
-    row = db.execute(f"select data_fingerprint, status from {REGISTRY_TABLE} where model_id = ?", [model_id]).fetchone()
-    if not row or row[1] != "trained":
+    fingerprint = _registry_fingerprint(db, model_id)
+    if fingerprint is None:
         return None
     stored = store.load(model_id)
-    return stored if stored is not None and stored.get("data_fingerprint") == row[0] else None
+    return stored if stored is not None and stored.get("data_fingerprint") == fingerprint else None
+
+
+def _save_predictor(
+    db: Session,
+    store: ModelStore,
+    model: HistGradientBoostingRegressor,
+    model_id: str,
+    builds: str | None,
+    features: np.ndarray,
+    expected: np.ndarray,
+) -> None:
+    """Keep the model's trees for the next run that reuses it, when they predict `expected` exactly
+    (the model's own predictions of `features`). Kept beside the joblib artifact, for the same registry
+    fingerprint and training builds: a retrained or rebuilt model gets a new one when it next predicts."""
+    fingerprint = _registry_fingerprint(db, model_id)
+    if builds is None or fingerprint is None:
+        return  # without recorded builds nothing is reused unread (_reuse_unrebuilt)
+    predictor = matching_predictor(model, features, expected)
+    if predictor is not None:
+        store.save(
+            model_id + PREDICTOR_SUFFIX,
+            {**predictor.to_artifact(), "data_fingerprint": fingerprint, "training_builds": builds},
+        )
 
 
 def _save_artifact(store: ModelStore, model, model_id: str, fingerprint: str, builds: str | None) -> None:
@@ -391,7 +463,7 @@ def _settings_json() -> str:
             "params": HYPERPARAMETERS,
             "seed": RANDOM_SEED,
             "training_seasons": TRAINING_SEASONS,
-            "sklearn": sklearn.__version__,
+            "sklearn": _sklearn_version(),
         },
         sort_keys=True,
     )
@@ -424,7 +496,7 @@ def _skipped_row(model_id: str, season: int, reason: str, training: pd.DataFrame
         "validation_rmse": None,
         "random_seed": RANDOM_SEED,
         "hyperparameters": json.dumps(HYPERPARAMETERS, sort_keys=True),
-        "library_version": f"scikit-learn {sklearn.__version__}",
+        "library_version": f"scikit-learn {_sklearn_version()}",
         "data_fingerprint": None,
         "artifact_path": None,
     }
