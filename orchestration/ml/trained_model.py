@@ -353,7 +353,7 @@ def _validation_split(db: Session, store: ModelStore, training: pd.DataFrame):
 
 
 def _reuse(db: Session, store: ModelStore, model_id: str, fingerprint: str):
-    stored = _stored(db, store, model_id)
+    stored = _stored(store, model_id, _registry_fingerprint(db, model_id))
     if stored is None or stored.get("data_fingerprint") != fingerprint:
         return None
     return stored["model"]
@@ -376,7 +376,7 @@ def _reuse_unrebuilt(db: Session, store: ModelStore, model_id: str, builds: str 
         and store.exists(model_id)
     ):
         return TreeEnsemble.from_artifact(predictor)
-    stored = _stored(db, store, model_id)
+    stored = _stored(store, model_id, fingerprint)
     if stored is None or stored.get("training_builds") != builds:
         return None
     return stored["model"]
@@ -388,9 +388,9 @@ def _registry_fingerprint(db: Session, model_id: str) -> str | None:
     return row[0] if row and row[1] == "trained" else None
 
 
-def _stored(db: Session, store: ModelStore, model_id: str) -> dict | None:
-    """The artifact of a model the registry records as trained, with that registry fingerprint."""
-    fingerprint = _registry_fingerprint(db, model_id)
+def _stored(store: ModelStore, model_id: str, fingerprint: str | None) -> dict | None:
+    """The artifact of a model the registry records as trained, with `fingerprint`, the registry's
+    (`_registry_fingerprint`; None: not trained, so no artifact serves)."""
     if fingerprint is None:
         return None
     stored = store.load(model_id)
