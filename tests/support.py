@@ -7,6 +7,7 @@ import gzip
 import io
 import os
 import shutil
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +28,19 @@ def paced_daemon_env(env: dict[str, str]) -> dict[str, str]:
     every few seconds instead of every 30 s (tests/daemon_pace/sitecustomize.py says why and how)."""
     path = os.pathsep.join(part for part in (str(DAEMON_PACE), env.get("PYTHONPATH", "")) if part)
     return {**env, "PYTHONPATH": path}
+
+
+def start_dagster_service(name: str, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A test's Dagster webserver or daemon (`name`), in a session of its own, its output in `log`; the daemon
+    paced (paced_daemon_env)."""
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=paced_daemon_env(env) if name == "daemon" else env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 # Columns that say which build wrote a row, not what the row holds: left out of comparisons.

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 from dagster._core.storage.partition_status_cache import AssetPartitionStatus
-from support import paced_daemon_env
+from support import start_dagster_service
 from test_dagster_webui import ASSET_KEYS, BACKFILL, LAUNCH, _free_port, _graphql, _stop, _wait_until
 
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
@@ -157,16 +157,7 @@ def webserver_on_postgres(postgres_server, real_dir, tmp_path_factory):
             ),
             ("daemon", [dagster_bin("dagster-daemon"), "run", "-m", "orchestration.definitions"]),
         ):
-            processes.append(
-                subprocess.Popen(
-                    command,
-                    cwd=work,
-                    env=paced_daemon_env(env) if name == "daemon" else env,
-                    stdout=open(logs[name], "w"),
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
+            processes.append(start_dagster_service(name, command, work, env, logs[name]))
 
         def code_loaded():
             if processes[0].poll() is not None:

@@ -17,7 +17,7 @@ from datetime import date
 
 import duckdb
 import pytest
-from support import paced_daemon_env, real_landing_as_of
+from support import real_landing_as_of, start_dagster_service
 
 from orchestration.dagster.localrun import dagster_bin, pipeline_env, prepare_dagster_home
 
@@ -103,14 +103,7 @@ def stack(real_dir, tmp_path_factory):
     logs = {name: work / f"{name}.log" for name in ("webserver", "daemon")}
 
     def start(name: str, command: list[str]) -> subprocess.Popen:
-        process = subprocess.Popen(
-            command,
-            cwd=work,
-            env=paced_daemon_env(env) if name == "daemon" else env,
-            stdout=open(logs[name], "w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = start_dagster_service(name, command, work, env, logs[name])
         processes.append(process)
         return process
 
