@@ -19,6 +19,13 @@ from orchestration.phases import PHASES_BY_NUMBER
 PHASE3_TABLES = PHASES_BY_NUMBER[3].completeness_tables
 
 
+# The file name of the warehouses the Dagster tests' processes build. dbt keeps its partial-parse state per
+# warehouse name (orchestration/dbt_invoke.DbtProject), so a run process whose warehouse is named like an earlier
+# one's re-parses only what changed instead of the whole project; on a clean clone every new name cost one full
+# parse per test worker.
+DAGSTER_WAREHOUSE = "warehouse.duckdb"
+
+
 # tests/daemon_pace/sitecustomize.py: on PYTHONPATH, the Dagster daemon passes over backfills every few seconds
 DAEMON_PACE = Path(__file__).resolve().parent / "daemon_pace"
 
