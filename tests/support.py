@@ -12,11 +12,19 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from orchestration.dbt_invoke import DbtBuildResult, DbtProject
 from orchestration.phases import PHASES_BY_NUMBER
 
 PHASE3_TABLES = PHASES_BY_NUMBER[3].completeness_tables
+
+
+# The file name of the warehouses the Dagster tests' processes build. dbt keeps its partial-parse state per
+# warehouse name (orchestration/dbt_invoke.DbtProject), so a run process whose warehouse is named like an earlier
+# one's re-parses only what changed instead of the whole project; on a clean clone every new name cost one full
+# parse per test worker.
+DAGSTER_WAREHOUSE = "warehouse.duckdb"
 
 
 # tests/daemon_pace/sitecustomize.py: on PYTHONPATH, the Dagster daemon passes over backfills every few seconds
@@ -28,6 +36,19 @@ def paced_daemon_env(env: dict[str, str]) -> dict[str, str]:
     every few seconds instead of every 30 s (tests/daemon_pace/sitecustomize.py says why and how)."""
     path = os.pathsep.join(part for part in (str(DAEMON_PACE), env.get("PYTHONPATH", "")) if part)
     return {**env, "PYTHONPATH": path}
+
+
+# Dagster's run queue (QueuedRunCoordinator) launches the runs a daemon submits on a pass of its own, every 5 s
+# by default; the test instances whose daemon launches runs pass every second. `run_queue:` is Dagster's
+# public instance setting for it (the project's dagster.yaml leaves it at the default).
+RUN_QUEUE_SETTINGS = {"run_queue": {"dequeue_interval_seconds": 1}}
+
+
+def pace_run_queue(dagster_yaml: Path) -> Path:
+    """A test instance's dagster.yaml (a copy of the project's) with the run queue paced (RUN_QUEUE_SETTINGS)."""
+    settings = yaml.safe_load(dagster_yaml.read_text()) or {}
+    dagster_yaml.write_text(yaml.safe_dump({**settings, **RUN_QUEUE_SETTINGS}, sort_keys=False))
+    return dagster_yaml
 
 
 def start_dagster_service(name: str, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen:

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from dagster import AssetKey
 from dagster._core.storage.partition_status_cache import AssetPartitionStatus
-from support import BUILD_COLUMNS
+from support import BUILD_COLUMNS, DAGSTER_WAREHOUSE
 
 from orchestration.dagster.localrun import materialize_command, pipeline_env, prepare_dagster_home
 from orchestration.dagster.partitions import GAME_DATE_PARTITIONS
@@ -99,7 +99,7 @@ def differences(left: Path, right: Path) -> list[str]:
             problems.append(f"{table}: {error}")
             continue
         if only_left or only_right:
-            problems.append(f"{table}: {only_left} rows only in {left.name}, {only_right} only in {right.name}")
+            problems.append(f"{table}: {only_left} rows only in {left}, {only_right} only in {right}")
     con.close()
     return problems
 
@@ -108,7 +108,7 @@ def differences(left: Path, right: Path) -> list[str]:
 def uninterrupted(real_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("cli")
     home = prepare_dagster_home(work / "dagster_home")
-    warehouse = work / "uninterrupted.duckdb"
+    warehouse = work / DAGSTER_WAREHOUSE
     started = time.monotonic()
     log = work / "uninterrupted.log"
     output = _finish(_launch(home, warehouse, real_dir, work, log), log)
@@ -176,7 +176,7 @@ def test_killed_backfill_relaunched_gives_identical_tables(uninterrupted, real_d
 
     reference = uninterrupted[0]
     home = prepare_dagster_home(tmp_path / "dagster_home")
-    warehouse = tmp_path / "killed.duckdb"
+    warehouse = tmp_path / DAGSTER_WAREHOUSE
     dbt_log = DbtProject(warehouse).target_path / "dbt.log"
     offset = dbt_log.stat().st_size if dbt_log.exists() else 0
     first = _launch(home, warehouse, real_dir, tmp_path, tmp_path / "killed.log")
@@ -232,7 +232,7 @@ def test_concurrent_runs_queue_at_the_warehouse_pool(real_dir, tmp_path):
     from orchestration.dagster.concurrency import WAREHOUSE_POOL, run_process_tags
 
     home = prepare_dagster_home(tmp_path / "dagster_home")
-    warehouse = tmp_path / "shared.duckdb"
+    warehouse = tmp_path / DAGSTER_WAREHOUSE
     ranges = [("2022-04-16", "2022-04-18"), ("2023-04-15", "2023-04-17")]  # two seasons, one warehouse
 
     @op

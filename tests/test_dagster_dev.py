@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import paced_daemon_env
+from support import pace_run_queue, paced_daemon_env
 from test_dagster_webui import ASSET_KEYS, BACKFILL, LAUNCH, _free_port, _graphql, _stop, _wait_until
 
 from orchestration.dagster.localrun import DAGSTER_YAML, dagster_bin, pipeline_env
@@ -83,6 +83,7 @@ def test_bare_dagster_dev_keeps_runs_and_events_in_one_instance(real_dir, tmp_pa
     work = tmp_path / "project"
     work.mkdir()
     shutil.copyfile(DAGSTER_YAML, work / "dagster.yaml")  # `dagster dev` reads ./dagster.yaml
+    pace_run_queue(work / "dagster.yaml")
     env = paced_daemon_env(pipeline_env(tmp_path, tmp_path / "warehouse.duckdb", real_dir))  # its daemon's too
     env.pop("DAGSTER_HOME")
 

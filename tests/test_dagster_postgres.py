@@ -14,7 +14,7 @@ import pytest
 import yaml
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 from dagster._core.storage.partition_status_cache import AssetPartitionStatus
-from support import start_dagster_service
+from support import pace_run_queue, start_dagster_service
 from test_dagster_webui import ASSET_KEYS, BACKFILL, LAUNCH, _free_port, _graphql, _stop, _wait_until
 
 from orchestration.dagster.concurrency import WAREHOUSE_POOL
@@ -136,6 +136,7 @@ def webserver_on_postgres(postgres_server, real_dir, tmp_path_factory):
     """dagster-webserver and dagster-daemon on the PostgreSQL instance, stopped by their PIDs."""
     work = tmp_path_factory.mktemp("webui_postgres")
     instance_home = InstanceOnPostgres(postgres_server, "launch_backfill", work)
+    pace_run_queue(instance_home.home / "dagster.yaml")
     warehouse = work / "warehouse.duckdb"
     env = instance_home.env(warehouse, real_dir)
     port = _free_port()

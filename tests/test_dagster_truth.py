@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from support import DAGSTER_WAREHOUSE
 from test_dagster_webui import _free_port, _graphql, _stop, _wait_until
 from test_monitoring_support import corrected_landing
 
@@ -46,7 +47,7 @@ def _days(start: str, end: str) -> set[str]:
 def stack(real_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("truth")
     home = prepare_dagster_home(work / "dagster_home")
-    warehouse = work / "truth.duckdb"
+    warehouse = work / DAGSTER_WAREHOUSE
     env = pipeline_env(home, warehouse, real_dir)
     port = _free_port()
     log = work / "webserver.log"

@@ -17,7 +17,7 @@ from datetime import date
 
 import duckdb
 import pytest
-from support import real_landing_as_of, start_dagster_service
+from support import DAGSTER_WAREHOUSE, pace_run_queue, real_landing_as_of, start_dagster_service
 
 from orchestration.dagster.localrun import dagster_bin, pipeline_env, prepare_dagster_home
 
@@ -68,10 +68,13 @@ def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Stop a process we started (and its session: code servers, run workers) by its PID."""
+    """Stop a process we started (and its session: code servers, run workers) by its PID: Ctrl-C as in a
+    terminal (SIGINT to its session), then SIGKILL for whatever is left. After Ctrl-C, `dagster dev` shuts its
+    webserver and daemon down and exits in about 2 s; after SIGTERM it sat until the 15 s wait ran out, was
+    killed, and left its temporary instance folder behind."""
     if process.poll() is None:
         try:
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGINT)
             process.wait(timeout=15)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
@@ -96,7 +99,8 @@ def _wait_until(condition, timeout: float, what: str, interval: float = 1.0):
 def stack(real_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("webui")
     home = prepare_dagster_home(work / "dagster_home")
-    warehouse = work / "ui.duckdb"
+    pace_run_queue(home / "dagster.yaml")
+    warehouse = work / DAGSTER_WAREHOUSE
     env = pipeline_env(home, warehouse, real_landing_as_of(real_dir, date.fromisoformat(DATES[-1]), work / "real"))
     port = _free_port()
     processes: list[subprocess.Popen] = []
@@ -111,6 +115,9 @@ def stack(real_dir, tmp_path_factory):
         "webserver",
         [dagster_bin("dagster-webserver"), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
     )
+    # the daemon starts beside the webserver, not after the launch: each loads the definitions in a code server
+    # of its own, and the backfill waited for the daemon's start-up after the webserver's
+    start("daemon", [dagster_bin("dagster-daemon"), "run", "-m", "orchestration.definitions"])
 
     def ready():
         if webserver.poll() is not None:
@@ -129,9 +136,6 @@ def stack(real_dir, tmp_path_factory):
             "warehouse": warehouse,
             "work": work,
             "logs": logs,
-            "start_daemon": lambda: start(
-                "daemon", [dagster_bin("dagster-daemon"), "run", "-m", "orchestration.definitions"]
-            ),
         }
     finally:
         for process in reversed(processes):
@@ -158,7 +162,6 @@ def backfill(stack):
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     backfill_id = launched["backfillId"]
     started = time.monotonic()
-    stack["start_daemon"]()
 
     def finished():
         state = _graphql(port, BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
