@@ -15,6 +15,7 @@
 | `checks`       | asset checks written in Python (dbt tests become checks through dagster-dbt) |
 | `concurrency`  | the single-writer pool, freeing the slots of runs whose process was killed, waiting for the file |
 | `executor`     | the in-process executor that frees those slots before claiming |
+| `pool_wait`    | a run waiting for the pool sleeps until its next claim check (a Dagster 1.13.27 fault put right) |
 | `instance`     | the local instance class (dagster.yaml): every storage in the instance's folder, the event batch size |
 | `storage`      | the SQLite event log for long single-run ranges (the local instance's; production: stock PostgreSQL) |
 | `local_postgres` | a throwaway local PostgreSQL server for the production instance (tests, bench) |

@@ -11,6 +11,8 @@ After:
    first step started) with the run's outcome.
 4. It syncs the instance's partitions with the warehouse (warehouse_sync.py): a
    forward cascade writes dates beyond the run's partitions.
+While a step waits for the warehouse pool, the run sleeps until its next claim
+check instead of spinning (pool_wait.py: a Dagster 1.13.27 fault, measured there).
 
 In process, not multiprocess: the steps of a run hold one pool slot in turn
 anyway (single writer), and a process per step would load the definitions
@@ -22,6 +24,7 @@ from __future__ import annotations
 from dagster import Executor, executor, in_process_executor
 
 from orchestration.dagster.concurrency import reclaim_orphaned_slots, run_process_tags
+from orchestration.dagster.pool_wait import sleep_between_pool_claim_checks
 
 
 class _ReclaimingExecutor(Executor):
@@ -69,4 +72,5 @@ def _after_run(plan_context, run_id: str, failed: bool) -> None:
 
 @executor(name="nba_in_process", config_schema=in_process_executor.config_schema)
 def pipeline_executor(init_context):
+    sleep_between_pool_claim_checks()
     return _ReclaimingExecutor(in_process_executor.executor_creation_fn(init_context))
