@@ -81,13 +81,26 @@
   The first date a window model must read: the first game of the season that
   `start_date` falls in (or precedes), so every "last N games of the season"
   window of a row in range is complete. Looked up while executing and inlined
-  as a literal, so the warehouse can prune partitions.
+  as a literal, so the warehouse can prune partitions. Looked up once per
+  invocation and start date: every model reading a window (and each ephemeral
+  model compiled into it) asks again, one query each (41 per two-date build on
+  BigQuery, each a job); `graph` is the one object every node of an invocation
+  shares, and the schedule it reads is not written by dbt.
 -#}
 {% macro lookback_start_date() -%}
     {%- set start = nba_pipeline.run_start_date() -%}
     {%- if start is none or not execute -%}
         {{ return(start) }}
     {%- endif -%}
+    {%- set known = graph.setdefault('nba_pipeline_lookback_starts', {}) -%}
+    {%- if start not in known -%}
+        {%- do known.update({start: nba_pipeline._season_start_or(start)}) -%}
+    {%- endif -%}
+    {{ return(known[start]) }}
+{%- endmacro %}
+
+
+{% macro _season_start_or(start) -%}
     {%- set schedule = source('nba_raw', 'nbac_schedule') -%}
     {%- set query -%}
         select min(game_date) from {{ schedule }}

@@ -315,6 +315,29 @@ def _pending(gap: Gap, today: date, now: datetime, gap_id: str | None) -> GapRec
     )
 
 
+# Open gaps refreshed per statement: a few hundred keep a statement far below BigQuery's 1 MB query text.
+REFRESH_BATCH = 200
+
+
+def _refresh(con: Session, refreshed: list[tuple[GapRecord, Gap]], today: date, now: datetime) -> None:
+    """Today's kind, age and detail on these open rows, in one statement (one job on BigQuery, not one per gap:
+    a heal refreshes every gap of the schedule's dates not loaded yet): each value picked by gap_id."""
+
+    def by_gap(column_type: str, value_of) -> tuple[str, list]:
+        branches = " ".join(f"when ? then cast(? as {column_type})" for _ in refreshed)
+        return f"case gap_id {branches} end", [v for record, gap in refreshed for v in (record.gap_id, value_of(gap))]
+
+    kind, kind_params = by_gap("varchar", lambda gap: gap.kind)
+    age, age_params = by_gap("integer", lambda gap: (today - gap.game_date).days)
+    detail, detail_params = by_gap("varchar", lambda gap: gap.detail)
+    gap_ids = [record.gap_id for record, _ in refreshed]
+    con.execute(
+        f"update nba_orchestration.data_gaps set gap_kind = {kind}, gap_age_days = {age}, last_seen_at = ?, "
+        f"detail = {detail} where gap_id in ({', '.join('?' * len(gap_ids))})",
+        [*kind_params, *age_params, now, *detail_params, *gap_ids],
+    )
+
+
 def record_gaps(con: Session, found: list[Gap], today: date | None = None, now: datetime | None = None) -> ScanResult:
     """Merge what a scan found into data_gaps: insert new, refresh open, close healed (one transaction on
     DuckDB; on BigQuery each statement commits alone, and the next scan redoes what a kill left undone)."""
@@ -324,9 +347,6 @@ def record_gaps(con: Session, found: list[Gap], today: date | None = None, now: 
     now = now or datetime.now()
     merge = _merge(con, found)
     inserts = [asdict(_pending(gap, today, now, uuid.uuid4().hex[:16])) for gap in merge.new]
-    refreshed = [
-        (gap.kind, (today - gap.game_date).days, now, gap.detail, record.gap_id) for record, gap in merge.refreshed
-    ]
     closed = [record.gap_id for record in merge.closed]
 
     with con.transaction():
@@ -337,12 +357,8 @@ def record_gaps(con: Session, found: list[Gap], today: date | None = None, now: 
             frame["triggered_at"] = pd.to_datetime(frame["triggered_at"])
             frame["heal_run_id"] = frame["heal_run_id"].astype("object")
             con.append(GAPS, frame)
-        if refreshed:
-            con.executemany(
-                "update nba_orchestration.data_gaps set gap_kind = ?, gap_age_days = ?, last_seen_at = ?, detail = ? "
-                "where gap_id = ?",
-                refreshed,
-            )
+        for start in range(0, len(merge.refreshed), REFRESH_BATCH):
+            _refresh(con, merge.refreshed[start : start + REFRESH_BATCH], today, now)
         if closed:
             con.execute(
                 "update nba_orchestration.data_gaps set healing_status = 'complete', healed_at = ? "
