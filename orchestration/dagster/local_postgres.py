@@ -98,7 +98,9 @@ class LocalPostgres:
         return result
 
     @classmethod
-    def start(cls, folder: Path | None = None) -> LocalPostgres:
+    def start(cls, folder: Path | None = None, settings: dict[str, str] | None = None) -> LocalPostgres:
+        """A fresh cluster in `folder` (a temporary one by default), started with PostgreSQL `settings`
+        (`-c name=value` each) beside the listening address and port."""
         bin_dir = postgres_bin_dir()
         folder = Path(folder or tempfile.mkdtemp(prefix="nba-postgres-"))
         folder.mkdir(parents=True, exist_ok=True)
@@ -117,7 +119,12 @@ class LocalPostgres:
             "--no-locale",
             "--no-sync",
         )
-        options = f"-c listen_addresses=127.0.0.1 -p {server.port} -k {folder}"
+        options = " ".join(
+            [
+                f"-c listen_addresses=127.0.0.1 -p {server.port} -k {folder}",
+                *(f"-c {name}={value}" for name, value in (settings or {}).items()),
+            ]
+        )
         server._run(
             "pg_ctl",
             "-D",
