@@ -106,6 +106,13 @@ def stack(real_dir, tmp_path_factory):
     processes: list[subprocess.Popen] = []
     logs = {name: work / f"{name}.log" for name in ("webserver", "daemon")}
 
+    # the instance's storages created here, before both services start at once: two processes creating a fresh
+    # SQLite instance together both stamp its schema ("alembic_version has more than one head", seen before)
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(home)):
+        pass
+
     def start(name: str, command: list[str]) -> subprocess.Popen:
         process = start_dagster_service(name, command, work, env, logs[name])
         processes.append(process)
