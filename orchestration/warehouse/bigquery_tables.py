@@ -75,6 +75,27 @@ def bigquery_type(duckdb_type: str) -> str:
         raise ValueError(f"no BigQuery type for DuckDB type {duckdb_type}") from None
 
 
+# BigQuery column type (as the API reports it) -> the DuckDB type holding its values: a load job's rows are cast
+# to it first (pandas turns an integer column with nulls into floats, which a CSV for INT64 refuses).
+_DUCKDB_TYPES = {
+    "STRING": "VARCHAR",
+    "INT64": "BIGINT",
+    "INTEGER": "BIGINT",
+    "BOOL": "BOOLEAN",
+    "BOOLEAN": "BOOLEAN",
+    "DATE": "DATE",
+    "TIMESTAMP": "TIMESTAMP",
+    "DATETIME": "TIMESTAMP",
+    "FLOAT64": "DOUBLE",
+    "FLOAT": "DOUBLE",
+    "NUMERIC": "DECIMAL(38, 9)",
+}
+
+
+def duckdb_type(bigquery_column_type: str) -> str:
+    return _DUCKDB_TYPES[bigquery_column_type]
+
+
 @lru_cache(maxsize=1)
 def table_specs() -> dict[str, TableSpec]:
     """Every table of the schema module ("schema.table" -> spec), in schema order."""

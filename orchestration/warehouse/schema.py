@@ -9,9 +9,10 @@ dbt owns every schema from `nba_staging` on; Python owns
 The DDL is written once, here, for DuckDB. The BigQuery implementation derives its tables from the
 same statements (orchestration/warehouse/bigquery_tables.py: columns and types read back from a
 scratch DuckDB catalog, partitioned by day on game_date where `PARTITIONED` says so, clustered per
-`CLUSTER_BY`). The one nba_orchestration table dbt writes, `build_verifications`, and the view
-`date_freshness` are dbt's (macros/freshness.sql: its on-run-end hook creates and writes them on either
-adapter); Python only reads the view.
+`CLUSTER_BY`). The nba_orchestration tables dbt writes, `build_verifications` and
+`date_freshness_definition` (the md5 of the view's statement), and the view `date_freshness` are dbt's
+(macros/freshness.sql: its on-run-end hook creates and writes them on either adapter); Python only reads the
+view.
 """
 
 from __future__ import annotations
