@@ -305,8 +305,8 @@
 {#-
   The md5 of the statement that last created the view date_freshness (none when either is missing). The
   statement changes only when a dated model's table first appears or goes, or the project's SQL changes, so
-  most invocations need not create the view again: on the BigQuery emulator that statement (some forty
-  joined subqueries, translated by sqlglot) took 3-5 s an invocation, on DuckDB 0.15-0.3 s, against one
+  most invocations need not create the view again: on the BigQuery emulator that statement (a union over
+  every dated model, translated by sqlglot) took 3-5 s an invocation, on DuckDB 0.15-0.3 s, against one
   read of a one-row table.
 -#}
 {% macro date_freshness_definition_md5(view) -%}

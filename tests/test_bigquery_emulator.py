@@ -29,7 +29,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -674,3 +674,44 @@ def test_report_accuracy_on_bigquery_equals_duckdb(bigquery, duck, emulator, tmp
         assert all(same_value(left[key], right[key]) for key in left), (left, right)
     printed = _cli(emulator, tmp_path, "report", "accuracy").stdout
     assert format_accuracy_report(expected) in printed, printed
+
+
+def test_appends_read_back_the_same_rows_as_insert_or_load_job(emulator):
+    """`BigQuerySession.append` writes a few rows as one INSERT, more as a CSV load job, and rows whose text has
+    line breaks as an INSERT (their CSV needs allow_quoted_newlines, which the emulator refuses): every way, the
+    rows read back as given, an integer column with nulls (pandas makes it float) included."""
+    import pandas as pd
+
+    from orchestration.bigquery import BigQuerySettings
+    from orchestration.warehouse.bigquery import INSERT_ROWS_LIMIT
+    from orchestration.warehouse.bigquery import BigQueryWarehouse as Warehouse
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in emulator.env().items():
+            patch.setenv(name, value)
+        db = Warehouse("append-project", client=BigQuerySettings.from_env().client()).session()
+    db.execute("create schema if not exists nba_orchestration")
+    db.execute(
+        "create table nba_orchestration.appended (batch varchar, n bigint, phase integer, note varchar, recorded_at timestamp)"
+    )
+    batches = {
+        "few": INSERT_ROWS_LIMIT,
+        "many": INSERT_ROWS_LIMIT + 30,
+        "line breaks": INSERT_ROWS_LIMIT + 30,
+    }
+    expected = []
+    for batch, count in batches.items():
+        rows = [
+            {
+                "batch": batch,
+                "n": 2**40 + i,  # beyond 32 bits: a 48-bit version hash must survive the load job
+                "phase": None if i % 3 == 0 else i % 7,
+                "note": f"line {i}\nnext" if batch == "line breaks" else f'note, "quoted" {i}',
+                "recorded_at": datetime(2026, 12, 1, 8, i % 60, 30, 250000),
+            }
+            for i in range(count)
+        ]
+        assert db.append("nba_orchestration.appended", pd.DataFrame(rows)) == count
+        expected += rows
+    got = db.execute("select batch, n, phase, note, recorded_at from nba_orchestration.appended order by batch, n")
+    assert [dict(zip(got.columns, row)) for row in got.rows] == sorted(expected, key=lambda r: (r["batch"], r["n"]))
