@@ -290,10 +290,11 @@
     {%- if parts -%}
         {%- set view = nba_pipeline.orchestration_relation('date_freshness') -%}
         {%- set definition = "create or replace view " ~ view ~ " as " ~ (parts | join(' union all ')) -%}
-        {%- if nba_pipeline.date_freshness_definition_md5(view) != local_md5(definition) -%}
+        {%- set definition_md5 = local_md5(definition) -%}
+        {%- if nba_pipeline.date_freshness_definition_md5(view) != definition_md5 -%}
             {%- do run_query(definition) -%}
             {%- do run_query("create or replace table " ~ nba_pipeline.orchestration_relation('date_freshness_definition')
-                             ~ " as select '" ~ local_md5(definition) ~ "' as definition_md5") -%}
+                             ~ " as select '" ~ definition_md5 ~ "' as definition_md5") -%}
         {%- endif -%}
         {#- listing nba_orchestration's relations (not in dbt's cache) opens a transaction on DuckDB, which
             dbt rolls back after the hook: commit (on BigQuery a no-op) -#}

@@ -27,7 +27,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from orchestration.warehouse.bigquery_sql import is_create_schema, literal, to_bigquery
 from orchestration.warehouse.bigquery_tables import Column, duckdb_type, table_specs
@@ -70,11 +69,17 @@ def _as_column(value, column_type: str):
     return value
 
 
-def _has_line_breaks(rows: pa.Table) -> bool:
-    return any(
-        pc.any(pc.match_substring(column, "\n")).as_py()
-        for column in rows.columns
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+def has_line_breaks(scratch: duckdb.DuckDBPyConnection, rows_sql: str, columns: list[Column]) -> bool:
+    """Whether a text column of the scratch rows `select * <rows_sql>` holds a line break (their CSV then needs
+    allow_quoted_newlines)."""
+    text_columns = [c.name for c in columns if c.type == "STRING"]
+    return (
+        bool(text_columns)
+        and scratch.execute(
+            f"select count(*) from (select * {rows_sql}) "
+            f"where {' or '.join(f'contains({c}, chr(10))' for c in text_columns)}"
+        ).fetchall()[0][0]
+        > 0
     )
 
 
@@ -84,24 +89,24 @@ def _is_missing_column(error: Exception) -> bool:
 
 
 def upload_csv(
-    client, table_id: str, rows_sql: str, scratch: duckdb.DuckDBPyConnection, columns: list[Column], append: bool
+    client,
+    table_id: str,
+    rows_sql: str,
+    scratch: duckdb.DuckDBPyConnection,
+    columns: list[Column],
+    append: bool,
+    multiline: bool | None = None,
 ) -> None:
     """Load the scratch rows `select <columns> <rows_sql>` into `table_id` as one CSV load job (WRITE_APPEND,
-    or WRITE_TRUNCATE into a staging table)."""
+    or WRITE_TRUNCATE into a staging table). `multiline`: whether their text has line breaks, when the caller
+    knows already."""
     from google.cloud import bigquery
 
     select = ", ".join(
         f"strftime({c.name}, '{_CSV_FORMATS[c.type]}')" if c.type in _CSV_FORMATS else c.name for c in columns
     )
-    text_columns = [c.name for c in columns if c.type == "STRING"]
-    multiline = (
-        bool(text_columns)
-        and scratch.execute(
-            f"select count(*) from (select * {rows_sql}) "
-            f"where {' or '.join(f'contains({c}, chr(10))' for c in text_columns)}"
-        ).fetchall()[0][0]
-        > 0
-    )
+    if multiline is None:
+        multiline = has_line_breaks(scratch, rows_sql, columns)
     with tempfile.TemporaryDirectory(prefix="nba-bq-csv-") as tmp:
         path = Path(tmp) / "rows.csv"
         scratch.execute(f"copy (select {select} {rows_sql}) to '{path}' (format csv, header false)")
@@ -159,27 +164,35 @@ class BigQuerySession(Session):
         if arrow.num_rows == 0:
             return 0
         columns = self._schema(table)
-        if arrow.num_rows <= INSERT_ROWS_LIMIT or (
-            arrow.num_rows <= INSERT_ROWS_WITH_LINE_BREAKS_LIMIT and _has_line_breaks(arrow)
-        ):
-            present = [c.name for c in columns if c.name in arrow.column_names]
-            types = {c.name: c.type for c in columns}
-            values = ", ".join(
-                "(" + ", ".join(literal(_as_column(row[name], types[name])) for name in present) + ")"
-                for row in arrow.to_pylist()
-            )
-            self.execute(f"insert into {table} ({', '.join(present)}) values {values}")
-            return arrow.num_rows
-        with duckdb.connect() as scratch:
-            scratch.register("appended", arrow)
-            selected = ", ".join(
-                f"cast({c.name} as {duckdb_type(c.type)}) as {c.name}"
-                if c.name in arrow.column_names
-                else f"null as {c.name}"
-                for c in columns
-            )
-            scratch.execute(f"create table rows as select {selected} from appended")
-            upload_csv(self.client, f"{self.project}.{table}", "from rows", scratch, columns, append=True)
+        if arrow.num_rows > INSERT_ROWS_LIMIT:
+            with duckdb.connect() as scratch:
+                scratch.register("appended", arrow)
+                selected = ", ".join(
+                    f"cast({c.name} as {duckdb_type(c.type)}) as {c.name}"
+                    if c.name in arrow.column_names
+                    else f"null as {c.name}"
+                    for c in columns
+                )
+                scratch.execute(f"create table rows as select {selected} from appended")
+                multiline = has_line_breaks(scratch, "from rows", columns)
+                if not multiline or arrow.num_rows > INSERT_ROWS_WITH_LINE_BREAKS_LIMIT:
+                    upload_csv(
+                        self.client,
+                        f"{self.project}.{table}",
+                        "from rows",
+                        scratch,
+                        columns,
+                        append=True,
+                        multiline=multiline,
+                    )
+                    return arrow.num_rows
+        present = [c.name for c in columns if c.name in arrow.column_names]
+        types = {c.name: c.type for c in columns}
+        values = ", ".join(
+            "(" + ", ".join(literal(_as_column(row[name], types[name])) for name in present) + ")"
+            for row in arrow.to_pylist()
+        )
+        self.execute(f"insert into {table} ({', '.join(present)}) values {values}")
         return arrow.num_rows
 
     def _schema(self, table: str) -> list[Column]:
